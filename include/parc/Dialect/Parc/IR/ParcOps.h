@@ -1,0 +1,31 @@
+//===- ParcOps.h - parc dialect operations ----------------------*- C++ -*-===//
+//
+// Declares the operations of the parc dialect (generated from ParcOps.td) and the shared
+// verification helpers their generated verifiers call.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_DIALECT_PARC_IR_PARCOPS_H
+#define PARC_DIALECT_PARC_IR_PARCOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "parc/Dialect/Parc/IR/ParcDialect.h"
+
+namespace mlir::parc {
+/// Verifies an elementwise op whose operands broadcast numpy-style to its result.
+llvm::LogicalResult verifyBroadcastingOp(Operation *op);
+/// Verifies the axes and result shape of a reduction.
+llvm::LogicalResult verifyReduceOp(Operation *op, llvm::ArrayRef<int64_t> axes,
+                                   bool keepDims);
+} // namespace mlir::parc
+
+#define GET_OP_CLASSES
+#include "parc/Dialect/Parc/IR/ParcOps.h.inc"
+
+#endif // PARC_DIALECT_PARC_IR_PARCOPS_H

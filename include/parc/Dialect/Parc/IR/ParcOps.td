@@ -1,0 +1,312 @@
+//===- ParcOps.td - parc dialect operations ----------------*- tablegen -*-===//
+//
+// The core operation set of the parc dialect. Every op has value semantics and static shapes;
+// verifiers check shapes and element types through the shared inference functions in
+// ParcShapeInference.h, which the ONNX importer also uses to type what it builds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_DIALECT_PARC_IR_PARCOPS_TD
+#define PARC_DIALECT_PARC_IR_PARCOPS_TD
+
+include "parc/Dialect/Parc/IR/ParcBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Constants and weights
+//===----------------------------------------------------------------------===//
+
+def Parc_ConstantOp : Parc_Op<"constant",
+    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>]> {
+  let summary = "A tensor literal";
+  let description = [{
+    A compile-time tensor value: shape arithmetic, masks, small literals. Model weights are
+    not constants; they are `parc.weight` symbols.
+
+    ```mlir
+    %shape = parc.constant dense<[2, 64]> : tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+def Parc_WeightOp : Parc_Op<"weight", [Symbol]> {
+  let summary = "A named model weight backed by the model's storage";
+  let description = [{
+    Declares one weight (an ONNX initializer) at module level. Its bytes are normally a dense
+    resource that points into the imported model's memory, so importing a large model neither
+    prints nor copies them. Functions read it with `parc.load_weight`.
+
+    ```mlir
+    parc.weight @"h.0.attn.c_attn.weight" = dense_resource<h_0_attn_c_attn_weight> : tensor<768x2304xf32>
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, ElementsAttr:$value);
+  let assemblyFormat = "$sym_name `=` $value attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The tensor type of the weight.
+    ::mlir::RankedTensorType getType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType());
+    }
+  }];
+}
+
+def Parc_LoadWeightOp : Parc_Op<"load_weight",
+    [Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Reads a module-level weight";
+  let description = [{
+    ```mlir
+    %w = parc.load_weight @"h.0.attn.c_attn.weight" : tensor<768x2304xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise operations (numpy broadcasting)
+//===----------------------------------------------------------------------===//
+
+class Parc_BinaryOp<string mnemonic, Type operandType, Type resultType,
+                    list<Trait> traits = []>
+    : Parc_Op<mnemonic, !listconcat([Pure], traits)> {
+  let arguments = (ins operandType:$lhs, operandType:$rhs);
+  let results = (outs resultType:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::mlir::parc::verifyBroadcastingOp(getOperation());
+    }
+  }];
+}
+
+class Parc_ArithmeticOp<string mnemonic, string what>
+    : Parc_BinaryOp<mnemonic, Parc_NumericTensor, Parc_NumericTensor,
+                    [SameOperandsAndResultElementType]> {
+  let summary = "Elementwise " # what # " with numpy broadcasting";
+}
+def Parc_AddOp : Parc_ArithmeticOp<"add", "sum">;
+def Parc_SubOp : Parc_ArithmeticOp<"sub", "difference">;
+def Parc_MulOp : Parc_ArithmeticOp<"mul", "product">;
+def Parc_DivOp : Parc_ArithmeticOp<"div",
+    "quotient (integers truncate toward zero)">;
+def Parc_PowOp : Parc_ArithmeticOp<"pow", "power">;
+def Parc_MaxOp : Parc_ArithmeticOp<"max", "maximum">;
+def Parc_MinOp : Parc_ArithmeticOp<"min", "minimum">;
+
+class Parc_CompareOp<string mnemonic, string what>
+    : Parc_BinaryOp<mnemonic, Parc_Tensor, Parc_BoolTensor,
+                    [SameOperandsElementType]> {
+  let summary = "Elementwise " # what # " comparison with numpy broadcasting";
+}
+def Parc_EqualOp : Parc_CompareOp<"equal", "equality">;
+def Parc_LessOp : Parc_CompareOp<"less", "less-than">;
+def Parc_GreaterOp : Parc_CompareOp<"greater", "greater-than">;
+
+class Parc_LogicalOp<string mnemonic, string what>
+    : Parc_BinaryOp<mnemonic, Parc_BoolTensor, Parc_BoolTensor> {
+  let summary = "Elementwise logical " # what # " with numpy broadcasting";
+}
+def Parc_AndOp : Parc_LogicalOp<"and", "and">;
+def Parc_OrOp : Parc_LogicalOp<"or", "or">;
+
+class Parc_UnaryOp<string mnemonic, Type tensorType, string what,
+                   list<Trait> traits = []>
+    : Parc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+  let summary = "Elementwise " # what;
+  let arguments = (ins tensorType:$input);
+  let results = (outs tensorType:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+def Parc_NegOp : Parc_UnaryOp<"neg", Parc_NumericTensor, "negation">;
+def Parc_AbsOp : Parc_UnaryOp<"abs", Parc_NumericTensor, "absolute value">;
+def Parc_ReluOp : Parc_UnaryOp<"relu", Parc_NumericTensor, "max(x, 0)">;
+def Parc_ExpOp : Parc_UnaryOp<"exp", Parc_FloatTensor, "exponential">;
+def Parc_LogOp : Parc_UnaryOp<"log", Parc_FloatTensor, "natural logarithm">;
+def Parc_SqrtOp : Parc_UnaryOp<"sqrt", Parc_FloatTensor, "square root">;
+def Parc_ReciprocalOp : Parc_UnaryOp<"reciprocal", Parc_FloatTensor, "1 / x">;
+def Parc_TanhOp : Parc_UnaryOp<"tanh", Parc_FloatTensor, "hyperbolic tangent">;
+def Parc_ErfOp : Parc_UnaryOp<"erf", Parc_FloatTensor, "error function">;
+def Parc_SigmoidOp : Parc_UnaryOp<"sigmoid", Parc_FloatTensor, "1 / (1 + exp(-x))">;
+def Parc_NotOp : Parc_UnaryOp<"not", Parc_BoolTensor, "logical negation">;
+
+def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+  let summary = "Gaussian error linear unit";
+  let description = [{
+    `x * 0.5 * (1 + erf(x / sqrt(2)))`, or with `tanh_approximation`
+    `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`.
+  }];
+  let arguments = (ins Parc_FloatTensor:$input, UnitAttr:$tanh_approximation);
+  let results = (outs Parc_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasFolder = 1;
+}
+
+def Parc_SelectOp : Parc_Op<"select", [Pure]> {
+  let summary = "Elementwise choice between two tensors (ONNX Where)";
+  let arguments = (ins Parc_BoolTensor:$condition, Parc_Tensor:$on_true,
+                       Parc_Tensor:$on_false);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = [{
+    $condition `,` $on_true `,` $on_false attr-dict `:`
+    type($condition) `,` type($on_true) `,` type($on_false) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Parc_ConvertOp : Parc_Op<"convert", [Pure, SameOperandsAndResultShape]> {
+  let summary = "Elementwise conversion to another element type (ONNX Cast)";
+  let description = [{
+    Float to integer truncates toward zero; anything to i1 tests for non-zero.
+  }];
+  let arguments = (ins Parc_Tensor:$input);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions, reductions, normalizations
+//===----------------------------------------------------------------------===//
+
+def Parc_MatMulOp : Parc_Op<"matmul", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Batched matrix product with numpy batch broadcasting";
+  let description = [{
+    Both operands have rank >= 2. The last two dims are the matrix dims
+    (`[..., m, k] x [..., k, n] -> [..., m, n]`); the leading dims broadcast as in numpy.
+
+    ```mlir
+    %y = parc.matmul %x, %w : tensor<2x16x64xf32>, tensor<64x256xf32> -> tensor<2x16x256xf32>
+    ```
+  }];
+  let arguments = (ins Parc_NumericTensor:$lhs, Parc_NumericTensor:$rhs);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+class Parc_ReduceOp<string mnemonic, string what>
+    : Parc_Op<mnemonic, [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Reduces the given axes by " # what;
+  let description = [{
+    `axes` are sorted, distinct and non-negative. With `keep_dims` the reduced dims stay
+    as size 1; otherwise they are removed.
+  }];
+  let arguments = (ins Parc_NumericTensor:$input, DenseI64ArrayAttr:$axes,
+                       UnitAttr:$keep_dims);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      return ::mlir::parc::verifyReduceOp(getOperation(), getAxes(), getKeepDims());
+    }
+  }];
+}
+def Parc_ReduceSumOp : Parc_ReduceOp<"reduce_sum", "summation">;
+def Parc_ReduceMeanOp : Parc_ReduceOp<"reduce_mean", "averaging">;
+def Parc_ReduceMaxOp : Parc_ReduceOp<"reduce_max", "taking the maximum">;
+
+class Parc_SoftmaxLikeOp<string mnemonic, string what>
+    : Parc_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = what # " along one axis";
+  let arguments = (ins Parc_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs Parc_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      int64_t rank = getType().getRank();
+      if (getAxis() < 0 || getAxis() >= rank)
+        return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+      return ::llvm::success();
+    }
+  }];
+}
+def Parc_SoftmaxOp : Parc_SoftmaxLikeOp<"softmax", "exp(x - max) / sum(exp(x - max))">;
+def Parc_LogSoftmaxOp : Parc_SoftmaxLikeOp<"log_softmax", "log of softmax">;
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Parc_ReshapeOp : Parc_Op<"reshape", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Reinterprets a tensor with another shape of the same element count";
+  let arguments = (ins Parc_Tensor:$input);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Parc_TransposeOp : Parc_Op<"transpose", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Permutes dimensions: result dim i is input dim permutation[i]";
+  let arguments = (ins Parc_Tensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $permutation attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Parc_ConcatOp : Parc_Op<"concat", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Joins tensors along one axis";
+  let arguments = (ins Variadic<Parc_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Parc_SliceOp : Parc_Op<"slice", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Takes a strided window: [start, limit) with a positive stride per dim";
+  let arguments = (ins Parc_Tensor:$input, DenseI64ArrayAttr:$start_indices,
+                       DenseI64ArrayAttr:$limit_indices, DenseI64ArrayAttr:$strides);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Parc_GatherOp : Parc_Op<"gather", [Pure]> {
+  let summary = "Picks slices along one axis by index (ONNX Gather)";
+  let description = [{
+    The result shape is `input.shape[:axis] + indices.shape + input.shape[axis+1:]`.
+    Negative indices count from the end of the axis.
+  }];
+  let arguments = (ins Parc_Tensor:$input, Parc_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Broadcasts a tensor to a larger shape with numpy rules (ONNX Expand)";
+  let arguments = (ins Parc_Tensor:$input);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // PARC_DIALECT_PARC_IR_PARCOPS_TD

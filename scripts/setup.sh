@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything parc needs on a fresh Debian 12 machine: the system packages (LLVM/MLIR 22,
+# ONNX protobuf classes, Gloo, OpenBLAS, Ninja, GoogleTest, ...) and the pinned Python packages in
+# the project's own virtual environment (.venv). Safe to run again: it skips what is already there.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+system_packages=(
+  cmake ninja-build ccache g++ pkg-config
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libgloo-dev libopenblas-dev
+  libgtest-dev libgmock-dev
+  python3 python3-venv python3-dev
+)
+
+missing=()
+for pkg in "${system_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+venv="$root/.venv"
+stamp="$venv/.parc-requirements"
+if [ ! -x "$venv/bin/python" ]; then
+  echo "setup: creating the virtual environment in $venv"
+  /usr/bin/python3 -m venv "$venv"
+fi
+if ! cmp -s "$root/python-requirements.txt" "$stamp"; then
+  echo "setup: installing pinned Python packages (torch is large; pip's cache serves later runs)"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r "$root/python-requirements.txt"
+  cp "$root/python-requirements.txt" "$stamp"
+fi
+echo "setup: ready (system packages and $venv)"
