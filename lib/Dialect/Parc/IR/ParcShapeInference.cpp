@@ -157,10 +157,8 @@ mlir::parc::inferConcatType(ArrayRef<RankedTensorType> inputs, int64_t axis,
     for (int64_t d = 0; compatible && d < rank; ++d)
       compatible = d == axis || input.getDimSize(d) == first.getDimSize(d);
     if (!compatible) {
-      emitError() << "cannot concatenate " << formatShape(first.getShape())
-                  << "x" << first.getElementType() << " with "
-                  << formatShape(input.getShape()) << "x"
-                  << input.getElementType() << " along axis " << axis;
+      emitError() << "cannot concatenate " << first << " with " << input
+                  << " along axis " << axis;
       return failure();
     }
     shape[axis] += input.getDimSize(axis);

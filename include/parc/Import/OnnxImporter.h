@@ -1,0 +1,43 @@
+//===- OnnxImporter.h - ONNX model to parc dialect --------------*- C++ -*-===//
+//
+// Imports an ONNX model file into a module of the parc dialect: one `func.func @main` whose
+// arguments and results are the graph's inputs and outputs, and one `parc.weight` per used
+// initializer, backed by the model's own memory (or its external data files, mapped).
+// Shape arithmetic is folded while importing; node names become op locations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_IMPORT_ONNXIMPORTER_H
+#define PARC_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::parc {
+
+/// The oldest and newest ONNX opsets (default domain) the importer accepts.
+constexpr int64_t kMinOnnxOpset = 13;
+constexpr int64_t kMaxOnnxOpset = 28;
+
+/// Options of an import.
+struct OnnxImportOptions {
+  /// Full shapes for graph inputs, binding their symbolic dims (`--input-shape NAME=2x128`).
+  llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+};
+
+/// Imports the model at `path`. On failure, emits diagnostics (each naming the model file and,
+/// where there is one, the ONNX node) and returns a null module.
+OwningOpRef<ModuleOp> importOnnxModel(MLIRContext &context, llvm::StringRef path,
+                                      const OnnxImportOptions &options);
+
+/// The ONNX operator types (default domain) the importer converts.
+llvm::SmallVector<llvm::StringRef> getSupportedOnnxOps();
+
+/// Attribute names on the imported function's arguments and results holding the ONNX names.
+constexpr llvm::StringLiteral kOnnxNameAttr = "parc.name";
+
+} // namespace mlir::parc
+
+#endif // PARC_IMPORT_ONNXIMPORTER_H

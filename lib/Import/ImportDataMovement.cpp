@@ -1,0 +1,500 @@
+//===- ImportDataMovement.cpp - shape, indexing and data-movement ops -----===//
+//
+// Converters of ONNX operators that move or describe data: Reshape and its relatives
+// (Flatten, Squeeze, Unsqueeze), Transpose, Concat, Split, Slice, Gather, Expand, and the
+// shape producers (Shape, Size, ConstantOfShape, Range, Constant) that fold to literals
+// because parc compiles static shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NodeImporter.h"
+#include "OnnxTensors.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::parc;
+
+static void setResult(NodeImporter &node, Value value) { node.setOutput(0, value); }
+
+static LogicalResult convertReshape(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<SmallVector<int64_t>> shape = node.constantInts(1, "shape");
+  if (failed(input) || failed(shape))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  bool allowZero = node.intAttr("allowzero", 0) != 0;
+  SmallVector<int64_t> dims(*shape);
+  int64_t inferred = -1, known = 1;
+  for (auto [i, dim] : llvm::enumerate(dims)) {
+    if (dim == 0 && !allowZero) {
+      if (static_cast<int64_t>(i) >= type.getRank())
+        return node.emitError() << "shape dim " << i
+                                << " is 0 (copy) but the input has rank "
+                                << type.getRank();
+      dim = type.getDimSize(i);
+    }
+    if (dim == -1) {
+      if (inferred >= 0)
+        return node.emitError() << "shape has more than one -1";
+      inferred = i;
+      continue;
+    }
+    if (dim < 0)
+      return node.emitError() << "shape dim " << i << " is " << dim;
+    known *= dim;
+  }
+  if (inferred >= 0) {
+    if (known == 0 || type.getNumElements() % known != 0)
+      return node.emitError() << "cannot reshape "
+                              << formatShape(type.getShape()) << " into ["
+                              << *shape << "]";
+    dims[inferred] = type.getNumElements() / known;
+  }
+  FailureOr<Value> result = node.reshape(*input, dims);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertFlatten(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  int64_t axis = node.intAttr("axis", 1);
+  if (axis < 0)
+    axis += type.getRank();
+  if (axis < 0 || axis > type.getRank())
+    return node.emitError() << "axis " << node.intAttr("axis", 1)
+                            << " is out of range for rank " << type.getRank();
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= type.getDimSize(d);
+  FailureOr<Value> result =
+      node.reshape(*input, {outer, type.getNumElements() / std::max<int64_t>(outer, 1)});
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+/// The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input from 13 on.
+static FailureOr<std::optional<SmallVector<int64_t>>> squeezeAxes(NodeImporter &node) {
+  if (node.getOpset() < 13)
+    return node.intsAttr("axes");
+  if (!node.hasInput(1))
+    return std::optional<SmallVector<int64_t>>();
+  FailureOr<SmallVector<int64_t>> axes = node.constantInts(1, "axes");
+  if (failed(axes))
+    return failure();
+  return std::optional<SmallVector<int64_t>>(*axes);
+}
+
+static LogicalResult convertSqueeze(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = squeezeAxes(node);
+  if (failed(input) || failed(axes))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  SmallVector<bool> drop(type.getRank(), false);
+  if (!*axes) {
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      drop[d] = type.getDimSize(d) == 1;
+  } else {
+    for (int64_t axis : **axes) {
+      FailureOr<int64_t> d = node.normalizeAxis(axis, type.getRank(), "axis");
+      if (failed(d))
+        return failure();
+      if (type.getDimSize(*d) != 1)
+        return node.emitError() << "cannot squeeze dim " << *d << " of size "
+                                << type.getDimSize(*d);
+      drop[*d] = true;
+    }
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (!drop[d])
+      shape.push_back(type.getDimSize(d));
+  FailureOr<Value> result = node.reshape(*input, shape);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertUnsqueeze(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<std::optional<SmallVector<int64_t>>> axes = squeezeAxes(node);
+  if (failed(input) || failed(axes))
+    return failure();
+  if (!*axes)
+    return node.emitError() << "needs axes";
+  auto type = NodeImporter::typeOf(*input);
+  int64_t rank = type.getRank() + static_cast<int64_t>((*axes)->size());
+  SmallVector<bool> inserted(rank, false);
+  for (int64_t axis : **axes) {
+    FailureOr<int64_t> d = node.normalizeAxis(axis, rank, "axis");
+    if (failed(d))
+      return failure();
+    if (inserted[*d])
+      return node.emitError() << "axis " << axis << " is repeated";
+    inserted[*d] = true;
+  }
+  SmallVector<int64_t> shape;
+  int64_t next = 0;
+  for (int64_t d = 0; d < rank; ++d)
+    shape.push_back(inserted[d] ? 1 : type.getDimSize(next++));
+  FailureOr<Value> result = node.reshape(*input, shape);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertTranspose(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  int64_t rank = NodeImporter::typeOf(*input).getRank();
+  SmallVector<int64_t> permutation;
+  if (std::optional<SmallVector<int64_t>> perm = node.intsAttr("perm")) {
+    permutation = *perm;
+  } else {
+    for (int64_t d = rank - 1; d >= 0; --d)
+      permutation.push_back(d);
+  }
+  FailureOr<Value> result = node.transpose(*input, permutation);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertConcat(NodeImporter &node) {
+  FailureOr<SmallVector<Value>> inputs = node.inputs();
+  if (failed(inputs))
+    return failure();
+  if (inputs->empty())
+    return node.emitError() << "needs at least one input";
+  if (!node.findAttr("axis"))
+    return node.emitError() << "the axis attribute is required";
+  FailureOr<int64_t> axis = node.normalizeAxis(
+      node.intAttr("axis", 0), NodeImporter::typeOf(inputs->front()).getRank(),
+      "axis");
+  if (failed(axis))
+    return failure();
+  FailureOr<Value> result = node.concat(*inputs, *axis);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertSplit(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  FailureOr<int64_t> axis =
+      node.normalizeAxis(node.intAttr("axis", 0), type.getRank(), "axis");
+  if (failed(axis))
+    return failure();
+  int64_t dim = type.getDimSize(*axis);
+  int64_t outputs = node.numOutputs();
+  SmallVector<int64_t> sizes;
+  if (node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> split = node.constantInts(1, "split");
+    if (failed(split))
+      return failure();
+    sizes = *split;
+  } else if (std::optional<SmallVector<int64_t>> split = node.intsAttr("split")) {
+    sizes = *split;
+  } else {
+    int64_t parts = node.findAttr("num_outputs") ? node.intAttr("num_outputs", 1)
+                                                 : outputs;
+    if (parts <= 0)
+      return node.emitError() << "num_outputs must be positive";
+    int64_t chunk = (dim + parts - 1) / parts;
+    for (int64_t p = 0, left = dim; p < parts; ++p, left -= chunk)
+      sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
+  }
+  int64_t total = 0;
+  for (int64_t size : sizes)
+    total += size;
+  if (total != dim || static_cast<int64_t>(sizes.size()) != outputs)
+    return node.emitError() << "split sizes [" << sizes << "] do not divide dim "
+                            << *axis << " of size " << dim << " into "
+                            << outputs << " outputs";
+  SmallVector<int64_t> starts(type.getRank(), 0);
+  SmallVector<int64_t> limits(type.getShape());
+  SmallVector<int64_t> strides(type.getRank(), 1);
+  int64_t offset = 0;
+  for (auto [i, size] : llvm::enumerate(sizes)) {
+    starts[*axis] = offset;
+    limits[*axis] = offset + size;
+    offset += size;
+    FailureOr<Value> part = node.slice(*input, starts, limits, strides);
+    if (failed(part))
+      return failure();
+    node.setOutput(i, *part);
+  }
+  return success();
+}
+
+static LogicalResult convertSlice(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<SmallVector<int64_t>> starts = node.constantInts(1, "starts");
+  FailureOr<SmallVector<int64_t>> ends = node.constantInts(2, "ends");
+  if (failed(input) || failed(starts) || failed(ends))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> axes, steps;
+  if (node.hasInput(3)) {
+    FailureOr<SmallVector<int64_t>> given = node.constantInts(3, "axes");
+    if (failed(given))
+      return failure();
+    axes = *given;
+  } else {
+    for (int64_t d = 0; d < static_cast<int64_t>(starts->size()); ++d)
+      axes.push_back(d);
+  }
+  if (node.hasInput(4)) {
+    FailureOr<SmallVector<int64_t>> given = node.constantInts(4, "steps");
+    if (failed(given))
+      return failure();
+    steps = *given;
+  } else {
+    steps.assign(starts->size(), 1);
+  }
+  if (starts->size() != ends->size() || axes.size() != starts->size() ||
+      steps.size() != starts->size())
+    return node.emitError() << "starts, ends, axes and steps differ in length";
+
+  SmallVector<int64_t> lo(rank, 0), hi(type.getShape()), stride(rank, 1);
+  for (size_t k = 0; k < axes.size(); ++k) {
+    FailureOr<int64_t> d = node.normalizeAxis(axes[k], rank, "axis");
+    if (failed(d))
+      return failure();
+    int64_t size = type.getDimSize(*d);
+    if (steps[k] <= 0)
+      return node.emitError() << "step " << steps[k] << " on axis " << *d
+                              << " is not supported (only positive steps)";
+    auto clampIndex = [size](int64_t index) {
+      if (index < 0)
+        index += size;
+      return std::clamp<int64_t>(index, 0, size);
+    };
+    lo[*d] = clampIndex((*starts)[k]);
+    hi[*d] = std::max(lo[*d], clampIndex((*ends)[k]));
+    stride[*d] = steps[k];
+  }
+  FailureOr<Value> result = node.slice(*input, lo, hi, stride);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertGather(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0), indices = node.input(1);
+  if (failed(input) || failed(indices))
+    return failure();
+  FailureOr<int64_t> axis = node.normalizeAxis(
+      node.intAttr("axis", 0), NodeImporter::typeOf(*input).getRank(), "axis");
+  if (failed(axis))
+    return failure();
+  FailureOr<Value> result = node.gather(*input, *indices, *axis);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertExpand(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<SmallVector<int64_t>> shape = node.constantInts(1, "shape");
+  if (failed(input) || failed(shape))
+    return failure();
+  FailureOr<SmallVector<int64_t>> target = inferBroadcastShape(
+      {NodeImporter::typeOf(*input).getShape(), *shape},
+      [&] { return node.emitError(); });
+  if (failed(target))
+    return failure();
+  FailureOr<Value> result = node.broadcastTo(*input, *target);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertShape(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  ArrayRef<int64_t> shape = NodeImporter::typeOf(*input).getShape();
+  int64_t rank = shape.size();
+  auto clampIndex = [rank](int64_t index) {
+    return std::clamp<int64_t>(index < 0 ? index + rank : index, 0, rank);
+  };
+  int64_t start = clampIndex(node.intAttr("start", 0));
+  int64_t end = clampIndex(node.intAttr("end", rank));
+  SmallVector<int64_t> dims(shape.begin() + start,
+                            shape.begin() + std::max(start, end));
+  auto type = RankedTensorType::get({static_cast<int64_t>(dims.size())},
+                                    node.getBuilder().getI64Type());
+  setResult(node, node.constant(DenseElementsAttr::get(type, ArrayRef(dims))));
+  return success();
+}
+
+static LogicalResult convertSize(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  setResult(node, node.scalar(node.getBuilder().getI64Type(),
+                              NodeImporter::typeOf(*input).getNumElements()));
+  return success();
+}
+
+static LogicalResult convertConstantOfShape(NodeImporter &node) {
+  FailureOr<SmallVector<int64_t>> shape = node.constantInts(0, "shape");
+  if (failed(shape))
+    return failure();
+  DenseElementsAttr value;
+  if (const onnx::TensorProto *tensor = node.tensorAttr("value")) {
+    FailureOr<DenseElementsAttr> read = node.readTensorAttr(*tensor);
+    if (failed(read))
+      return failure();
+    if (read->getNumElements() != 1)
+      return node.emitError() << "value must hold one element";
+    value = *read;
+  } else {
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({1}, node.getBuilder().getF32Type()), 0.0f);
+  }
+  for (int64_t dim : *shape)
+    if (dim < 0)
+      return node.emitError() << "shape [" << *shape << "] has a negative dim";
+  auto type = RankedTensorType::get(*shape, value.getElementType());
+  setResult(node, node.constant(SplatElementsAttr::get(
+                      type, value.getValues<Attribute>()[0])));
+  return success();
+}
+
+static LogicalResult convertRange(NodeImporter &node) {
+  std::optional<HostTensor> start = node.constantInput(0);
+  std::optional<HostTensor> limit = node.constantInput(1);
+  std::optional<HostTensor> delta = node.constantInput(2);
+  if (failed(node.input(0)) || failed(node.input(1)) || failed(node.input(2)))
+    return failure();
+  if (!start || !limit || !delta)
+    return node.emitError() << "start, limit and delta must be constants after "
+                               "folding (parc compiles static shapes only)";
+  double s = start->getFloat(0), l = limit->getFloat(0), d = delta->getFloat(0);
+  if (d == 0)
+    return node.emitError() << "delta is zero";
+  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
+  if (count > kMaxFoldedElements)
+    return node.emitError() << "range of " << count << " elements is too large";
+  HostTensor result(RankedTensorType::get({count}, start->getType().getElementType()));
+  for (int64_t i = 0; i < count; ++i) {
+    if (start->isFloat())
+      result.setFloat(i, s + i * d);
+    else
+      result.setInt(i, start->getInt(0) + i * delta->getInt(0));
+  }
+  setResult(node, node.constant(result.toAttr()));
+  return success();
+}
+
+/// Trilu keeps the upper (or lower) triangle of the last two dims relative to diagonal k.
+static LogicalResult convertTrilu(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  int64_t k = 0;
+  if (node.hasInput(1)) {
+    FailureOr<SmallVector<int64_t>> given = node.constantInts(1, "k");
+    if (failed(given))
+      return failure();
+    k = given->empty() ? 0 : given->front();
+  }
+  auto type = NodeImporter::typeOf(*input);
+  if (type.getRank() < 2)
+    return node.emitError() << "needs rank >= 2";
+  bool upper = node.intAttr("upper", 1) != 0;
+  int64_t rows = type.getDimSize(type.getRank() - 2);
+  int64_t cols = type.getDimSize(type.getRank() - 1);
+  HostTensor mask(RankedTensorType::get({rows, cols}, node.getBuilder().getI1Type()));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.setInt(i * cols + j, upper ? j - i >= k : j - i <= k);
+  Value zero = node.scalar(type.getElementType(), 0);
+  FailureOr<Value> result = node.select(node.constant(mask.toAttr()), *input, zero);
+  if (failed(result))
+    return failure();
+  setResult(node, *result);
+  return success();
+}
+
+static LogicalResult convertConstant(NodeImporter &node) {
+  OpBuilder &b = node.getBuilder();
+  if (const onnx::TensorProto *tensor = node.tensorAttr("value")) {
+    FailureOr<DenseElementsAttr> value = node.readTensorAttr(*tensor);
+    if (failed(value))
+      return failure();
+    setResult(node, node.constant(*value));
+    return success();
+  }
+  if (const onnx::AttributeProto *attr = node.findAttr("value_float")) {
+    setResult(node, node.constant(DenseElementsAttr::get(
+                        RankedTensorType::get({}, b.getF32Type()), attr->f())));
+    return success();
+  }
+  if (const onnx::AttributeProto *attr = node.findAttr("value_int")) {
+    setResult(node, node.constant(DenseElementsAttr::get(
+                        RankedTensorType::get({}, b.getI64Type()),
+                        static_cast<int64_t>(attr->i()))));
+    return success();
+  }
+  if (const onnx::AttributeProto *attr = node.findAttr("value_floats")) {
+    SmallVector<float> values(attr->floats().begin(), attr->floats().end());
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      b.getF32Type());
+    setResult(node, node.constant(DenseElementsAttr::get(type, ArrayRef(values))));
+    return success();
+  }
+  if (const onnx::AttributeProto *attr = node.findAttr("value_ints")) {
+    SmallVector<int64_t> values(attr->ints().begin(), attr->ints().end());
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      b.getI64Type());
+    setResult(node, node.constant(DenseElementsAttr::get(type, ArrayRef(values))));
+    return success();
+  }
+  return node.emitError()
+         << "only tensor, float(s) and int(s) values are supported";
+}
+
+void mlir::parc::registerDataMovementConverters(
+    llvm::StringMap<OpConverter> &converters) {
+  converters["Reshape"] = convertReshape;
+  converters["Flatten"] = convertFlatten;
+  converters["Squeeze"] = convertSqueeze;
+  converters["Unsqueeze"] = convertUnsqueeze;
+  converters["Transpose"] = convertTranspose;
+  converters["Concat"] = convertConcat;
+  converters["Split"] = convertSplit;
+  converters["Slice"] = convertSlice;
+  converters["Gather"] = convertGather;
+  converters["Expand"] = convertExpand;
+  converters["Shape"] = convertShape;
+  converters["Size"] = convertSize;
+  converters["ConstantOfShape"] = convertConstantOfShape;
+  converters["Range"] = convertRange;
+  converters["Trilu"] = convertTrilu;
+  converters["Constant"] = convertConstant;
+}

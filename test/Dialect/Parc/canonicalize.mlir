@@ -1,0 +1,112 @@
+// RUN: parc-opt %s -split-input-file -canonicalize | FileCheck %s
+// Canonicalization folds the shape arithmetic exporters emit and drops no-op data movement.
+
+// Shape -> Gather -> Concat -> Reshape chains fold to the literal target shape.
+// CHECK-LABEL: func.func @shape_chain
+// CHECK-NOT: parc.gather
+// CHECK-NOT: parc.concat
+// CHECK: %[[R:.+]] = parc.reshape %arg0 : tensor<2x16x64xf32> -> tensor<2x16x4x16xf32>
+// CHECK: return %[[R]]
+func.func @shape_chain(%x: tensor<2x16x64xf32>) -> tensor<2x16x4x16xf32> {
+  %shape = parc.constant dense<[2, 16, 64]> : tensor<3xi64>
+  %idx = parc.constant dense<[0, 1]> : tensor<2xi64>
+  %lead = parc.gather %shape[%idx] {axis = 0 : i64} : tensor<3xi64>, tensor<2xi64> -> tensor<2xi64>
+  %heads = parc.constant dense<[4, 16]> : tensor<2xi64>
+  %target = parc.concat %lead, %heads {axis = 0 : i64} : (tensor<2xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %r = parc.reshape %x : tensor<2x16x64xf32> -> tensor<2x16x4x16xf32>
+  return %r : tensor<2x16x4x16xf32>
+}
+
+// -----
+
+// Integer arithmetic on constants folds (division truncates toward zero).
+// CHECK-LABEL: func.func @int_arith
+// CHECK: %[[C:.+]] = parc.constant dense<[3, -2]> : tensor<2xi64>
+// CHECK: return %[[C]]
+func.func @int_arith() -> tensor<2xi64> {
+  %a = parc.constant dense<[7, -5]> : tensor<2xi64>
+  %b = parc.constant dense<2> : tensor<i64>
+  %c = parc.div %a, %b : tensor<2xi64>, tensor<i64> -> tensor<2xi64>
+  return %c : tensor<2xi64>
+}
+
+// -----
+
+// Division by a constant zero is left for run time.
+// CHECK-LABEL: func.func @int_div_zero
+// CHECK: parc.div
+func.func @int_div_zero() -> tensor<2xi64> {
+  %a = parc.constant dense<[7, -5]> : tensor<2xi64>
+  %b = parc.constant dense<0> : tensor<i64>
+  %c = parc.div %a, %b : tensor<2xi64>, tensor<i64> -> tensor<2xi64>
+  return %c : tensor<2xi64>
+}
+
+// -----
+
+// A causal mask built from comparisons of constants folds to a literal.
+// CHECK-LABEL: func.func @causal_mask
+// CHECK: %[[M:.+]] = parc.constant dense<{{\[\[}}true, false, false], [true, true, false], [true, true, true]]> : tensor<3x3xi1>
+// CHECK: return %[[M]]
+func.func @causal_mask() -> tensor<3x3xi1> {
+  %rows = parc.constant dense<[[0], [1], [2]]> : tensor<3x1xi64>
+  %cols = parc.constant dense<[0, 1, 2]> : tensor<3xi64>
+  %gt = parc.greater %cols, %rows : tensor<3xi64>, tensor<3x1xi64> -> tensor<3x3xi1>
+  %m = parc.not %gt : tensor<3x3xi1>
+  return %m : tensor<3x3xi1>
+}
+
+// -----
+
+// Identity reshapes, transposes, broadcasts and conversions disappear.
+// CHECK-LABEL: func.func @no_ops
+// CHECK-NEXT: return %arg0
+func.func @no_ops(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = parc.reshape %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  %1 = parc.transpose %0, [0, 1] : tensor<2x3xf32> -> tensor<2x3xf32>
+  %2 = parc.broadcast_to %1 : tensor<2x3xf32> -> tensor<2x3xf32>
+  %3 = parc.convert %2 : tensor<2x3xf32> -> tensor<2x3xf32>
+  return %3 : tensor<2x3xf32>
+}
+
+// -----
+
+// Chains of reshapes and of transposes collapse into one op.
+// CHECK-LABEL: func.func @chains
+// CHECK: %[[R:.+]] = parc.reshape %arg0 : tensor<2x3x4xf32> -> tensor<4x6xf32>
+// CHECK: %[[T:.+]] = parc.transpose %arg1, [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+// CHECK: return %[[R]], %[[T]]
+func.func @chains(%x: tensor<2x3x4xf32>, %y: tensor<2x3x4xf32>) -> (tensor<4x6xf32>, tensor<4x2x3xf32>) {
+  %0 = parc.reshape %x : tensor<2x3x4xf32> -> tensor<24xf32>
+  %1 = parc.reshape %0 : tensor<24xf32> -> tensor<4x6xf32>
+  %2 = parc.transpose %y, [1, 0, 2] : tensor<2x3x4xf32> -> tensor<3x2x4xf32>
+  %3 = parc.transpose %2, [2, 1, 0] : tensor<3x2x4xf32> -> tensor<4x2x3xf32>
+  return %1, %3 : tensor<4x6xf32>, tensor<4x2x3xf32>
+}
+
+// -----
+
+// Constant float math folds with one rounding to f32.
+// CHECK-LABEL: func.func @float_fold
+// CHECK: parc.constant dense<[2.000000e+00, 5.000000e-01]> : tensor<2xf32>
+func.func @float_fold() -> tensor<2xf32> {
+  %a = parc.constant dense<[4.0, 0.25]> : tensor<2xf32>
+  %s = parc.sqrt %a : tensor<2xf32>
+  return %s : tensor<2xf32>
+}
+
+// -----
+
+// Slices, transposes and reductions of constants fold.
+// CHECK-LABEL: func.func @data_movement_fold
+// CHECK-DAG: parc.constant dense<[2, 4]> : tensor<2xi64>
+// CHECK-DAG: parc.constant dense<{{\[\[}}1, 3], [2, 4]]> : tensor<2x2xi64>
+// CHECK-DAG: parc.constant dense<[4, 6]> : tensor<2xi64>
+func.func @data_movement_fold() -> (tensor<2xi64>, tensor<2x2xi64>, tensor<2xi64>) {
+  %a = parc.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi64>
+  %s = parc.slice %a {start_indices = array<i64: 0, 1>, limit_indices = array<i64: 2, 2>, strides = array<i64: 1, 1>} : tensor<2x2xi64> -> tensor<2x1xi64>
+  %r = parc.reshape %s : tensor<2x1xi64> -> tensor<2xi64>
+  %t = parc.transpose %a, [1, 0] : tensor<2x2xi64> -> tensor<2x2xi64>
+  %sum = parc.reduce_sum %a {axes = array<i64: 0>} : tensor<2x2xi64> -> tensor<2xi64>
+  return %r, %t, %sum : tensor<2xi64>, tensor<2x2xi64>, tensor<2xi64>
+}

@@ -1,0 +1,27 @@
+# lit configuration of the parc test suite.
+#
+# Tests are .mlir files (run through parc-opt) and .py files that build an ONNX model with
+# onnx.helper or torch.onnx.export and run it through parc-compile. Substitutions:
+#   %python   the project's Python (.venv) with the pinned packages
+#   %models   the folder of test-model generators (test/models)
+import os
+
+import lit.formats
+
+config.name = "parc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".py"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "models"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.parc_obj_root, "test")
+
+config.environment["PATH"] = os.pathsep.join(
+    [config.parc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])]
+)
+# Keep PyTorch and friends to the machine's two cores and quiet.
+config.environment["OMP_NUM_THREADS"] = "1"
+config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+config.environment["PYTHONPATH"] = os.path.join(config.parc_src_root, "test", "models")
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%models", os.path.join(config.parc_src_root, "test", "models")))
