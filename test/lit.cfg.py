@@ -11,7 +11,7 @@ import lit.formats
 config.name = "parc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".py"]
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "models"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "models", "pylib"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.parc_obj_root, "test")
 
@@ -21,7 +21,9 @@ config.environment["PATH"] = os.pathsep.join(
 # Keep PyTorch and friends to the machine's two cores and quiet.
 config.environment["OMP_NUM_THREADS"] = "1"
 config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
-config.environment["PYTHONPATH"] = os.path.join(config.parc_src_root, "test", "models")
+config.environment["PYTHONPATH"] = os.pathsep.join(
+    [os.path.join(config.parc_src_root, "test", d) for d in ("pylib", "models")]
+)
 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.parc_src_root, "test", "models")))

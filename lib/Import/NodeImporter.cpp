@@ -12,7 +12,8 @@ using namespace mlir::parc;
 
 NodeImporter::NodeImporter(GraphImporter &graph, const onnx::NodeProto &node,
                            Location loc, OpBuilder &builder)
-    : graph(graph), node(node), loc(loc), builder(builder) {}
+    : graph(graph), node(node), loc(loc), builder(builder),
+      errorCallback([this] { return emitError(); }) {}
 
 int64_t NodeImporter::getOpset() const { return graph.getOpset(); }
 

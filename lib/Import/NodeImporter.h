@@ -106,9 +106,8 @@ public:
   FailureOr<Value> reduce(Value input, ArrayRef<int64_t> axes, bool keepDims);
 
 private:
-  ErrorEmitter errorEmitter() {
-    return [this] { return emitError(); };
-  }
+  /// Reports at this node; the callable outlives every ErrorEmitter made from it.
+  ErrorEmitter errorEmitter() { return errorCallback; }
   FailureOr<RankedTensorType> broadcastType(Value lhs, Value rhs,
                                             Type elementType);
 
@@ -116,6 +115,7 @@ private:
   const onnx::NodeProto &node;
   Location loc;
   OpBuilder &builder;
+  std::function<InFlightDiagnostic()> errorCallback;
 };
 
 template <typename OpTy>

@@ -15,7 +15,7 @@ It prints one line per combination and exits non-zero if any check failed.
 
 Usage:
   python check_models.py [--models NAME...] [--exporters NAME...]
-                         [--keep DIR] [--ops] [--atol TOL]
+                         [--all-dynamic] [--keep DIR] [--ops] [--atol TOL]
 """
 
 from __future__ import annotations
@@ -68,12 +68,19 @@ class Result:
   ops: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-def default_cases(models: list[str], exporters: list[str]) -> list[Case]:
-  """Every model with every exporter, static shapes, plus the dynamic cases."""
+def default_cases(models: list[str], exporters: list[str],
+                  all_dynamic: bool = False) -> list[Case]:
+  """Every model with every exporter with static shapes, then dynamic cases.
+
+  The dynamic cases are gpt2 and mlp with the TorchScript exporter, or every
+  model with every exporter when `all_dynamic` is set.
+  """
   cases = [Case(model, exporter) for model in models for exporter in exporters]
-  for model in ("gpt2", "mlp"):
-    if model in models and "torchscript" in exporters:
-      cases.append(Case(model, "torchscript", dynamic=True))
+  for model in models:
+    for exporter in exporters:
+      if all_dynamic or (model in ("gpt2", "mlp")
+                         and exporter == "torchscript"):
+        cases.append(Case(model, exporter, dynamic=True))
   return cases
 
 
@@ -212,12 +219,14 @@ def main(argv: list[str] | None = None) -> int:
                       help="export into DIR and keep the files")
   parser.add_argument("--ops", action="store_true",
                       help="print each model's op types with counts")
+  parser.add_argument("--all-dynamic", action="store_true",
+                      help="check dynamic shapes for every model and exporter")
   parser.add_argument("--atol", type=float, default=DEFAULT_ATOL,
                       help="largest allowed |onnxruntime - torch| "
                       "(default: %(default)g)")
   args = parser.parse_args(argv)
 
-  cases = default_cases(args.models, args.exporters)
+  cases = default_cases(args.models, args.exporters, args.all_dynamic)
   with tempfile.TemporaryDirectory(prefix="parc-models-") as scratch:
     work_dir = args.keep if args.keep is not None else Path(scratch)
     failures = 0
