@@ -479,6 +479,48 @@ static LogicalResult convertConstant(NodeImporter &node) {
          << "only tensor, float(s) and int(s) values are supported";
 }
 
+/// GatherElements has no parc op: exporters emit it only on constants (BERT's token type
+/// buffer), which parc evaluates here.
+static LogicalResult convertGatherElements(NodeImporter &node) {
+  if (failed(node.input(0)) || failed(node.input(1)))
+    return failure();
+  std::optional<HostTensor> data = node.constantInput(0);
+  std::optional<HostTensor> indices = node.constantInput(1);
+  if (!data || !indices)
+    return node.emitError() << "is only supported on inputs that fold to constants";
+  ArrayRef<int64_t> dataShape = data->getShape();
+  ArrayRef<int64_t> shape = indices->getShape();
+  int64_t rank = dataShape.size();
+  if (static_cast<int64_t>(shape.size()) != rank)
+    return node.emitError() << "data and indices must have the same rank";
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank, "axis");
+  if (failed(axis))
+    return failure();
+  HostTensor result(RankedTensorType::get(shape, data->getType().getElementType()));
+  SmallVector<int64_t> dataStrides = HostTensor::strides(dataShape);
+  for (int64_t i = 0; i < result.size(); ++i) {
+    int64_t rest = i, source = 0;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      int64_t coordinate = rest % shape[d];
+      rest /= shape[d];
+      if (d == *axis) {
+        coordinate = indices->getInt(i);
+        if (coordinate < 0)
+          coordinate += dataShape[d];
+        if (coordinate < 0 || coordinate >= dataShape[d])
+          return node.emitError() << "index " << indices->getInt(i)
+                                  << " is out of range for dim " << d;
+      } else if (coordinate >= dataShape[d]) {
+        return node.emitError() << "indices are larger than data off the axis";
+      }
+      source += coordinate * dataStrides[d];
+    }
+    result.copyElement(i, *data, source);
+  }
+  setResult(node, node.constant(result.toAttr()));
+  return success();
+}
+
 void mlir::parc::registerDataMovementConverters(
     llvm::StringMap<OpConverter> &converters) {
   converters["Reshape"] = convertReshape;
@@ -490,6 +532,7 @@ void mlir::parc::registerDataMovementConverters(
   converters["Split"] = convertSplit;
   converters["Slice"] = convertSlice;
   converters["Gather"] = convertGather;
+  converters["GatherElements"] = convertGatherElements;
   converters["Expand"] = convertExpand;
   converters["Shape"] = convertShape;
   converters["Size"] = convertSize;

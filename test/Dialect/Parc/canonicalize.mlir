@@ -110,3 +110,29 @@ func.func @data_movement_fold() -> (tensor<2xi64>, tensor<2x2xi64>, tensor<2xi64
   %sum = parc.reduce_sum %a {axes = array<i64: 0>} : tensor<2x2xi64> -> tensor<2xi64>
   return %r, %t, %sum : tensor<2xi64>, tensor<2x2xi64>, tensor<2xi64>
 }
+
+// -----
+
+// A gather of constant consecutive indices is a slice (position embeddings of arange(seq),
+// the pick of q, k or v out of a packed projection).
+// CHECK-LABEL: func.func @gather_to_slice
+// CHECK: %[[S:.+]] = parc.slice %arg0 {limit_indices = array<i64: 7, 8>, start_indices = array<i64: 3, 0>, strides = array<i64: 1, 1>} : tensor<10x8xf32> -> tensor<4x8xf32>
+// CHECK: %[[R:.+]] = parc.reshape %[[S]] : tensor<4x8xf32> -> tensor<1x4x8xf32>
+// CHECK: %[[P:.+]] = parc.slice %arg1 {limit_indices = array<i64: 3, 5>, start_indices = array<i64: 2, 0>
+// CHECK: %[[Q:.+]] = parc.reshape %[[P]] : tensor<1x5xf32> -> tensor<5xf32>
+// CHECK: %[[G:.+]] = parc.gather %arg0[%{{.+}}]
+// CHECK: %[[Z:.+]] = parc.slice %arg0 {limit_indices = array<i64: 3, 8>, start_indices = array<i64: 2, 0>
+// CHECK: %[[ZR:.+]] = parc.reshape %[[Z]] : tensor<1x8xf32> -> tensor<1x1x8xf32>
+// CHECK: %[[ZB:.+]] = parc.broadcast_to %[[ZR]] : tensor<1x1x8xf32> -> tensor<2x3x8xf32>
+// CHECK: return %[[R]], %[[Q]], %[[G]], %[[ZB]]
+func.func @gather_to_slice(%x: tensor<10x8xf32>, %y: tensor<3x5xf32>) -> (tensor<1x4x8xf32>, tensor<5xf32>, tensor<2x8xf32>, tensor<2x3x8xf32>) {
+  %positions = parc.constant dense<[[3, 4, 5, 6]]> : tensor<1x4xi64>
+  %0 = parc.gather %x[%positions] {axis = 0 : i64} : tensor<10x8xf32>, tensor<1x4xi64> -> tensor<1x4x8xf32>
+  %last = parc.constant dense<-1> : tensor<i64>
+  %1 = parc.gather %y[%last] {axis = 0 : i64} : tensor<3x5xf32>, tensor<i64> -> tensor<5xf32>
+  %gaps = parc.constant dense<[1, 3]> : tensor<2xi64>
+  %2 = parc.gather %x[%gaps] {axis = 0 : i64} : tensor<10x8xf32>, tensor<2xi64> -> tensor<2x8xf32>
+  %twos = parc.constant dense<2> : tensor<2x3xi64>
+  %3 = parc.gather %x[%twos] {axis = 0 : i64} : tensor<10x8xf32>, tensor<2x3xi64> -> tensor<2x3x8xf32>
+  return %0, %1, %2, %3 : tensor<1x4x8xf32>, tensor<5xf32>, tensor<2x8xf32>, tensor<2x3x8xf32>
+}

@@ -207,6 +207,16 @@ OpFoldResult ErfOp::fold(FoldAdaptor adaptor) {
       *this, adaptor.getInput(), [](double v) { return std::erf(v); },
       noIntegerForm);
 }
+OpFoldResult SinOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      *this, adaptor.getInput(), [](double v) { return std::sin(v); },
+      noIntegerForm);
+}
+OpFoldResult CosOp::fold(FoldAdaptor adaptor) {
+  return foldUnary(
+      *this, adaptor.getInput(), [](double v) { return std::cos(v); },
+      noIntegerForm);
+}
 OpFoldResult SigmoidOp::fold(FoldAdaptor adaptor) {
   return foldUnary(
       *this, adaptor.getInput(),

@@ -139,6 +139,8 @@ def Parc_SqrtOp : Parc_UnaryOp<"sqrt", Parc_FloatTensor, "square root">;
 def Parc_ReciprocalOp : Parc_UnaryOp<"reciprocal", Parc_FloatTensor, "1 / x">;
 def Parc_TanhOp : Parc_UnaryOp<"tanh", Parc_FloatTensor, "hyperbolic tangent">;
 def Parc_ErfOp : Parc_UnaryOp<"erf", Parc_FloatTensor, "error function">;
+def Parc_SinOp : Parc_UnaryOp<"sin", Parc_FloatTensor, "sine">;
+def Parc_CosOp : Parc_UnaryOp<"cos", Parc_FloatTensor, "cosine">;
 def Parc_SigmoidOp : Parc_UnaryOp<"sigmoid", Parc_FloatTensor, "1 / (1 + exp(-x))">;
 def Parc_NotOp : Parc_UnaryOp<"not", Parc_BoolTensor, "logical negation">;
 
@@ -298,6 +300,7 @@ def Parc_GatherOp : Parc_Op<"gather", [Pure]> {
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultElementType]> {
