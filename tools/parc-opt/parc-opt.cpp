@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
+#include "parc/Dialect/Parc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -14,6 +15,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerTransformsPasses();
+  mlir::parc::registerParcPasses();
   mlir::DialectRegistry registry;
   registry.insert<mlir::parc::ParcDialect, mlir::func::FuncDialect>();
   return mlir::asMainReturnCode(

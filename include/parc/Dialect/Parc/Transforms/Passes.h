@@ -1,0 +1,25 @@
+//===- Passes.h - parc dialect passes ---------------------------*- C++ -*-===//
+
+#ifndef PARC_DIALECT_PARC_TRANSFORMS_PASSES_H
+#define PARC_DIALECT_PARC_TRANSFORMS_PASSES_H
+
+#include "parc/Dialect/Parc/IR/ParcDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::parc {
+
+#define GEN_PASS_DECL
+#include "parc/Dialect/Parc/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "parc/Dialect/Parc/Transforms/Passes.h.inc"
+
+/// Attribute names the buffer planner sets.
+constexpr llvm::StringLiteral kOffsetAttr = "parc.offset";
+constexpr llvm::StringLiteral kArenaBytesAttr = "parc.arena_bytes";
+
+} // namespace mlir::parc
+
+#endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_H

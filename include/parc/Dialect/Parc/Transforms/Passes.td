@@ -1,0 +1,34 @@
+//===- Passes.td - parc dialect passes ---------------------*- tablegen -*-===//
+
+#ifndef PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD
+#define PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def PlanBuffersPass : Pass<"parc-plan-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Assigns every activation an offset in one arena, reusing memory of dead values";
+  let description = [{
+    Plans the activation memory of a function for the runtime. Values are live from their
+    definition to their last use in program order (graph outputs to the end); a reshape is a
+    view of its input and extends its lifetime. Values are placed largest first at the lowest
+    64-byte-aligned offset that overlaps no placed value whose lifetime intersects. Each
+    planned op gets `parc.offset`, and the function `parc.arena_bytes` (the peak). Weights,
+    constants and function arguments take no arena memory.
+
+    Before:
+    ```mlir
+    %0 = parc.exp %arg0 : tensor<256xf32>
+    %1 = parc.exp %0 : tensor<256xf32>
+    %2 = parc.exp %1 : tensor<256xf32>
+    ```
+    After (`%2` reuses the bytes of `%0`, which is dead once `%1` exists):
+    ```mlir
+    %0 = parc.exp %arg0 {parc.offset = 0 : i64} : tensor<256xf32>
+    %1 = parc.exp %0 {parc.offset = 1024 : i64} : tensor<256xf32>
+    %2 = parc.exp %1 {parc.offset = 0 : i64} : tensor<256xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+#endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD
