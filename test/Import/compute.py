@@ -1,5 +1,5 @@
 # RUN: %python %s %t.onnx
-# RUN: parc-compile %t.onnx | FileCheck %s
+# RUN: parc-compile --emit=parc %t.onnx | FileCheck %s
 # Composite operators decompose into the core set: Gemm into transpose, matmul, scaling and
 # add; LayerNormalization into reductions and elementwise ops; Clip into max/min; the
 # comparisons, logic, Where and Cast map directly; Identity and inference Dropout vanish.

@@ -1,5 +1,5 @@
 # RUN: %python %s %t.onnx
-# RUN: parc-compile %t.onnx | FileCheck %s
+# RUN: parc-compile --emit=parc %t.onnx | FileCheck %s
 # Reshape's relatives become parc.reshape, Split becomes slices, Slice clamps negative and
 # out-of-range indices, Transpose defaults to reversing dims, Gather keeps its indices.
 import numpy as np

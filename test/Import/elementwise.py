@@ -1,5 +1,5 @@
 # RUN: %python %s %t.onnx
-# RUN: parc-compile %t.onnx | FileCheck %s
+# RUN: parc-compile --emit=parc %t.onnx | FileCheck %s
 # Elementwise ONNX operators map one-to-one onto parc ops, broadcasting as numpy does.
 from onnx import helper
 

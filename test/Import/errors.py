@@ -1,50 +1,50 @@
 # RUN: rm -rf %t && mkdir -p %t && %python %s %t
 #
 # Operators parc does not know are all listed in one error, with a count and a node name.
-# RUN: not parc-compile %t/unsupported.onnx 2>&1 | FileCheck %s --check-prefix=UNKNOWN-OPS
+# RUN: not parc-compile --emit=parc %t/unsupported.onnx 2>&1 | FileCheck %s --check-prefix=UNKNOWN-OPS
 # UNKNOWN-OPS: parc-compile: error: {{.*}}unsupported.onnx: unsupported ONNX operators: Conv (2 nodes, e.g. 'conv_a'), com.example.Fancy (1 node, e.g. 'fancy'), Loop (1 node, e.g. 'loop')
 # UNKNOWN-OPS-NOT: error
 #
 # Opsets outside 13..newest are refused with the range parc supports.
-# RUN: not parc-compile %t/opset11.onnx 2>&1 | FileCheck %s --check-prefix=OPSET
+# RUN: not parc-compile --emit=parc %t/opset11.onnx 2>&1 | FileCheck %s --check-prefix=OPSET
 # OPSET: parc-compile: error: {{.*}}opset11.onnx: the model uses ONNX opset 11; parc supports opsets 13 to {{[0-9]+}}
 #
 # Files that are not ONNX models, or do not exist, are named with the cause.
-# RUN: not parc-compile %t/garbage.onnx 2>&1 | FileCheck %s --check-prefix=GARBAGE
+# RUN: not parc-compile --emit=parc %t/garbage.onnx 2>&1 | FileCheck %s --check-prefix=GARBAGE
 # GARBAGE: parc-compile: error: {{.*}}garbage.onnx: not a valid ONNX model
-# RUN: not parc-compile %t/text.onnx 2>&1 | FileCheck %s --check-prefix=GARBAGE2
+# RUN: not parc-compile --emit=parc %t/text.onnx 2>&1 | FileCheck %s --check-prefix=GARBAGE2
 # GARBAGE2: parc-compile: error: {{.*}}text.onnx: not a valid ONNX model
-# RUN: not parc-compile %t/missing.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
+# RUN: not parc-compile --emit=parc %t/missing.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
 # MISSING: parc-compile: error: {{.*}}missing.onnx: cannot read the model: No such file or directory
 #
 # A symbolic dim needs --input-shape; a malformed or wrong --input-shape is named.
-# RUN: not parc-compile %t/symbolic.onnx 2>&1 | FileCheck %s --check-prefix=SYMBOLIC
+# RUN: not parc-compile --emit=parc %t/symbolic.onnx 2>&1 | FileCheck %s --check-prefix=SYMBOLIC
 # SYMBOLIC: error: {{.*}}symbolic.onnx: graph input 'tokens' has a symbolic dim 1 ('sequence'); bind it with --input-shape tokens=<dims>
-# RUN: not parc-compile %t/symbolic.onnx --input-shape tokens=2xfoo 2>&1 | FileCheck %s --check-prefix=BADFLAG
+# RUN: not parc-compile --emit=parc %t/symbolic.onnx --input-shape tokens=2xfoo 2>&1 | FileCheck %s --check-prefix=BADFLAG
 # BADFLAG: parc-compile: error: --input-shape 'tokens=2xfoo': expected NAME=DIMS such as input_ids=2x128
-# RUN: not parc-compile %t/symbolic.onnx --input-shape other=2x3 2>&1 | FileCheck %s --check-prefix=NOTINPUT
+# RUN: not parc-compile --emit=parc %t/symbolic.onnx --input-shape other=2x3 2>&1 | FileCheck %s --check-prefix=NOTINPUT
 # NOTINPUT: error: {{.*}}: --input-shape names 'other', which is not an input of the graph (inputs: tokens)
-# RUN: not parc-compile %t/symbolic.onnx --input-shape tokens=3x8 2>&1 | FileCheck %s --check-prefix=FIXED
+# RUN: not parc-compile --emit=parc %t/symbolic.onnx --input-shape tokens=3x8 2>&1 | FileCheck %s --check-prefix=FIXED
 # FIXED: error: {{.*}}: --input-shape gives dim 0 of 'tokens' as 3, but the model fixes it to 2
-# RUN: not parc-compile %t/symbolic.onnx --input-shape tokens=2x8x1 2>&1 | FileCheck %s --check-prefix=RANK
+# RUN: not parc-compile --emit=parc %t/symbolic.onnx --input-shape tokens=2x8x1 2>&1 | FileCheck %s --check-prefix=RANK
 # RANK: error: {{.*}}: --input-shape gives 3 dims for 'tokens', which has rank 2
-# RUN: parc-compile %t/symbolic.onnx --input-shape tokens=2x8 | FileCheck %s --check-prefix=BOUND
+# RUN: parc-compile --emit=parc %t/symbolic.onnx --input-shape tokens=2x8 | FileCheck %s --check-prefix=BOUND
 # BOUND: func.func @main(%arg0: tensor<2x8xf32> {parc.name = "tokens"})
 #
 # Shape errors point at the user's node.
-# RUN: not parc-compile %t/mismatch.onnx 2>&1 | FileCheck %s --check-prefix=MISMATCH
+# RUN: not parc-compile --emit=parc %t/mismatch.onnx 2>&1 | FileCheck %s --check-prefix=MISMATCH
 # MISMATCH: parc-compile: error: {{.*}}mismatch.onnx: node 'proj': MatMul: matmul contracts dims of different sizes: 2x3 x 4x5
 #
 # Unsupported element types are named with the input or initializer that has them.
-# RUN: not parc-compile %t/double.onnx 2>&1 | FileCheck %s --check-prefix=DOUBLE
+# RUN: not parc-compile --emit=parc %t/double.onnx 2>&1 | FileCheck %s --check-prefix=DOUBLE
 # DOUBLE: error: {{.*}}double.onnx: graph input 'x': element type DOUBLE is not supported
 #
 # Shapes that parc cannot know at compile time are refused at the node.
-# RUN: not parc-compile %t/dynamic_reshape.onnx 2>&1 | FileCheck %s --check-prefix=DYNAMIC
+# RUN: not parc-compile --emit=parc %t/dynamic_reshape.onnx 2>&1 | FileCheck %s --check-prefix=DYNAMIC
 # DYNAMIC: error: {{.*}}node 'reshape': Reshape: the shape input must be a constant integer tensor after folding
 #
 # A failed compile leaves no output file behind.
-# RUN: not parc-compile %t/mismatch.onnx -o %t/out.mlir
+# RUN: not parc-compile --emit=parc %t/mismatch.onnx -o %t/out.mlir
 # RUN: not test -e %t/out.mlir
 import os
 import sys

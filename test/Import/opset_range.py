@@ -1,10 +1,10 @@
 # RUN: rm -rf %t && mkdir -p %t && %python %s %t
 # parc accepts every opset from 13 up to the newest one the pinned onnx package defines, and
 # refuses the next one; the newest opset is taken from onnx itself, not written here.
-# RUN: parc-compile %t/opset13.onnx | FileCheck %s
-# RUN: parc-compile %t/newest.onnx | FileCheck %s
+# RUN: parc-compile --emit=parc %t/opset13.onnx | FileCheck %s
+# RUN: parc-compile --emit=parc %t/newest.onnx | FileCheck %s
 # CHECK: parc.relu
-# RUN: not parc-compile %t/too_new.onnx 2>&1 | FileCheck %s --check-prefix=TOO-NEW
+# RUN: not parc-compile --emit=parc %t/too_new.onnx 2>&1 | FileCheck %s --check-prefix=TOO-NEW
 # TOO-NEW: the model uses ONNX opset [[N:[0-9]+]]; parc supports opsets 13 to {{[0-9]+}}
 import os
 import sys

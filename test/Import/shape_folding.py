@@ -1,5 +1,5 @@
 # RUN: %python %s %t.onnx
-# RUN: parc-compile %t.onnx --input-shape x=2x16x64 | FileCheck %s
+# RUN: parc-compile --emit=parc %t.onnx --input-shape x=2x16x64 | FileCheck %s
 # The Shape -> Gather -> Unsqueeze -> Concat -> Reshape chains that exporters emit, Range,
 # ConstantOfShape, Size, Expand and Trilu masks fold away once the input shape is bound: only
 # the model's compute (a reshape, a transpose and a masked add) is left.

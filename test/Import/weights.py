@@ -1,9 +1,9 @@
 # RUN: rm -rf %t && mkdir -p %t && %python %s make %t
 #
 # Initializers become parc.weight symbols whose bytes are the model's, inline or external.
-# RUN: parc-compile %t/inline.onnx --print-weights-up-to=100000000 -o %t/inline.mlir
+# RUN: parc-compile --emit=parc %t/inline.onnx --print-weights-up-to=100000000 -o %t/inline.mlir
 # RUN: %python %s check %t/inline.onnx %t/inline.mlir
-# RUN: parc-compile %t/external.onnx --print-weights-up-to=100000000 -o %t/external.mlir
+# RUN: parc-compile --emit=parc %t/external.onnx --print-weights-up-to=100000000 -o %t/external.mlir
 # RUN: %python %s check %t/inline.onnx %t/external.mlir
 # RUN: FileCheck %s < %t/external.mlir
 # CHECK-DAG: parc.weight @"layer.0/weight" = dense_resource<layer.0_weight> : tensor<64x32xf32>
@@ -14,10 +14,10 @@
 #
 # Missing or truncated external data is reported with the file it expected.
 # RUN: rm %t/weights.bin
-# RUN: not parc-compile %t/external.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
+# RUN: not parc-compile --emit=parc %t/external.onnx 2>&1 | FileCheck %s --check-prefix=MISSING
 # MISSING: parc-compile: error: {{.*}}external.onnx: initializer 'layer.0/weight': external data file '{{.*}}weights.bin' is missing or unreadable
 # RUN: head -c 100 %t/inline.onnx > %t/weights.bin
-# RUN: not parc-compile %t/external.onnx 2>&1 | FileCheck %s --check-prefix=SHORT
+# RUN: not parc-compile --emit=parc %t/external.onnx 2>&1 | FileCheck %s --check-prefix=SHORT
 # SHORT: parc-compile: error: {{.*}}external.onnx: initializer 'layer.0/weight': external data file '{{.*}}weights.bin' is too short (100 bytes)
 import os
 import re

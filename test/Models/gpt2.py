@@ -1,5 +1,5 @@
 # RUN: %python %models/make_model.py gpt2 %t.torchscript.onnx --exporter torchscript
-# RUN: parc-compile %t.torchscript.onnx -o %t.torchscript.mlir
+# RUN: parc-compile --emit=parc %t.torchscript.onnx -o %t.torchscript.mlir
 # RUN: parc-opt %t.torchscript.mlir -o %t.torchscript.1.mlir
 # RUN: parc-opt %t.torchscript.1.mlir -o %t.torchscript.2.mlir
 # RUN: diff %t.torchscript.1.mlir %t.torchscript.2.mlir
@@ -7,7 +7,7 @@
 # RUN: FileCheck %s --check-prefix=MATMULS < %t.torchscript.mlir
 # RUN: grep -v -e 'func.func @main' -e 'parc.gather %.*\[%arg0\]' %t.torchscript.mlir | not grep -e xi64 -e xi32
 # RUN: %python %models/make_model.py gpt2 %t.dynamo.onnx --exporter dynamo
-# RUN: parc-compile %t.dynamo.onnx -o %t.dynamo.mlir
+# RUN: parc-compile --emit=parc %t.dynamo.onnx -o %t.dynamo.mlir
 # RUN: parc-opt %t.dynamo.mlir -o %t.dynamo.1.mlir
 # RUN: parc-opt %t.dynamo.1.mlir -o %t.dynamo.2.mlir
 # RUN: diff %t.dynamo.1.mlir %t.dynamo.2.mlir
@@ -28,7 +28,7 @@
 # With symbolic batch and sequence dims, --input-shape binds them; without it, the error
 # names the input and the flag.
 # RUN: %python %models/make_model.py gpt2 %t.dynamic.onnx --dynamic
-# RUN: not parc-compile %t.dynamic.onnx 2>&1 | FileCheck %s --check-prefix=UNBOUND
+# RUN: not parc-compile --emit=parc %t.dynamic.onnx 2>&1 | FileCheck %s --check-prefix=UNBOUND
 # UNBOUND: error: {{.*}}: graph input 'input_ids' has a symbolic dim 0 ('batch'); bind it with --input-shape input_ids=<dims>
-# RUN: parc-compile %t.dynamic.onnx --input-shape input_ids=1x8 | FileCheck %s --check-prefix=BOUND
+# RUN: parc-compile --emit=parc %t.dynamic.onnx --input-shape input_ids=1x8 | FileCheck %s --check-prefix=BOUND
 # BOUND: func.func @main(%arg0: tensor<1x8xi64> {parc.name = "input_ids"}) -> (tensor<1x8x256xf32> {parc.name = "logits"})

@@ -1,5 +1,5 @@
 # RUN: %python %models/make_model.py transformer_encoder %t.torchscript.onnx --exporter torchscript
-# RUN: parc-compile %t.torchscript.onnx -o %t.torchscript.mlir
+# RUN: parc-compile --emit=parc %t.torchscript.onnx -o %t.torchscript.mlir
 # RUN: parc-opt %t.torchscript.mlir -o %t.torchscript.1.mlir
 # RUN: parc-opt %t.torchscript.1.mlir -o %t.torchscript.2.mlir
 # RUN: diff %t.torchscript.1.mlir %t.torchscript.2.mlir
@@ -7,7 +7,7 @@
 # RUN: FileCheck %s --check-prefix=MATMULS < %t.torchscript.mlir
 # RUN: grep -v -e 'func.func @main' -e 'parc.gather %.*\[%arg0\]' %t.torchscript.mlir | not grep -e xi64 -e xi32
 # RUN: %python %models/make_model.py transformer_encoder %t.dynamo.onnx --exporter dynamo
-# RUN: parc-compile %t.dynamo.onnx -o %t.dynamo.mlir
+# RUN: parc-compile --emit=parc %t.dynamo.onnx -o %t.dynamo.mlir
 # RUN: parc-opt %t.dynamo.mlir -o %t.dynamo.1.mlir
 # RUN: parc-opt %t.dynamo.1.mlir -o %t.dynamo.2.mlir
 # RUN: diff %t.dynamo.1.mlir %t.dynamo.2.mlir

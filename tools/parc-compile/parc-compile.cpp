@@ -1,13 +1,17 @@
 //===- parc-compile.cpp - the parc compiler driver ------------------------===//
 //
-// Imports an ONNX model and compiles it. `--emit=` stops after a stage and prints it, as
-// Toy's toyc does, so every stage can be inspected:
-//   --emit=parc   the imported module after canonicalization (shape arithmetic folded)
+// Imports an ONNX model and compiles it into an artifact for parc-run. `--emit=` stops after
+// a stage and prints it, as Toy's toyc does, so every stage can be inspected:
+//   --emit=parc      the imported module after canonicalization (shape arithmetic folded)
+//   --emit=planned   after buffer planning (each activation's arena offset)
+//   --emit=artifact  the .parc artifact (the default; needs -o)
 //
 //===----------------------------------------------------------------------===//
 
+#include "parc/Dialect/Parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Support/Diagnostics.h"
+#include "parc/Target/Artifact/ArtifactWriter.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -26,17 +30,33 @@ namespace cl = llvm::cl;
 static cl::OptionCategory parcCategory("parc-compile options");
 
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"),
-                                      cl::Required, cl::cat(parcCategory));
+                                      cl::cat(parcCategory));
+static cl::opt<bool> printSupportedOps(
+    "print-supported-ops",
+    cl::desc("Print the ONNX operators parc imports, one per line, and exit"),
+    cl::init(false), cl::cat(parcCategory));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(parcCategory));
 
-enum class EmitStage { Parc };
+enum class EmitStage { Parc, Planned, Artifact };
 static cl::opt<EmitStage> emitStage(
     "emit", cl::desc("The stage to stop after and print"),
     cl::values(clEnumValN(EmitStage::Parc, "parc",
-                          "the imported, canonicalized parc module")),
-    cl::init(EmitStage::Parc), cl::cat(parcCategory));
+                          "the imported, canonicalized parc module"),
+               clEnumValN(EmitStage::Planned, "planned",
+                          "the module after buffer planning"),
+               clEnumValN(EmitStage::Artifact, "artifact",
+                          "the .parc artifact for parc-run (default)")),
+    cl::init(EmitStage::Artifact), cl::cat(parcCategory));
+
+static cl::opt<std::string> target("target", cl::desc("The device to compile for"),
+                                   cl::value_desc("cpu"), cl::init("cpu"),
+                                   cl::cat(parcCategory));
+
+static cl::opt<bool> printReport(
+    "report", cl::desc("Print the plan: memory per rank and program sizes"),
+    cl::init(false), cl::cat(parcCategory));
 
 static cl::list<std::string> inputShapes(
     "input-shape",
@@ -84,13 +104,34 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(parcCategory);
   cl::ParseCommandLineOptions(argc, argv, "parc compiler\n");
 
+  if (printSupportedOps) {
+    for (StringRef op : getSupportedOnnxOps())
+      llvm::outs() << op << "\n";
+    return 0;
+  }
+
   MLIRContext context;
   OneLineDiagnosticHandler diagnostics(&context, "parc-compile");
+  if (inputFile.empty()) {
+    emitError(UnknownLoc::get(&context)) << "no model given (parc-compile MODEL.onnx -o OUT.parc)";
+    return 1;
+  }
 
   OnnxImportOptions options;
   for (const std::string &text : inputShapes)
     if (failed(parseInputShape(text, options, context)))
       return 1;
+
+  if (target != "cpu") {
+    emitError(UnknownLoc::get(&context))
+        << "--target=" << target << ": only 'cpu' is supported so far";
+    return 1;
+  }
+  if (emitStage == EmitStage::Artifact && outputFile == "-") {
+    emitError(UnknownLoc::get(&context))
+        << "writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)";
+    return 1;
+  }
 
   OwningOpRef<ModuleOp> module = importOnnxModel(context, inputFile, options);
   if (!module)
@@ -99,8 +140,25 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (emitStage != EmitStage::Parc)
+    pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());
   if (failed(pm.run(*module)))
     return 1;
+
+  if (emitStage == EmitStage::Artifact) {
+    ArtifactStats stats;
+    if (failed(writeArtifact(*module, outputFile, target, &stats)))
+      return 1;
+    if (printReport)
+      llvm::outs() << "parc-compile report for " << inputFile << "\n"
+                   << "  target: " << target << ", mesh dp=1 pp=1 tp=1 (1 rank)\n"
+                   << "  rank 0: weights " << stats.weightBytes
+                   << " bytes, peak activations " << stats.arenaBytes
+                   << " bytes (planned arena), " << stats.instructions
+                   << " instructions\n"
+                   << "  artifact: " << stats.fileBytes << " bytes\n";
+    return 0;
+  }
 
   std::string errorMessage;
   std::unique_ptr<llvm::ToolOutputFile> output =

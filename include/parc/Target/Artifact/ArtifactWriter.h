@@ -1,0 +1,33 @@
+//===- ArtifactWriter.h - writing .parc artifacts ---------------*- C++ -*-===//
+//
+// Serializes a planned parc module into a .parc artifact (docs/artifact.md): the manifest
+// with one program per rank, and the weights as raw shards in the data region. The module's
+// functions must have been through parc-plan-buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_TARGET_ARTIFACT_ARTIFACTWRITER_H
+#define PARC_TARGET_ARTIFACT_ARTIFACTWRITER_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace mlir::parc {
+
+/// Summary numbers of a written artifact, for reports.
+struct ArtifactStats {
+  uint64_t fileBytes = 0;
+  uint64_t weightBytes = 0;
+  uint64_t arenaBytes = 0;
+  uint64_t instructions = 0;
+};
+
+/// Writes `module` (its `@main` is rank 0's program) to `path` for `target`. The file is
+/// written under a temporary name and renamed at the end, so a failure leaves nothing behind.
+LogicalResult writeArtifact(ModuleOp module, llvm::StringRef path,
+                            llvm::StringRef target, ArtifactStats *stats = nullptr);
+
+} // namespace mlir::parc
+
+#endif // PARC_TARGET_ARTIFACT_ARTIFACTWRITER_H

@@ -1,0 +1,353 @@
+//===- ArtifactWriter.cpp - writing .parc artifacts -----------------------===//
+//
+// Turns each planned function into a Program: values (arena offsets, weights, literals,
+// inputs), instructions (one per compute op; reshapes are views and emit none) and outputs.
+// Weights and large literals go to the data region as 64-byte-aligned shards whose bytes
+// come straight from the module's resources, so writing streams them without a copy.
+//
+//===----------------------------------------------------------------------===//
+
+#include "parc/Target/Artifact/ArtifactWriter.h"
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+#include "parc/Dialect/Parc/Transforms/Passes.h"
+#include "parc/Import/OnnxImporter.h"
+#include "parc/Runtime/ArtifactFormat.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "parc/artifact/artifact.pb.h"
+
+using namespace mlir;
+using namespace mlir::parc;
+namespace pa = ::parc::artifact;
+
+namespace {
+
+/// Literals up to this size live in the manifest; larger ones become data shards.
+constexpr int64_t kInlineConstantBytes = 4096;
+
+/// The bytes of one shard: a view of resource memory, or bytes the writer unpacked.
+struct ShardBytes {
+  ArrayRef<char> view;
+  std::vector<char> owned;
+  ArrayRef<char> bytes() const {
+    return owned.empty() ? view : ArrayRef<char>(owned);
+  }
+};
+
+FailureOr<pa::DType> convertDType(Type type) {
+  if (type.isF32())
+    return pa::F32;
+  if (type.isF16())
+    return pa::F16;
+  if (type.isBF16())
+    return pa::BF16;
+  if (type.isInteger(64))
+    return pa::I64;
+  if (type.isInteger(32))
+    return pa::I32;
+  if (type.isInteger(1))
+    return pa::BOOL;
+  return failure();
+}
+
+void setTensorType(pa::TensorType *proto, RankedTensorType type) {
+  proto->set_dtype(*convertDType(type.getElementType()));
+  for (int64_t dim : type.getShape())
+    proto->add_shape(dim);
+}
+
+/// The little-endian bytes of `attr` as the runtime stores them (bools one byte each).
+FailureOr<ShardBytes> elementBytes(ElementsAttr attr, Location loc) {
+  ShardBytes result;
+  auto type = cast<RankedTensorType>(attr.getType());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return emitError(loc) << "weight data is missing (it was elided when the IR was "
+                               "printed; compile from the ONNX model instead)";
+    result.view = blob->getData();
+    return result;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return emitError(loc) << "unsupported constant storage " << attr;
+  int64_t count = type.getNumElements();
+  if (type.getElementType().isInteger(1)) {
+    for (bool value : dense.getValues<bool>())
+      result.owned.push_back(value ? 1 : 0);
+    return result;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  if (dense.isSplat() && count > 1) {
+    result.owned.reserve(raw.size() * count);
+    for (int64_t i = 0; i < count; ++i)
+      result.owned.insert(result.owned.end(), raw.begin(), raw.end());
+    return result;
+  }
+  result.view = raw;
+  return result;
+}
+
+/// Builds the manifest and collects the shards to write.
+class ManifestBuilder {
+public:
+  ManifestBuilder(ModuleOp module, pa::Manifest &manifest)
+      : module(module), manifest(manifest) {}
+
+  LogicalResult addProgram(func::FuncOp function, int rank);
+  std::vector<ShardBytes> &getShards() { return shards; }
+
+private:
+  /// The index of the shard holding weight `name` (added on first use).
+  FailureOr<int> weightShard(StringRef name, Location loc);
+  int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
+  LogicalResult addInstruction(Operation *op, pa::Program &program);
+
+  ModuleOp module;
+  pa::Manifest &manifest;
+  std::vector<ShardBytes> shards;
+  llvm::StringMap<int> weightShards;
+  uint64_t dataSize = 0;
+  llvm::DenseMap<Value, int> valueIds;
+};
+
+int ManifestBuilder::addShard(std::string name, RankedTensorType type,
+                              ShardBytes bytes) {
+  pa::WeightShard *shard = manifest.add_weights();
+  shard->set_name(std::move(name));
+  setTensorType(shard->mutable_type(), type);
+  dataSize = ::parc::rt::alignArtifactOffset(dataSize);
+  shard->set_offset(dataSize);
+  shard->set_size(bytes.bytes().size());
+  dataSize += bytes.bytes().size();
+  manifest.set_data_size(dataSize);
+  shards.push_back(std::move(bytes));
+  return manifest.weights_size() - 1;
+}
+
+FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc) {
+  auto it = weightShards.find(name);
+  if (it != weightShards.end())
+    return it->second;
+  auto weight = module.lookupSymbol<WeightOp>(name);
+  if (!weight)
+    return emitError(loc) << "no parc.weight named @" << name;
+  FailureOr<ShardBytes> bytes = elementBytes(weight.getValue(), weight.getLoc());
+  if (failed(bytes))
+    return failure();
+  int index = addShard(name.str(), weight.getType(), std::move(*bytes));
+  weightShards[name] = index;
+  return index;
+}
+
+/// The node name of an op's location, for runtime messages.
+std::string locationName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    if (!fused.getLocations().empty())
+      return locationName(fused.getLocations().front());
+  return "";
+}
+
+LogicalResult ManifestBuilder::addInstruction(Operation *op,
+                                              pa::Program &program) {
+  pa::Instruction *inst = program.add_instructions();
+  inst->set_op(op->getName().stripDialect().str());
+  inst->set_location(locationName(op->getLoc()));
+  for (Value operand : op->getOperands())
+    inst->add_operands(valueIds.lookup(operand));
+  for (Value result : op->getResults())
+    inst->add_results(valueIds.lookup(result));
+  for (NamedAttribute attr : op->getAttrs()) {
+    if (attr.getName() == kOffsetAttr)
+      continue;
+    pa::Attribute *out = inst->add_attributes();
+    out->set_name(attr.getName().str());
+    Attribute value = attr.getValue();
+    if (auto integer = dyn_cast<IntegerAttr>(value))
+      out->set_i(integer.getInt());
+    else if (auto real = dyn_cast<FloatAttr>(value))
+      out->set_f(real.getValueAsDouble());
+    else if (auto ints = dyn_cast<DenseI64ArrayAttr>(value))
+      for (int64_t v : ints.asArrayRef())
+        out->mutable_ints()->add_values(v);
+    else if (isa<UnitAttr>(value))
+      out->set_i(1);
+    else if (auto text = dyn_cast<StringAttr>(value))
+      out->set_s(text.str());
+    else
+      return op->emitOpError("attribute '")
+             << attr.getName() << "' cannot be serialized";
+  }
+  return success();
+}
+
+LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank) {
+  valueIds.clear();
+  pa::Program &program = *manifest.add_programs();
+  program.set_rank(rank);
+  auto arena = function->getAttrOfType<IntegerAttr>(kArenaBytesAttr);
+  if (!arena)
+    return function.emitError("function has no buffer plan (run parc-plan-buffers)");
+  program.set_arena_bytes(arena.getInt());
+
+  auto newValue = [&](Value value) -> pa::Value & {
+    valueIds[value] = program.values_size();
+    pa::Value &proto = *program.add_values();
+    setTensorType(proto.mutable_type(), cast<RankedTensorType>(value.getType()));
+    return proto;
+  };
+  for (BlockArgument argument : function.getArguments())
+    newValue(argument).set_input(argument.getArgNumber());
+
+  for (Operation &op : function.front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value result : ret.getOperands())
+        program.add_outputs(valueIds.lookup(result));
+      continue;
+    }
+    if (op.getNumResults() != 1)
+      return op.emitOpError("has ") << op.getNumResults()
+                                    << " results; the artifact writer handles one";
+    Value result = op.getResult(0);
+    if (auto load = dyn_cast<LoadWeightOp>(op)) {
+      FailureOr<int> shard = weightShard(load.getName(), op.getLoc());
+      if (failed(shard))
+        return failure();
+      newValue(result).set_weight(*shard);
+      continue;
+    }
+    if (auto constant = dyn_cast<ConstantOp>(op)) {
+      FailureOr<ShardBytes> bytes = elementBytes(constant.getValue(), op.getLoc());
+      if (failed(bytes))
+        return failure();
+      if (static_cast<int64_t>(bytes->bytes().size()) <= kInlineConstantBytes) {
+        ArrayRef<char> data = bytes->bytes();
+        newValue(result).set_constant(std::string(data.begin(), data.end()));
+      } else {
+        int shard = addShard("constant#" + std::to_string(manifest.weights_size()),
+                             constant.getType(), std::move(*bytes));
+        newValue(result).set_weight(shard);
+      }
+      continue;
+    }
+    if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+      // A view: the same storage as its input, seen with another shape.
+      pa::Value storage = program.values(valueIds.lookup(reshape.getInput()));
+      pa::Value &view = newValue(result);
+      storage.clear_type();
+      view.MergeFrom(storage);
+      continue;
+    }
+    auto offset = op.getAttrOfType<IntegerAttr>(kOffsetAttr);
+    if (!offset)
+      return op.emitOpError("has no buffer offset (run parc-plan-buffers)");
+    newValue(result).set_arena_offset(offset.getInt());
+    if (failed(addInstruction(&op, program)))
+      return failure();
+  }
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
+                                        StringRef target, ArtifactStats *stats) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return module.emitError("the module has no @main function");
+
+  pa::Manifest manifest;
+  manifest.set_format_version(::parc::rt::kArtifactFormatVersion);
+  manifest.set_producer("parc-compile");
+  manifest.set_target(target.str());
+  manifest.mutable_mesh()->set_dp(1);
+  manifest.mutable_mesh()->set_pp(1);
+  manifest.mutable_mesh()->set_tp(1);
+  manifest.set_world_size(1);
+  for (auto [i, type] : llvm::enumerate(main.getArgumentTypes())) {
+    pa::GraphValue *input = manifest.add_inputs();
+    auto name = main.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr);
+    input->set_name(name ? name.str() : "input" + std::to_string(i));
+    setTensorType(input->mutable_type(), cast<RankedTensorType>(type));
+  }
+  for (auto [i, type] : llvm::enumerate(main.getResultTypes())) {
+    pa::GraphValue *output = manifest.add_outputs();
+    auto name = main.getResultAttrOfType<StringAttr>(i, kOnnxNameAttr);
+    output->set_name(name ? name.str() : "output" + std::to_string(i));
+    setTensorType(output->mutable_type(), cast<RankedTensorType>(type));
+  }
+
+  ManifestBuilder builder(module, manifest);
+  if (failed(builder.addProgram(main, /*rank=*/0)))
+    return failure();
+  manifest.set_weight_bytes(manifest.data_size());
+
+  std::string manifestBytes;
+  if (!manifest.SerializeToString(&manifestBytes))
+    return module.emitError("cannot serialize the artifact manifest");
+  ::parc::rt::ArtifactHeader header{};
+  std::memcpy(header.magic, ::parc::rt::kArtifactMagic, sizeof(header.magic));
+  header.formatVersion = ::parc::rt::kArtifactFormatVersion;
+  header.manifestSize = manifestBytes.size();
+  header.manifestCrc32 =
+      ::parc::rt::crc32(manifestBytes.data(), manifestBytes.size());
+  header.dataOffset = ::parc::rt::alignArtifactOffset(sizeof(header) +
+                                                      manifestBytes.size());
+
+  // Write under a temporary name in the same folder, then rename into place.
+  llvm::SmallString<256> temporary;
+  int fd;
+  llvm::SmallString<256> model(path);
+  llvm::sys::path::remove_filename(model);
+  std::string pattern =
+      (model.empty() ? std::string(".") : std::string(model)) + "/.%%%%%%.parc.tmp";
+  if (std::error_code error = llvm::sys::fs::createUniqueFile(pattern, fd, temporary))
+    return module.emitError("cannot write ") << path << ": " << error.message();
+  bool ok;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os.write(reinterpret_cast<const char *>(&header), sizeof(header));
+    os << manifestBytes;
+    uint64_t written = sizeof(header) + manifestBytes.size();
+    auto pad = [&](uint64_t to) {
+      for (; written < to; ++written)
+        os.write('\0');
+    };
+    pad(header.dataOffset);
+    for (auto [index, shard] : llvm::enumerate(builder.getShards())) {
+      pad(header.dataOffset + manifest.weights(index).offset());
+      ArrayRef<char> bytes = shard.bytes();
+      os.write(bytes.data(), bytes.size());
+      written += bytes.size();
+    }
+    pad(header.dataOffset + manifest.data_size());
+    os.close();
+    ok = !os.has_error();
+    if (stats) {
+      stats->fileBytes = written;
+      stats->weightBytes = manifest.data_size();
+      stats->arenaBytes = manifest.programs(0).arena_bytes();
+      stats->instructions = manifest.programs(0).instructions_size();
+    }
+  }
+  if (!ok) {
+    llvm::sys::fs::remove(temporary);
+    return module.emitError("cannot write ") << path << " (disk full?)";
+  }
+  if (std::error_code error = llvm::sys::fs::rename(temporary, path)) {
+    llvm::sys::fs::remove(temporary);
+    return module.emitError("cannot write ") << path << ": " << error.message();
+  }
+  return success();
+}

@@ -1,0 +1,56 @@
+//===- Artifact.h - a loaded .parc artifact ---------------------*- C++ -*-===//
+//
+// Maps an artifact file read-only, checks its header, manifest checksum and every index in
+// its programs, and hands out the manifest and weight bytes without copying them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_RUNTIME_ARTIFACT_H
+#define PARC_RUNTIME_ARTIFACT_H
+
+#include "parc/Runtime/Status.h"
+#include "parc/Runtime/TensorRef.h"
+
+#include <memory>
+#include <string>
+
+namespace parc::artifact {
+class Manifest;
+class TensorType;
+} // namespace parc::artifact
+
+namespace parc::rt {
+
+/// The runtime dtype of a manifest type.
+DType toDType(int protoDType);
+/// The shape of a manifest type.
+Shape toShape(const parc::artifact::TensorType &type);
+
+class Artifact {
+public:
+  ~Artifact();
+  Artifact(const Artifact &) = delete;
+  Artifact &operator=(const Artifact &) = delete;
+
+  /// Opens and validates `path`; on failure `status` names the file and the cause.
+  static std::unique_ptr<Artifact> open(const std::string &path, Status &status);
+
+  const parc::artifact::Manifest &manifest() const { return *manifestProto; }
+  const std::string &path() const { return filePath; }
+  /// The bytes of weight shard `index` in the mapped file.
+  const void *weightData(int index) const;
+
+private:
+  Artifact() = default;
+  Status validate();
+
+  std::string filePath;
+  void *mapping = nullptr;
+  size_t mappingSize = 0;
+  const char *data = nullptr;
+  std::unique_ptr<parc::artifact::Manifest> manifestProto;
+};
+
+} // namespace parc::rt
+
+#endif // PARC_RUNTIME_ARTIFACT_H

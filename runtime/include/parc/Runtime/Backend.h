@@ -1,0 +1,62 @@
+//===- Backend.h - what a device backend implements -------------*- C++ -*-===//
+//
+// A backend binds each instruction of a program to a kernel on its device and owns device
+// memory. The executor drives any backend the same way; the CPU backend is the reference, and
+// the CUDA backend implements the same interface.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_RUNTIME_BACKEND_H
+#define PARC_RUNTIME_BACKEND_H
+
+#include "parc/Runtime/Status.h"
+#include "parc/Runtime/TensorRef.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace parc::artifact {
+class Instruction;
+} // namespace parc::artifact
+
+namespace parc::rt {
+
+/// A kernel bound to its operands and results, ready to run.
+using BoundKernel = std::function<Status()>;
+
+/// Reads the attributes of an instruction by name.
+class InstructionAttributes {
+public:
+  explicit InstructionAttributes(const parc::artifact::Instruction &inst)
+      : inst(inst) {}
+  bool has(const std::string &name) const;
+  int64_t getInt(const std::string &name, int64_t defaultValue = 0) const;
+  std::vector<int64_t> getInts(const std::string &name) const;
+
+private:
+  const parc::artifact::Instruction &inst;
+};
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// "cpu" or "cuda".
+  virtual const char *name() const = 0;
+  /// Binds one instruction to a kernel; an op this backend lacks is an error naming it.
+  virtual Status bind(const parc::artifact::Instruction &inst,
+                      const std::vector<TensorRef> &operands,
+                      const std::vector<TensorRef> &results,
+                      BoundKernel &kernel) = 0;
+  /// Device memory for the arena and inputs, 64-byte aligned.
+  virtual void *allocate(size_t bytes) = 0;
+  virtual void deallocate(void *pointer) = 0;
+};
+
+/// The CPU backend: kernels on the host, GEMMs through OpenBLAS, `threads` threads.
+std::unique_ptr<Backend> createCpuBackend(int threads);
+
+} // namespace parc::rt
+
+#endif // PARC_RUNTIME_BACKEND_H

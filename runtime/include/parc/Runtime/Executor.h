@@ -1,0 +1,50 @@
+//===- Executor.h - running one rank's program ------------------*- C++ -*-===//
+//
+// Binds one rank's program of an artifact to a backend (arena, weights mapped from the file,
+// literals, inputs) and runs its instructions in the order the compiler fixed.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_RUNTIME_EXECUTOR_H
+#define PARC_RUNTIME_EXECUTOR_H
+
+#include "parc/Runtime/Artifact.h"
+#include "parc/Runtime/Backend.h"
+
+#include <memory>
+#include <vector>
+
+namespace parc::rt {
+
+class Executor {
+public:
+  ~Executor();
+  Executor(const Executor &) = delete;
+  Executor &operator=(const Executor &) = delete;
+
+  /// Prepares rank `rank` of `artifact` on `backend` (which must outlive the executor).
+  static std::unique_ptr<Executor> create(const Artifact &artifact, int rank,
+                                          Backend &backend, Status &status);
+
+  /// The buffer of graph input `index` (manifest order), to fill before run().
+  TensorRef input(int index) const { return inputs[index]; }
+  /// Runs every instruction once.
+  Status run();
+  /// Graph output `index` as this rank holds it; data is null where it does not produce it.
+  TensorRef output(int index) const { return outputs[index]; }
+
+private:
+  Executor(Backend &backend) : backend(backend) {}
+
+  Backend &backend;
+  void *arena = nullptr;
+  std::vector<void *> allocations;
+  std::vector<TensorRef> inputs;
+  std::vector<TensorRef> outputs;
+  std::vector<BoundKernel> kernels;
+  std::vector<std::string> kernelNames;
+};
+
+} // namespace parc::rt
+
+#endif // PARC_RUNTIME_EXECUTOR_H

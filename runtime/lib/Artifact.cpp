@@ -1,0 +1,175 @@
+//===- Artifact.cpp - loading and validating .parc artifacts --------------===//
+
+#include "parc/Runtime/Artifact.h"
+
+#include "parc/Runtime/ArtifactFormat.h"
+
+#include "parc/artifact/artifact.pb.h"
+
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace parc::rt;
+namespace pa = parc::artifact;
+
+DType parc::rt::toDType(int protoDType) {
+  switch (protoDType) {
+  case pa::F16:
+    return DType::F16;
+  case pa::BF16:
+    return DType::BF16;
+  case pa::I64:
+    return DType::I64;
+  case pa::I32:
+    return DType::I32;
+  case pa::BOOL:
+    return DType::Bool;
+  default:
+    return DType::F32;
+  }
+}
+
+Shape parc::rt::toShape(const pa::TensorType &type) {
+  return Shape(type.shape().begin(), type.shape().end());
+}
+
+Artifact::~Artifact() {
+  if (mapping)
+    munmap(mapping, mappingSize);
+}
+
+const void *Artifact::weightData(int index) const {
+  return data + manifestProto->weights(index).offset();
+}
+
+std::unique_ptr<Artifact> Artifact::open(const std::string &path,
+                                         Status &status) {
+  std::unique_ptr<Artifact> artifact(new Artifact());
+  artifact->filePath = path;
+  auto fail = [&](const std::string &message) {
+    status = Status::error(path + ": " + message);
+    return nullptr;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0)
+    return fail(std::string("cannot open the artifact: ") + std::strerror(errno));
+  struct stat info;
+  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return fail("not a regular file");
+  }
+  size_t size = static_cast<size_t>(info.st_size);
+  if (size < sizeof(ArtifactHeader)) {
+    ::close(fd);
+    return fail("not a parc artifact (too short for a header)");
+  }
+  void *mapping = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (mapping == MAP_FAILED)
+    return fail(std::string("cannot map the artifact: ") + std::strerror(errno));
+  artifact->mapping = mapping;
+  artifact->mappingSize = size;
+
+  ArtifactHeader header;
+  std::memcpy(&header, mapping, sizeof(header));
+  if (std::memcmp(header.magic, kArtifactMagic, sizeof(header.magic)) != 0)
+    return fail("not a parc artifact (bad magic bytes)");
+  if (header.formatVersion != kArtifactFormatVersion)
+    return fail("artifact format version " + std::to_string(header.formatVersion) +
+                " is not supported by this runtime (it reads version " +
+                std::to_string(kArtifactFormatVersion) + "); recompile the model");
+  if (header.manifestSize > size - sizeof(header) || header.dataOffset > size ||
+      header.dataOffset < sizeof(header) + header.manifestSize)
+    return fail("truncated or corrupt artifact (the manifest runs past the end "
+                "of the file, " + std::to_string(size) + " bytes)");
+  const char *manifestBytes = static_cast<const char *>(mapping) + sizeof(header);
+  if (crc32(manifestBytes, header.manifestSize) != header.manifestCrc32)
+    return fail("corrupt artifact (manifest checksum mismatch)");
+  artifact->manifestProto = std::make_unique<pa::Manifest>();
+  if (!artifact->manifestProto->ParseFromArray(manifestBytes,
+                                               static_cast<int>(header.manifestSize)))
+    return fail("corrupt artifact (the manifest does not parse)");
+  const pa::Manifest &manifest = *artifact->manifestProto;
+  if (header.dataOffset + manifest.data_size() != size)
+    return fail("truncated artifact: expected " +
+                std::to_string(header.dataOffset + manifest.data_size()) +
+                " bytes, the file has " + std::to_string(size));
+  artifact->data = static_cast<const char *>(mapping) + header.dataOffset;
+  Status valid = artifact->validate();
+  if (!valid)
+    return fail(valid.message());
+  status = Status::ok();
+  return artifact;
+}
+
+/// Checks every index and size the executor will trust.
+Status Artifact::validate() {
+  const pa::Manifest &manifest = *manifestProto;
+  auto bad = [](const std::string &what) {
+    return Status::error("corrupt artifact (" + what + ")");
+  };
+  for (const pa::WeightShard &shard : manifest.weights()) {
+    if (shard.offset() + shard.size() > manifest.data_size() ||
+        shard.offset() % kArtifactDataAlignment != 0)
+      return bad("weight '" + shard.name() + "' lies outside the data region");
+    uint64_t expected = numElements(toShape(shard.type())) *
+                        dtypeSize(toDType(shard.type().dtype()));
+    if (shard.size() != expected)
+      return bad("weight '" + shard.name() + "' has " + std::to_string(shard.size()) +
+                 " bytes, its type needs " + std::to_string(expected));
+  }
+  if (manifest.world_size() < 1 || manifest.programs_size() != manifest.world_size())
+    return bad("world size " + std::to_string(manifest.world_size()) + " but " +
+               std::to_string(manifest.programs_size()) + " programs");
+  for (int r = 0; r < manifest.programs_size(); ++r) {
+    const pa::Program &program = manifest.programs(r);
+    int values = program.values_size();
+    if (program.rank() != r)
+      return bad("program " + std::to_string(r) + " is for rank " +
+                 std::to_string(program.rank()));
+    for (const pa::Value &value : program.values()) {
+      uint64_t bytes = numElements(toShape(value.type())) *
+                       dtypeSize(toDType(value.type().dtype()));
+      switch (value.storage_case()) {
+      case pa::Value::kArenaOffset:
+        if (value.arena_offset() + bytes > program.arena_bytes())
+          return bad("a value lies outside the arena");
+        break;
+      case pa::Value::kWeight:
+        if (value.weight() < 0 || value.weight() >= manifest.weights_size() ||
+            bytes != manifest.weights(value.weight()).size())
+          return bad("a value refers to a missing or smaller weight");
+        break;
+      case pa::Value::kConstant:
+        if (value.constant().size() != bytes)
+          return bad("a literal has the wrong size");
+        break;
+      case pa::Value::kInput:
+        if (value.input() < 0 || value.input() >= manifest.inputs_size())
+          return bad("a value refers to a missing input");
+        break;
+      default:
+        return bad("a value has no storage");
+      }
+    }
+    for (const pa::Instruction &inst : program.instructions())
+      for (int id : inst.operands())
+        if (id < 0 || id >= values)
+          return bad("instruction '" + inst.op() + "' uses a missing value");
+    for (const pa::Instruction &inst : program.instructions())
+      for (int id : inst.results())
+        if (id < 0 || id >= values ||
+            program.values(id).storage_case() != pa::Value::kArenaOffset)
+          return bad("instruction '" + inst.op() + "' writes outside the arena");
+    if (program.outputs_size() != manifest.outputs_size())
+      return bad("program " + std::to_string(r) + " lists " +
+                 std::to_string(program.outputs_size()) + " outputs");
+    for (int id : program.outputs())
+      if (id < -1 || id >= values)
+        return bad("an output refers to a missing value");
+  }
+  return Status::ok();
+}

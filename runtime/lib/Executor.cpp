@@ -1,0 +1,111 @@
+//===- Executor.cpp - running one rank's program --------------------------===//
+
+#include "parc/Runtime/Executor.h"
+
+#include "parc/artifact/artifact.pb.h"
+
+#include <cstring>
+
+using namespace parc::rt;
+namespace pa = parc::artifact;
+
+bool InstructionAttributes::has(const std::string &name) const {
+  for (const pa::Attribute &attr : inst.attributes())
+    if (attr.name() == name)
+      return true;
+  return false;
+}
+
+int64_t InstructionAttributes::getInt(const std::string &name,
+                                      int64_t defaultValue) const {
+  for (const pa::Attribute &attr : inst.attributes())
+    if (attr.name() == name)
+      return attr.i();
+  return defaultValue;
+}
+
+std::vector<int64_t>
+InstructionAttributes::getInts(const std::string &name) const {
+  for (const pa::Attribute &attr : inst.attributes())
+    if (attr.name() == name)
+      return std::vector<int64_t>(attr.ints().values().begin(),
+                                  attr.ints().values().end());
+  return {};
+}
+
+Executor::~Executor() {
+  for (void *pointer : allocations)
+    backend.deallocate(pointer);
+}
+
+std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
+                                           Backend &backend, Status &status) {
+  const pa::Manifest &manifest = artifact.manifest();
+  const pa::Program &program = manifest.programs(rank);
+  std::unique_ptr<Executor> executor(new Executor(backend));
+  auto allocate = [&](size_t bytes) {
+    void *pointer = backend.allocate(std::max<size_t>(bytes, 1));
+    executor->allocations.push_back(pointer);
+    return pointer;
+  };
+  executor->arena = allocate(program.arena_bytes());
+  for (const pa::GraphValue &input : manifest.inputs()) {
+    TensorRef ref{nullptr, toDType(input.type().dtype()), toShape(input.type())};
+    ref.data = allocate(ref.bytes());
+    executor->inputs.push_back(ref);
+  }
+
+  // Every value of the program, bound to its memory.
+  std::vector<TensorRef> values;
+  for (const pa::Value &value : program.values()) {
+    TensorRef ref{nullptr, toDType(value.type().dtype()), toShape(value.type())};
+    switch (value.storage_case()) {
+    case pa::Value::kArenaOffset:
+      ref.data = static_cast<char *>(executor->arena) + value.arena_offset();
+      break;
+    case pa::Value::kWeight:
+      ref.data = const_cast<void *>(artifact.weightData(value.weight()));
+      break;
+    case pa::Value::kConstant:
+      ref.data = allocate(value.constant().size());
+      std::memcpy(ref.data, value.constant().data(), value.constant().size());
+      break;
+    case pa::Value::kInput:
+      ref.data = executor->inputs[value.input()].data;
+      break;
+    default:
+      break;
+    }
+    values.push_back(ref);
+  }
+
+  for (const pa::Instruction &inst : program.instructions()) {
+    std::vector<TensorRef> operands, results;
+    for (int id : inst.operands())
+      operands.push_back(values[id]);
+    for (int id : inst.results())
+      results.push_back(values[id]);
+    BoundKernel kernel;
+    std::string where = "node '" + inst.location() + "' (" + inst.op() + ")";
+    Status bound = backend.bind(inst, operands, results, kernel);
+    if (!bound) {
+      status = Status::error(where + ": " + bound.message());
+      return nullptr;
+    }
+    executor->kernels.push_back(std::move(kernel));
+    executor->kernelNames.push_back(std::move(where));
+  }
+  for (int id : program.outputs())
+    executor->outputs.push_back(id < 0 ? TensorRef{} : values[id]);
+  status = Status::ok();
+  return executor;
+}
+
+Status Executor::run() {
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    Status status = kernels[i]();
+    if (!status)
+      return Status::error(kernelNames[i] + ": " + status.message());
+  }
+  return Status::ok();
+}

@@ -1,0 +1,97 @@
+//===- LaunchOptions.cpp - parc-run's command line ------------------------===//
+
+#include "LaunchOptions.h"
+
+#include <cstdlib>
+#include <set>
+
+using namespace parc::rt;
+
+const char *parc::rt::launchUsage() {
+  return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
+         "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS]\n";
+}
+
+/// Parses a positive integer flag value.
+static bool parseCount(const std::string &text, int &value) {
+  char *end = nullptr;
+  long parsed = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || parsed < 1 || parsed > 1 << 20)
+    return false;
+  value = static_cast<int>(parsed);
+  return true;
+}
+
+Status parc::rt::parseLaunchOptions(int argc, char **argv,
+                                    LaunchOptions &options) {
+  std::set<std::string> names;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool hasValue = false;
+    // Accept both --flag=value and --flag value.
+    if (arg.rfind("--", 0) == 0) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        hasValue = true;
+      }
+    }
+    auto takeValue = [&]() -> Status {
+      if (hasValue)
+        return Status::ok();
+      if (i + 1 >= argc)
+        return Status::error(arg + " needs a value");
+      value = argv[++i];
+      return Status::ok();
+    };
+    if (arg == "--input") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == value.size())
+        return Status::error("--input '" + value +
+                             "': expected NAME=FILE.npy");
+      std::string name = value.substr(0, eq);
+      if (!names.insert(name).second)
+        return Status::error("--input gives '" + name + "' twice");
+      options.inputs.push_back({name, value.substr(eq + 1)});
+    } else if (arg == "--output-dir") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      options.outputDir = value;
+    } else if (arg == "--nproc") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.nproc))
+        return Status::error("--nproc '" + value + "': expected a positive number");
+    } else if (arg == "--threads") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.threads))
+        return Status::error("--threads '" + value + "': expected a positive number");
+    } else if (arg == "--timeout") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      char *end = nullptr;
+      options.timeoutSeconds = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || options.timeoutSeconds <= 0)
+        return Status::error("--timeout '" + value + "': expected seconds > 0");
+    } else if (arg == "--worker-rank") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      options.worker = true;
+      options.rank = std::atoi(value.c_str());
+    } else if (arg == "--worker-dir") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      options.workDir = value;
+    } else if (arg.rfind("-", 0) == 0) {
+      return Status::error("unknown option '" + arg + "'");
+    } else if (options.artifact.empty()) {
+      options.artifact = arg;
+    } else {
+      return Status::error("unexpected argument '" + arg +
+                           "' (one artifact at a time)");
+    }
+  }
+  if (options.artifact.empty())
+    return Status::error("no artifact given");
+  if (options.outputDir.empty() && !options.worker)
+    return Status::error("--output-dir is required");
+  return Status::ok();
+}

@@ -1,0 +1,35 @@
+//===- LaunchOptions.h - parc-run's command line ----------------*- C++ -*-===//
+
+#ifndef PARC_RUNTIME_LIB_LAUNCHOPTIONS_H
+#define PARC_RUNTIME_LIB_LAUNCHOPTIONS_H
+
+#include "parc/Runtime/Status.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parc::rt {
+
+struct LaunchOptions {
+  std::string artifact;
+  std::vector<std::pair<std::string, std::string>> inputs; // name, .npy path
+  std::string outputDir;
+  int nproc = 0;         // 0: the artifact's world size
+  int threads = 0;       // per rank; 0: cores / ranks
+  double timeoutSeconds = 0; // 0: none
+  // Set in worker processes only.
+  bool worker = false;
+  int rank = 0;
+  std::string workDir;
+};
+
+/// Parses parc-run's arguments; an unknown or malformed flag is an error naming it.
+Status parseLaunchOptions(int argc, char **argv, LaunchOptions &options);
+
+/// The usage text.
+const char *launchUsage();
+
+} // namespace parc::rt
+
+#endif // PARC_RUNTIME_LIB_LAUNCHOPTIONS_H

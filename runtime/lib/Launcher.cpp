@@ -1,0 +1,222 @@
+//===- Launcher.cpp - parc-run: spawning and supervising ranks ------------===//
+//
+// The parent checks everything a user can get wrong before any rank starts (artifact, input
+// names, dtypes, shapes, files), then starts one worker per rank as a fresh process of the
+// same binary and supervises them: the first rank to fail, crash or outlive --timeout stops
+// the others, and its message is the one reported. Workers write their outputs and errors
+// into a private folder; outputs are moved into place only after every rank succeeded.
+//
+//===----------------------------------------------------------------------===//
+
+#include "parc/Runtime/Launcher.h"
+
+#include "LaunchOptions.h"
+#include "Worker.h"
+
+#include "parc/Runtime/Artifact.h"
+#include "parc/Runtime/Npy.h"
+
+#include "parc/artifact/artifact.pb.h"
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char **environ;
+
+using namespace parc::rt;
+namespace fs = std::filesystem;
+namespace pa = parc::artifact;
+
+namespace {
+
+int reportError(const std::string &message) {
+  std::cerr << "parc-run: error: " << message << "\n";
+  return 1;
+}
+
+/// Checks the given inputs against the manifest: every input given once, no extra one, each
+/// file readable with the declared dtype and shape.
+Status checkInputs(const Artifact &artifact, const LaunchOptions &options) {
+  const pa::Manifest &manifest = artifact.manifest();
+  std::set<std::string> expected;
+  for (const pa::GraphValue &input : manifest.inputs())
+    expected.insert(input.name());
+  for (const auto &[name, path] : options.inputs)
+    if (!expected.count(name)) {
+      std::string names;
+      for (const pa::GraphValue &input : manifest.inputs())
+        names += (names.empty() ? "" : ", ") + input.name();
+      return Status::error("--input '" + name + "' is not an input of the model (inputs: " +
+                           names + ")");
+    }
+  for (const pa::GraphValue &input : manifest.inputs()) {
+    const std::string *path = nullptr;
+    for (const auto &[name, file] : options.inputs)
+      if (name == input.name())
+        path = &file;
+    DType dtype = toDType(input.type().dtype());
+    Shape shape = toShape(input.type());
+    if (!path)
+      return Status::error("missing input '" + input.name() + "' (" + dtypeName(dtype) +
+                           " " + formatShape(shape) + "); give it with --input " +
+                           input.name() + "=FILE.npy");
+    NpyArray array;
+    PARC_RETURN_IF_ERROR(readNpy(*path, array));
+    if (array.dtype != dtype || array.shape != shape)
+      return Status::error("input '" + input.name() + "' must be " + dtypeName(dtype) +
+                           " " + formatShape(shape) + ", but " + *path + " holds " +
+                           dtypeName(array.dtype) + " " + formatShape(array.shape));
+  }
+  return Status::ok();
+}
+
+/// Starts rank `rank` as `<this binary> <args> --worker-rank R --worker-dir DIR`.
+Status spawnWorker(int rank, const std::string &workDir, int argc, char **argv,
+                   pid_t &pid) {
+  std::vector<std::string> args(argv, argv + argc);
+  args.push_back("--worker-rank");
+  args.push_back(std::to_string(rank));
+  args.push_back("--worker-dir");
+  args.push_back(workDir);
+  std::vector<char *> raw;
+  for (std::string &arg : args)
+    raw.push_back(arg.data());
+  raw.push_back(nullptr);
+  int error = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, raw.data(), environ);
+  if (error != 0)
+    return Status::error("cannot start rank " + std::to_string(rank) + ": " +
+                         std::strerror(error));
+  return Status::ok();
+}
+
+std::string describeExit(int status) {
+  if (WIFSIGNALED(status))
+    return std::string("died with signal ") + std::to_string(WTERMSIG(status)) + " (" +
+           strsignal(WTERMSIG(status)) + ")";
+  return "exited with code " + std::to_string(WEXITSTATUS(status));
+}
+
+void stopAll(std::vector<pid_t> &pids) {
+  for (pid_t pid : pids)
+    if (pid > 0)
+      kill(pid, SIGKILL);
+  for (pid_t &pid : pids)
+    if (pid > 0) {
+      waitpid(pid, nullptr, 0);
+      pid = -1;
+    }
+}
+
+/// Waits for every rank; the first failure stops the rest and is returned.
+Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
+                      double timeoutSeconds) {
+  auto start = std::chrono::steady_clock::now();
+  size_t running = pids.size();
+  while (running > 0) {
+    int status = 0;
+    pid_t done = waitpid(-1, &status, WNOHANG);
+    if (done > 0) {
+      size_t rank = 0;
+      while (rank < pids.size() && pids[rank] != done)
+        ++rank;
+      if (rank == pids.size())
+        continue;
+      pids[rank] = -1;
+      --running;
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        continue;
+      stopAll(pids);
+      std::ifstream errorFile(workDir + "/rank" + std::to_string(rank) + ".error");
+      std::string message;
+      std::getline(errorFile, message);
+      if (message.empty())
+        message = describeExit(status);
+      return Status::error("rank " + std::to_string(rank) + ": " + message);
+    }
+    if (timeoutSeconds > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+            timeoutSeconds) {
+      stopAll(pids);
+      return Status::error("timed out after " + std::to_string(timeoutSeconds) +
+                           " s; all ranks were stopped");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+int parc::rt::runParcRun(int argc, char **argv) {
+  LaunchOptions options;
+  Status parsed = parseLaunchOptions(argc, argv, options);
+  if (!parsed) {
+    std::cerr << launchUsage();
+    return reportError(parsed.message());
+  }
+  if (options.worker)
+    return runWorker(options);
+
+  Status status;
+  std::unique_ptr<Artifact> artifact = Artifact::open(options.artifact, status);
+  if (!artifact)
+    return reportError(status.message());
+  const pa::Manifest &manifest = artifact->manifest();
+  int world = manifest.world_size();
+  if (options.nproc == 0)
+    options.nproc = world;
+  if (options.nproc != world)
+    return reportError("--nproc " + std::to_string(options.nproc) +
+                       " does not match the artifact's world size " +
+                       std::to_string(world) + " (the layout is fixed at compile time)");
+  Status inputs = checkInputs(*artifact, options);
+  if (!inputs)
+    return reportError(inputs.message());
+
+  std::error_code error;
+  fs::create_directories(options.outputDir, error);
+  if (error)
+    return reportError("--output-dir " + options.outputDir + ": " + error.message());
+  std::string pattern = (fs::path(options.outputDir) / ".parc-run-XXXXXX").string();
+  std::vector<char> buffer(pattern.begin(), pattern.end());
+  buffer.push_back('\0');
+  if (!mkdtemp(buffer.data()))
+    return reportError("--output-dir " + options.outputDir + ": " + std::strerror(errno));
+  std::string workDir(buffer.data());
+
+  std::vector<pid_t> pids(options.nproc, -1);
+  for (int rank = 0; rank < options.nproc; ++rank) {
+    Status spawned = spawnWorker(rank, workDir, argc, argv, pids[rank]);
+    if (!spawned) {
+      stopAll(pids);
+      fs::remove_all(workDir, error);
+      return reportError(spawned.message());
+    }
+  }
+  Status ranks = superviseRanks(pids, workDir, options.timeoutSeconds);
+  if (ranks) {
+    for (const pa::GraphValue &output : manifest.outputs()) {
+      std::string file = outputFileName(output.name());
+      fs::rename(fs::path(workDir) / file, fs::path(options.outputDir) / file, error);
+      if (error) {
+        ranks = Status::error("cannot write " +
+                              (fs::path(options.outputDir) / file).string() + ": " +
+                              error.message());
+        break;
+      }
+    }
+  }
+  fs::remove_all(workDir, error);
+  if (!ranks)
+    return reportError(ranks.message());
+  return 0;
+}

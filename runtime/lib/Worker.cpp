@@ -1,0 +1,78 @@
+//===- Worker.cpp - one rank of parc-run ----------------------------------===//
+
+#include "Worker.h"
+
+#include "parc/Runtime/Artifact.h"
+#include "parc/Runtime/Executor.h"
+#include "parc/Runtime/Npy.h"
+
+#include "parc/artifact/artifact.pb.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+using namespace parc::rt;
+namespace pa = parc::artifact;
+
+std::string parc::rt::outputFileName(const std::string &outputName) {
+  std::string file = outputName;
+  std::replace(file.begin(), file.end(), '/', '_');
+  return file + ".npy";
+}
+
+/// Runs the rank; any problem comes back as a Status.
+static Status runRank(const LaunchOptions &options) {
+  Status status;
+  std::unique_ptr<Artifact> artifact = Artifact::open(options.artifact, status);
+  if (!artifact)
+    return status;
+  const pa::Manifest &manifest = artifact->manifest();
+  int threads = options.threads;
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency() /
+                               static_cast<unsigned>(manifest.world_size()));
+  std::unique_ptr<Backend> backend = createCpuBackend(threads);
+  std::unique_ptr<Executor> executor =
+      Executor::create(*artifact, options.rank, *backend, status);
+  if (!executor)
+    return status;
+
+  for (int i = 0; i < manifest.inputs_size(); ++i) {
+    const std::string &name = manifest.inputs(i).name();
+    for (const auto &[given, path] : options.inputs) {
+      if (given != name)
+        continue;
+      NpyArray array;
+      PARC_RETURN_IF_ERROR(readNpy(path, array));
+      TensorRef buffer = executor->input(i);
+      if (array.data.size() != buffer.bytes())
+        return Status::error("input '" + name + "' changed size while running");
+      std::memcpy(buffer.data, array.data.data(), array.data.size());
+    }
+  }
+  PARC_RETURN_IF_ERROR(executor->run());
+
+  // Each output is written by the lowest rank that holds it.
+  for (int i = 0; i < manifest.outputs_size(); ++i) {
+    int owner = -1;
+    for (int r = 0; r < manifest.programs_size() && owner < 0; ++r)
+      if (manifest.programs(r).outputs(i) >= 0)
+        owner = r;
+    if (owner != options.rank)
+      continue;
+    std::string path = options.workDir + "/" + outputFileName(manifest.outputs(i).name());
+    PARC_RETURN_IF_ERROR(writeNpy(path, executor->output(i)));
+  }
+  return Status::ok();
+}
+
+int parc::rt::runWorker(const LaunchOptions &options) {
+  Status status = runRank(options);
+  if (status)
+    return 0;
+  std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
+      << status.message() << "\n";
+  return 1;
+}

@@ -1,0 +1,22 @@
+//===- Worker.h - one rank of parc-run --------------------------*- C++ -*-===//
+
+#ifndef PARC_RUNTIME_LIB_WORKER_H
+#define PARC_RUNTIME_LIB_WORKER_H
+
+#include "LaunchOptions.h"
+
+#include <string>
+
+namespace parc::rt {
+
+/// Runs one rank: loads the artifact, reads the inputs, executes the rank's program and
+/// writes the outputs this rank owns into the work folder. Errors go to
+/// `<work>/rank<R>.error`; the exit code is non-zero on failure.
+int runWorker(const LaunchOptions &options);
+
+/// The file an output is written to: its name with '/' replaced, plus ".npy".
+std::string outputFileName(const std::string &outputName);
+
+} // namespace parc::rt
+
+#endif // PARC_RUNTIME_LIB_WORKER_H
