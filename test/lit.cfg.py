@@ -11,7 +11,7 @@ import lit.formats
 config.name = "parc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".py"]
-config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "models", "pylib"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs", "models", "pylib", "conformance"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.parc_obj_root, "test")
 
@@ -27,3 +27,4 @@ config.environment["PYTHONPATH"] = os.pathsep.join(
 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.parc_src_root, "test", "models")))
+config.substitutions.append(("%pylib", os.path.join(config.parc_src_root, "test", "pylib")))

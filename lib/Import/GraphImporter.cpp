@@ -16,7 +16,10 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <cstring>
+#include <fcntl.h>
 #include <map>
+#include <unistd.h>
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -320,28 +323,32 @@ OwningOpRef<ModuleOp> mlir::parc::importOnnxModel(MLIRContext &context,
   context.loadDialect<ParcDialect, func::FuncDialect>();
   Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
 
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!file) {
-    emitError(fileLoc) << "cannot read the model: " << file.getError().message();
+  // Parse from the file descriptor rather than a mapping of the file, so the weights are
+  // held once (in the parsed model) and not also as mapped file pages while parsing.
+  uint64_t fileSize = 0;
+  if (std::error_code error = llvm::sys::fs::file_size(path, fileSize)) {
+    emitError(fileLoc) << "cannot read the model: " << error.message();
     return nullptr;
   }
-  if ((*file)->getBufferSize() > static_cast<size_t>(INT32_MAX)) {
+  if (fileSize > static_cast<uint64_t>(INT32_MAX)) {
     emitError(fileLoc) << "the model file is over 2 GB; ONNX needs such models "
                           "saved with external data (onnx.save_model(..., "
                           "save_as_external_data=True))";
     return nullptr;
   }
+  int fd = ::open(path.str().c_str(), O_RDONLY);
+  if (fd < 0) {
+    emitError(fileLoc) << "cannot read the model: " << std::strerror(errno);
+    return nullptr;
+  }
   auto model = std::make_shared<onnx::ModelProto>();
-  if (!model->ParseFromArray((*file)->getBufferStart(),
-                             static_cast<int>((*file)->getBufferSize())) ||
-      !model->has_graph() || model->ir_version() <= 0) {
+  bool parsed = model->ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (!parsed || !model->has_graph() || model->ir_version() <= 0) {
     emitError(fileLoc) << "not a valid ONNX model (the file does not parse as "
                           "an ONNX ModelProto with a graph)";
     return nullptr;
   }
-  file->reset(); // The parsed model now owns copies of all bytes.
 
   int64_t opset = -1;
   for (const onnx::OperatorSetIdProto &import : model->opset_import())

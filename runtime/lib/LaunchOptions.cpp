@@ -9,7 +9,8 @@ using namespace parc::rt;
 
 const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
-         "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS]\n";
+         "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
+         "[--repeat N] [--report]\n";
 }
 
 /// Parses a positive integer flag value.
@@ -73,6 +74,14 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       options.timeoutSeconds = std::strtod(value.c_str(), &end);
       if (value.empty() || *end != '\0' || options.timeoutSeconds <= 0)
         return Status::error("--timeout '" + value + "': expected seconds > 0");
+    } else if (arg == "--repeat") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.repeat))
+        return Status::error("--repeat '" + value + "': expected a positive number");
+    } else if (arg == "--report") {
+      if (hasValue)
+        return Status::error("--report takes no value");
+      options.report = true;
     } else if (arg == "--worker-rank") {
       PARC_RETURN_IF_ERROR(takeValue());
       options.worker = true;

@@ -18,6 +18,8 @@ struct LaunchOptions {
   int nproc = 0;         // 0: the artifact's world size
   int threads = 0;       // per rank; 0: cores / ranks
   double timeoutSeconds = 0; // 0: none
+  int repeat = 1;            // runs of the program (for benchmarks)
+  bool report = false;       // print per-rank timings and peak memory
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

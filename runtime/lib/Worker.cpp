@@ -9,8 +9,11 @@
 #include "parc/artifact/artifact.pb.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sys/resource.h>
 #include <thread>
 
 using namespace parc::rt;
@@ -24,6 +27,11 @@ std::string parc::rt::outputFileName(const std::string &outputName) {
 
 /// Runs the rank; any problem comes back as a Status.
 static Status runRank(const LaunchOptions &options) {
+  using Clock = std::chrono::steady_clock;
+  auto milliseconds = [](Clock::time_point from) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - from).count();
+  };
+  Clock::time_point loadStart = Clock::now();
   Status status;
   std::unique_ptr<Artifact> artifact = Artifact::open(options.artifact, status);
   if (!artifact)
@@ -52,7 +60,22 @@ static Status runRank(const LaunchOptions &options) {
       std::memcpy(buffer.data, array.data.data(), array.data.size());
     }
   }
-  PARC_RETURN_IF_ERROR(executor->run());
+  double loadMs = milliseconds(loadStart);
+  std::string runTimes;
+  for (int i = 0; i < options.repeat; ++i) {
+    Clock::time_point runStart = Clock::now();
+    PARC_RETURN_IF_ERROR(executor->run());
+    char text[32];
+    std::snprintf(text, sizeof(text), " %.3f", milliseconds(runStart));
+    runTimes += text;
+  }
+  if (options.report) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("parc-run: rank %d: load %.1f ms, run ms:%s, peak RSS %.1f MiB\n",
+                options.rank, loadMs, runTimes.c_str(), usage.ru_maxrss / 1024.0);
+    std::fflush(stdout);
+  }
 
   // Each output is written by the lowest rank that holds it.
   for (int i = 0; i < manifest.outputs_size(); ++i) {
