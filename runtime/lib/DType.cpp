@@ -1,8 +1,9 @@
-//===- DType.cpp - element type names and 16-bit float conversions -------===//
+//===- DType.cpp - element type names and 16-bit float conversions --------===//
 //
-// Implements the element type names used in manifests and messages, and the IEEE binary16
-// <-> binary32 conversions (round to nearest, ties to even; subnormals, infinities and NaNs
-// preserved) that the runtime uses to compute f16 tensors in f32.
+// Implements the element type names used in manifests and messages, and the
+// conversions between IEEE binary16 and binary32 (round to nearest, ties to
+// even; subnormals, infinities and NaNs preserved) that the runtime uses to
+// compute f16 tensors in f32.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,12 +1,13 @@
 //===- Npy.cpp - numpy .npy reader and writer -----------------------------===//
 //
-// Implements readNpy and writeNpy. A .npy file is a magic string, a version, a little-endian
-// header length, a Python dict literal describing the array ({'descr': '<f4',
-// 'fortran_order': False, 'shape': (2, 3), }) padded so the data starts 64-byte aligned, and
-// the raw element bytes. The reader accepts versions 1.0, 2.0 and 3.0 (3.0 only allows UTF-8
-// in the header, which this parser treats as bytes) and parses the dict strictly; the writer
-// emits version 1.0 (2.0 for headers too long for a 16-bit length) through a temporary file
-// that is renamed into place.
+// Implements readNpy and writeNpy. A .npy file is a magic string, a version, a
+// little-endian header length, a Python dict literal describing the array
+// ({'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }) padded so the
+// data starts 64-byte aligned, and the raw element bytes. The reader accepts
+// versions 1.0, 2.0 and 3.0 (3.0 only allows UTF-8 in the header, which this
+// parser treats as bytes) and parses the dict strictly; the writer emits
+// version 1.0 (2.0 for headers too long for a 16-bit length) through a
+// temporary file that is renamed into place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -70,7 +71,8 @@ std::string numpyTypeName(char kind, int size) {
   }
 }
 
-/// Maps a numpy type descriptor (`<f4`, `|b1`, ...) to a DType, or explains why it cannot.
+/// Maps a numpy type descriptor (`<f4`, `|b1`, ...) to a DType, or explains why
+/// it cannot.
 Status parseDescr(const std::string &descr, DType &dtype) {
   // A descriptor is a byte-order character, a kind character and an item size.
   size_t pos = 0;
@@ -328,18 +330,17 @@ Status readNpy(const std::string &path, NpyArray &out) {
   int major = static_cast<unsigned char>(preamble[6]);
   int minor = static_cast<unsigned char>(preamble[7]);
   if ((major != 1 && major != 2 && major != 3) || minor != 0)
-    return fileError(path, "unsupported .npy format version " +
-                               std::to_string(major) + "." +
-                               std::to_string(minor) +
-                               " (parc reads 1.0, 2.0 and 3.0)");
+    return fileError(
+        path, "unsupported .npy format version " + std::to_string(major) + "." +
+                  std::to_string(minor) + " (parc reads 1.0, 2.0 and 3.0)");
   size_t lengthBytes = major == 1 ? 2 : 4;
   if (readFully(file, preamble + 8, lengthBytes) != lengthBytes)
     return fileError(path, "truncated: the file ends inside the .npy header");
   uint64_t headerLength = 0;
   for (size_t i = 0; i < lengthBytes; ++i)
-    headerLength |= static_cast<uint64_t>(
-                        static_cast<unsigned char>(preamble[8 + i]))
-                    << (8 * i);
+    headerLength |=
+        static_cast<uint64_t>(static_cast<unsigned char>(preamble[8 + i]))
+        << (8 * i);
   uint64_t dataOffset = 8 + lengthBytes + headerLength;
   if (dataOffset > static_cast<uint64_t>(info.st_size))
     return fileError(path, "truncated: the file ends inside the .npy header");
@@ -353,7 +354,7 @@ Status readNpy(const std::string &path, NpyArray &out) {
   Status parsed = HeaderParser(header).parse(descr, fortranOrder, shape);
   if (!parsed.isOk())
     return fileError(path, parsed.message());
-  DType dtype;
+  DType dtype = DType::F32;
   Status typed = parseDescr(descr, dtype);
   if (!typed.isOk())
     return fileError(path, typed.message());
@@ -435,10 +436,11 @@ Status writeNpy(const std::string &path, const TensorRef &tensor) {
   head += dict;
 
   std::string temporary = temporaryPathFor(path);
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                  0666);
+  int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0)
-    return fileError(path, std::string("cannot write: ") + std::strerror(errno));
+    return fileError(path,
+                     std::string("cannot write: ") + std::strerror(errno));
   bool ok = writeAll(fd, head.data(), head.size());
   if (ok && tensor.dtype == DType::BF16) {
     // Widen in blocks; every bfloat16 value is exact in float32.

@@ -1,6 +1,7 @@
 //===- TensorRef.cpp - printing tensor shapes -----------------------------===//
 //
-// Implements formatShape, the `2x3x4` spelling of shapes used in every runtime message.
+// Implements formatShape, the `2x3x4` spelling of shapes used in every runtime
+// message.
 //
 //===----------------------------------------------------------------------===//
 

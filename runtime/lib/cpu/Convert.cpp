@@ -1,9 +1,10 @@
 //===- Convert.cpp - element type conversion ------------------------------===//
 //
-// Implements convert (ONNX Cast) between all pairs of the six element types, and the f16/bf16
-// widening and narrowing the other kernels use. Float to integer truncates toward zero and
-// saturates (NaN becomes 0); anything to bool tests for non-zero; every conversion rounds
-// once: integers reach bf16 through a round-to-odd f32, which keeps enough bits for the final
+// Implements convert (ONNX Cast) between all pairs of the six element types,
+// and the f16/bf16 widening and narrowing the other kernels use. Float to
+// integer truncates toward zero and saturates (NaN becomes 0); anything to bool
+// tests for non-zero; every conversion rounds once: integers reach bf16 through
+// a round-to-odd f32, which keeps enough bits for the final
 // round-to-nearest-even to be exact.
 //
 //===----------------------------------------------------------------------===//
@@ -24,18 +25,10 @@ namespace {
 struct Half {};
 struct BFloat {};
 
-template <typename T> struct Storage {
-  using type = T;
-};
-template <> struct Storage<Half> {
-  using type = uint16_t;
-};
-template <> struct Storage<BFloat> {
-  using type = uint16_t;
-};
-template <> struct Storage<bool> {
-  using type = uint8_t;
-};
+template <typename T> struct Storage { using type = T; };
+template <> struct Storage<Half> { using type = uint16_t; };
+template <> struct Storage<BFloat> { using type = uint16_t; };
+template <> struct Storage<bool> { using type = uint8_t; };
 
 /// Reads one element as the type it computes in: f32 for floats, the integer
 /// itself otherwise (bool is a 0/1 byte).

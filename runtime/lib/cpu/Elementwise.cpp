@@ -1,11 +1,12 @@
 //===- Elementwise.cpp - binary, unary and select kernels -----------------===//
 //
-// Implements binary (arithmetic, comparisons, logic with numpy broadcasting), unary and
-// select. Broadcasting goes through a StridedPlan, so the kernels see runs of the output
-// with each operand either contiguous or a repeated scalar; each operation is a small
-// functor inlined into four loop shapes (both contiguous, either side repeated, both
-// repeated) that the compiler vectorizes. f16 and bf16 operands are widened to f32, computed
-// and rounded once on store.
+// Implements binary (arithmetic, comparisons, logic with numpy broadcasting),
+// unary and select. Broadcasting goes through a StridedPlan, so the kernels see
+// runs of the output with each operand either contiguous or a repeated scalar;
+// each operation is a small functor inlined into four loop shapes (both
+// contiguous, either side repeated, both repeated) that the compiler
+// vectorizes. f16 and bf16 operands are widened to f32, computed and rounded
+// once on store.
 //
 //===----------------------------------------------------------------------===//
 
@@ -172,20 +173,19 @@ void binaryTyped(const TensorRef &lhs, const TensorRef &rhs,
   R *o = out.as<R>();
   constexpr int64_t cost = std::is_same_v<Fn, PowFn> ? 16 : 1;
   parallelFor(plan.total, cost, [&](int64_t begin, int64_t end) {
-    forEachSegment(plan, begin, end,
-                   [&](int64_t position, const StridedPlan::Offsets &offsets,
-                       int64_t n) {
-                     const T *x = a + offsets[0];
-                     const T *y = b + offsets[1];
-                     if constexpr (std::is_same_v<Fn, PowFn> &&
-                                   std::is_floating_point_v<T>)
-                       if (plan.innerStride[1] == 0 &&
-                           powBySmallExponent(x, plan.innerStride[0], *y,
-                                              o + position, n))
-                         return;
-                     binaryRun<Fn>(x, plan.innerStride[0], y,
-                                   plan.innerStride[1], o + position, n);
-                   });
+    forEachSegment(
+        plan, begin, end,
+        [&](int64_t position, const StridedPlan::Offsets &offsets, int64_t n) {
+          const T *x = a + offsets[0];
+          const T *y = b + offsets[1];
+          if constexpr (std::is_same_v<Fn, PowFn> &&
+                        std::is_floating_point_v<T>)
+            if (plan.innerStride[1] == 0 &&
+                powBySmallExponent(x, plan.innerStride[0], *y, o + position, n))
+              return;
+          binaryRun<Fn>(x, plan.innerStride[0], y, plan.innerStride[1],
+                        o + position, n);
+        });
   });
 }
 
@@ -283,7 +283,8 @@ int64_t unaryCost(UnaryOp op) {
 }
 
 /// f(x) for f32 and the integer types (only the numeric ops reach integers).
-template <typename T> void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
+template <typename T>
+void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
   switch (op) {
   case UnaryOp::Neg:
     for (int64_t i = 0; i < n; ++i)
@@ -348,8 +349,9 @@ template <typename T> void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) 
     case UnaryOp::GeluTanh:
       for (int64_t i = 0; i < n; ++i) {
         float x = in[i];
-        out[i] = 0.5f * x *
-                 (1.0f + std::tanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
+        out[i] =
+            0.5f * x *
+            (1.0f + std::tanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
       }
       return;
     default:
@@ -413,13 +415,13 @@ Status binary(BinaryOp op, const TensorRef &lhs, const TensorRef &rhs,
               const TensorRef &out) {
   if (lhs.dtype != rhs.dtype)
     return Status::error(std::string(binaryOpName(op)) + ": operands are " +
-                         dtypeName(lhs.dtype) + " and " +
-                         dtypeName(rhs.dtype));
+                         dtypeName(lhs.dtype) + " and " + dtypeName(rhs.dtype));
   if (out.numElements() == 0)
     return Status::ok();
   if (isHalfFloat(lhs.dtype)) {
     std::vector<float> a = widenToFloat(lhs), b = widenToFloat(rhs);
-    TensorRef wideLhs = floatView(a, lhs.shape), wideRhs = floatView(b, rhs.shape);
+    TensorRef wideLhs = floatView(a, lhs.shape),
+              wideRhs = floatView(b, rhs.shape);
     if (isComparison(op))
       return binary(op, wideLhs, wideRhs, out);
     std::vector<float> result(out.numElements());

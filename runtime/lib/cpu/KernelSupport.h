@@ -1,8 +1,9 @@
 //===- KernelSupport.h - shared helpers of the CPU kernels ------*- C++ -*-===//
 //
-// Private to the CPU backend: the thread count and the parallel loop every kernel uses, the
-// dispatch from an element type to a C++ type, and the f16/bf16 <-> f32 widening the kernels
-// use to compute 16-bit floats in f32 with a single rounding on store.
+// Private to the CPU backend: the thread count and the parallel loop every
+// kernel uses, the dispatch from an element type to a C++ type, and the
+// f16/bf16 <-> f32 widening the kernels use to compute 16-bit floats in f32
+// with a single rounding on store.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,15 +39,13 @@ void parallelFor(int64_t count, int64_t costPerItem, const Body &body) {
     return;
   }
   int64_t parts = std::min<int64_t>(threads, count);
-#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static)
+#pragma omp parallel for num_threads(static_cast <int>(parts)) schedule(static)
   for (int64_t part = 0; part < parts; ++part)
     body(count * part / parts, count * (part + 1) / parts);
 }
 
 /// Names a C++ type in generic lambdas: `[&](auto tag) { using T = ...; }`.
-template <typename T> struct TypeTag {
-  using type = T;
-};
+template <typename T> struct TypeTag { using type = T; };
 
 /// Calls fn(TypeTag<T>{}) with the unsigned integer type of an element's size;
 /// kernels that only move bytes use it so each size is compiled once.

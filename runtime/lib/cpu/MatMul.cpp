@@ -1,11 +1,12 @@
 //===- MatMul.cpp - batched matrix products -------------------------------===//
 //
-// Implements matmul: [..., m, k] x [..., k, n] -> [..., m, n] with numpy broadcasting of the
-// batch dims. f32 goes to OpenBLAS: a 2-D right-hand side (a weight) folds every batch dim of
-// the left-hand side into m for a single sgemm; otherwise the broadcast batch is walked with
-// one sgemm per entry, or per run of consecutive left-hand matrices that share one right-hand
-// matrix. f16 and bf16 are widened to f32, multiplied and rounded once; integer products use
-// plain loops (they are rare and small) and wrap on overflow.
+// Implements matmul: [..., m, k] x [..., k, n] -> [..., m, n] with numpy
+// broadcasting of the batch dims. f32 goes to OpenBLAS: a 2-D right-hand side
+// (a weight) folds every batch dim of the left-hand side into m for a single
+// sgemm; otherwise the broadcast batch is walked with one sgemm per entry, or
+// per run of consecutive left-hand matrices that share one right-hand matrix.
+// f16 and bf16 are widened to f32, multiplied and rounded once; integer
+// products use plain loops (they are rare and small) and wrap on overflow.
 //
 //===----------------------------------------------------------------------===//
 
@@ -75,8 +76,7 @@ void matmulFloat(const float *a, const float *b, float *c,
     std::fill(c, c + batch * m * n, 0.0f);
     return;
   }
-  if (numElements(dims.rhsBatch) == 1 &&
-      numElements(dims.lhsBatch) == batch) {
+  if (numElements(dims.rhsBatch) == 1 && numElements(dims.lhsBatch) == batch) {
     // A shared 2-D rhs: the lhs batch is one tall matrix.
     sgemm(a, b, c, batch * m, k, n);
     return;

@@ -1,12 +1,13 @@
 //===- Reductions.cpp - sum, mean, max and softmax ------------------------===//
 //
-// Implements reduce (sum, mean, max over sorted axes) and softmax / log-softmax along one
-// axis. A reduction first groups the input dims into alternating runs of reduced and kept
-// dims (size-1 dims dropped), so that every case is one of: contiguous rows reduced to a
-// value, rows accumulated elementwise into kept columns, or a nest of those. Parallelism
-// comes from the outermost kept run, from splitting the columns, or from partial results of
-// one long row. Floats accumulate in f32 with SIMD partial sums; integers in i64 (i32 is
-// widened), wrapping. Max propagates NaN. f16/bf16 are widened to f32 and rounded once.
+// Implements reduce (sum, mean, max over sorted axes) and softmax / log-softmax
+// along one axis. A reduction first groups the input dims into alternating runs
+// of reduced and kept dims (size-1 dims dropped), so that every case is one of:
+// contiguous rows reduced to a value, rows accumulated elementwise into kept
+// columns, or a nest of those. Parallelism comes from the outermost kept run,
+// from splitting the columns, or from partial results of one long row. Floats
+// accumulate in f32 with SIMD partial sums; integers in i64 (i32 is widened),
+// wrapping. Max propagates NaN. f16/bf16 are widened to f32 and rounded once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -218,8 +219,8 @@ void reduceTyped(ReduceOp op, const T *in, const Shape &shape,
     count *= shape[axis];
   if (numElements(shape) == 0) {
     // Nothing to reduce: the identity (Mean of nothing is NaN for floats).
-    T value = op == ReduceOp::Max ? MaxReducer::identity()
-                                  : SumReducer::identity();
+    T value =
+        op == ReduceOp::Max ? MaxReducer::identity() : SumReducer::identity();
     if (op == ReduceOp::Mean && std::is_floating_point_v<T>)
       value = std::numeric_limits<T>::quiet_NaN();
     std::fill(out, out + outSize, value);

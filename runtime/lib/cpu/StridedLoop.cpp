@@ -1,7 +1,8 @@
 //===- StridedLoop.cpp - building strided walks ---------------------------===//
 //
-// Implements makeStridedPlan (drop size-1 dims, merge adjacent dims that every operand walks
-// contiguously) and makeBroadcastPlan (numpy broadcasting expressed as stride-0 dims).
+// Implements makeStridedPlan (drop size-1 dims, merge adjacent dims that every
+// operand walks contiguously) and makeBroadcastPlan (numpy broadcasting
+// expressed as stride-0 dims).
 //
 //===----------------------------------------------------------------------===//
 

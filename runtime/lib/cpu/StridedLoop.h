@@ -1,13 +1,15 @@
 //===- StridedLoop.h - walking strided operands in output order -*- C++ -*-===//
 //
-// Private to the CPU backend. Broadcasting, slicing and transposition all read up to three
-// operands at (per-dim) strides while writing a contiguous output. A StridedPlan describes
-// such a walk with adjacent dims merged wherever every operand allows it, so that the common
-// cases collapse into one long inner row: same shapes become a single row with unit strides,
-// a scalar operand gets stride 0, `[B,S,H] + [H]` becomes rows of H over B*S with the bias at
-// stride 0 between rows, `[B,S,H] * [B,S,1]` rows of H whose multiplier has inner stride 0.
-// forEachSegment then hands the kernel contiguous runs of the output with the operands'
-// offsets, advancing the outer indices incrementally (no division per element).
+// Private to the CPU backend. Broadcasting, slicing and transposition all read
+// up to three operands at (per-dim) strides while writing a contiguous output.
+// A StridedPlan describes such a walk with adjacent dims merged wherever every
+// operand allows it, so that the common cases collapse into one long inner row:
+// same shapes become a single row with unit strides, a scalar operand gets
+// stride 0, `[B,S,H] + [H]` becomes rows of H over B*S with the bias at stride
+// 0 between rows, `[B,S,H] * [B,S,1]` rows of H whose multiplier has inner
+// stride 0. forEachSegment then hands the kernel contiguous runs of the output
+// with the operands' offsets, advancing the outer indices incrementally (no
+// division per element).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,7 +1,7 @@
 //===- Threads.cpp - the CPU backend's thread count -----------------------===//
 //
-// Implements setCpuThreads: the count every OpenMP loop of the kernels uses, passed on to
-// OpenBLAS so that GEMMs use the same number of threads.
+// Implements setCpuThreads: the count every OpenMP loop of the kernels uses,
+// passed on to OpenBLAS so that GEMMs use the same number of threads.
 //
 //===----------------------------------------------------------------------===//
 

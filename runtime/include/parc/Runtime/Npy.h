@@ -1,9 +1,9 @@
 //===- Npy.h - reading and writing numpy .npy files -------------*- C++ -*-===//
 //
-// parc-run takes its inputs and writes its outputs as .npy files (numpy's array format,
-// versions 1.0, 2.0 and 3.0). The runtime reads the five numpy types that map onto parc
-// element types (float32, float16, int64, int32, bool; numpy has no bfloat16) stored
-// little-endian in C order, and writes format 1.0.
+// parc-run takes its inputs and writes its outputs as .npy files (numpy's array
+// format, versions 1.0, 2.0 and 3.0). The runtime reads the five numpy types
+// that map onto parc element types (float32, float16, int64, int32, bool; numpy
+// has no bfloat16) stored little-endian in C order, and writes format 1.0.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,14 +29,15 @@ struct NpyArray {
   TensorRef ref() { return TensorRef{data.data(), dtype, shape}; }
 };
 
-/// Reads the .npy file at `path`. Errors are one line naming the file and the cause (missing
-/// file, bad magic, unsupported dtype, Fortran order, big-endian data, malformed header,
-/// truncated data).
+/// Reads the .npy file at `path`. Errors are one line naming the file and the
+/// cause (missing file, bad magic, unsupported dtype, Fortran order, big-endian
+/// data, malformed header, truncated data).
 Status readNpy(const std::string &path, NpyArray &out);
 
-/// Writes `tensor` as a format 1.0 .npy file. bf16 tensors are written as float32, since numpy
-/// has no bfloat16. The file is written under a temporary name in the same directory and
-/// renamed into place, so `path` never holds a partial file.
+/// Writes `tensor` as a format 1.0 .npy file. bf16 tensors are written as
+/// float32, since numpy has no bfloat16. The file is written under a temporary
+/// name in the same directory and renamed into place, so `path` never holds a
+/// partial file.
 Status writeNpy(const std::string &path, const TensorRef &tensor);
 
 } // namespace parc::rt

@@ -15,6 +15,8 @@ namespace parc::rt {
 
 class [[nodiscard]] Status {
 public:
+  /// A success.
+  Status() = default;
   static Status ok() { return Status(); }
   static Status error(std::string message) { return Status(std::move(message)); }
 
@@ -23,7 +25,6 @@ public:
   const std::string &message() const { return text; }
 
 private:
-  Status() = default;
   explicit Status(std::string message) : failed(true), text(std::move(message)) {}
   bool failed = false;
   std::string text;

@@ -1,0 +1,270 @@
+//===- DataMovement.cpp - transpose, slice, concat, gather, broadcast -----===//
+//
+// Implements the kernels that move elements without computing on them: copy,
+// transpose, slice, broadcastTo, concat and gather. They work on element bits
+// (one instantiation per element size). Transpose, slice and broadcastTo read
+// the input through a StridedPlan: when the innermost merged dim is contiguous
+// in the input (slices with unit inner stride, the attention transpose
+// [0,2,1,3], broadcasts of whole rows) each run is one memcpy; a transpose that
+// moves the innermost dim is done in square tiles so that both the reads and
+// the writes stay within a few cache lines.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CpuKernels.h"
+#include "KernelSupport.h"
+#include "StridedLoop.h"
+
+#include <cstring>
+#include <string>
+
+namespace parc::rt::cpu {
+
+namespace {
+
+/// out[i] = in[offset of i under plan] for a one-operand plan.
+template <typename T>
+void copyStrided(const T *in, const StridedPlan &plan, T *out) {
+  parallelFor(plan.total, 1, [&](int64_t begin, int64_t end) {
+    forEachSegment(
+        plan, begin, end,
+        [&](int64_t position, const StridedPlan::Offsets &offsets, int64_t n) {
+          const T *source = in + offsets[0];
+          T *target = out + position;
+          int64_t stride = plan.innerStride[0];
+          if (stride == 1) {
+            std::memcpy(target, source, n * sizeof(T));
+          } else if (stride == 0) {
+            const T value = *source;
+            for (int64_t i = 0; i < n; ++i)
+              target[i] = value;
+          } else {
+            for (int64_t i = 0; i < n; ++i)
+              target[i] = source[i * stride];
+          }
+        });
+  });
+}
+
+/// A transpose whose innermost output dim is strided in the input: tiles of
+/// kTile x kTile over the output's last dim and the dim that is contiguous-most
+/// in the input, the remaining dims walked one tile row at a time.
+template <typename T>
+void transposeTiled(const T *in, const StridedPlan &plan, T *out) {
+  constexpr int64_t kTile = 32;
+  // Output dims (merged) with their input strides and output strides.
+  Shape dims = plan.outerDims;
+  dims.push_back(plan.inner);
+  std::vector<int64_t> inStrides;
+  for (const StridedPlan::Offsets &strides : plan.outerStrides)
+    inStrides.push_back(strides[0]);
+  inStrides.push_back(plan.innerStride[0]);
+  std::vector<int64_t> outStrides = contiguousStrides(dims);
+
+  int last = static_cast<int>(dims.size()) - 1;
+  int rowsDim = 0; // The outer dim with the smallest input stride.
+  for (int d = 1; d < last; ++d)
+    if (inStrides[d] < inStrides[rowsDim])
+      rowsDim = d;
+  int64_t rows = dims[rowsDim], columns = dims[last];
+  int64_t rowInStride = inStrides[rowsDim], rowOutStride = outStrides[rowsDim];
+  int64_t columnInStride = inStrides[last];
+
+  // The other dims, walked by decomposing the work item's index.
+  std::vector<int64_t> otherDims, otherIn, otherOut;
+  for (int d = 0; d < last; ++d)
+    if (d != rowsDim) {
+      otherDims.push_back(dims[d]);
+      otherIn.push_back(inStrides[d]);
+      otherOut.push_back(outStrides[d]);
+    }
+  int64_t rowBlocks = (rows + kTile - 1) / kTile;
+  int64_t items = numElements(otherDims) * rowBlocks;
+  parallelFor(items, kTile * columns, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t rest = item / rowBlocks;
+      int64_t row0 = item % rowBlocks * kTile;
+      int64_t inBase = row0 * rowInStride, outBase = row0 * rowOutStride;
+      for (int64_t d = static_cast<int64_t>(otherDims.size()) - 1; d >= 0;
+           --d) {
+        int64_t index = rest % otherDims[d];
+        rest /= otherDims[d];
+        inBase += index * otherIn[d];
+        outBase += index * otherOut[d];
+      }
+      int64_t rowCount = std::min(kTile, rows - row0);
+      for (int64_t column0 = 0; column0 < columns; column0 += kTile) {
+        int64_t columnCount = std::min(kTile, columns - column0);
+        for (int64_t r = 0; r < rowCount; ++r) {
+          const T *source =
+              in + inBase + r * rowInStride + column0 * columnInStride;
+          T *target = out + outBase + r * rowOutStride + column0;
+          for (int64_t c = 0; c < columnCount; ++c)
+            target[c] = source[c * columnInStride];
+        }
+      }
+    }
+  });
+}
+
+/// Copies gathered slices: out row (p, j) is input row (p, index[j]), each
+/// `rowSize` elements, for p < outer and j < indices.size().
+template <typename T>
+void gatherRows(const T *in, const std::vector<int64_t> &indices, int64_t outer,
+                int64_t axisSize, int64_t rowSize, T *out) {
+  int64_t count = static_cast<int64_t>(indices.size());
+  parallelFor(outer * count, rowSize, [&](int64_t begin, int64_t end) {
+    int64_t p = begin / count, j = begin % count;
+    for (int64_t item = begin; item < end; ++item) {
+      const T *source = in + (p * axisSize + indices[j]) * rowSize;
+      T *target = out + item * rowSize;
+      for (int64_t e = 0; e < rowSize; ++e)
+        target[e] = source[e];
+      if (++j == count) {
+        j = 0;
+        ++p;
+      }
+    }
+  });
+}
+
+template <typename I>
+Status normalizeIndices(const TensorRef &indices, int64_t axisSize,
+                        std::vector<int64_t> &normalized) {
+  const I *values = indices.as<const I>();
+  int64_t count = indices.numElements();
+  normalized.resize(count);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t index = values[i];
+    int64_t wrapped = index < 0 ? index + axisSize : index;
+    if (wrapped < 0 || wrapped >= axisSize)
+      return Status::error("gather: index " + std::to_string(index) +
+                           " is out of range for a dim of size " +
+                           std::to_string(axisSize));
+    normalized[i] = wrapped;
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+void copy(const TensorRef &in, const TensorRef &out) {
+  const char *source = static_cast<const char *>(in.data);
+  char *target = static_cast<char *>(out.data);
+  parallelFor(static_cast<int64_t>(out.bytes()), 1,
+              [&](int64_t begin, int64_t end) {
+                std::memcpy(target + begin, source + begin, end - begin);
+              });
+}
+
+void transpose(const TensorRef &in, const std::vector<int64_t> &permutation,
+               const TensorRef &out) {
+  if (out.numElements() == 0)
+    return;
+  std::vector<int64_t> inStrides = contiguousStrides(in.shape);
+  std::vector<int64_t> strides(permutation.size());
+  for (size_t d = 0; d < permutation.size(); ++d)
+    strides[d] = inStrides[permutation[d]];
+  StridedPlan plan = makeStridedPlan(out.shape, {strides});
+  dispatchBySize(dtypeSize(in.dtype), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if (plan.innerStride[0] == 1 || plan.outerDims.empty())
+      copyStrided(in.as<const T>(), plan, out.as<T>());
+    else
+      transposeTiled(in.as<const T>(), plan, out.as<T>());
+  });
+}
+
+void slice(const TensorRef &in, const std::vector<int64_t> &starts,
+           const std::vector<int64_t> &strides, const TensorRef &out) {
+  if (out.numElements() == 0)
+    return;
+  std::vector<int64_t> inStrides = contiguousStrides(in.shape);
+  std::vector<int64_t> stepStrides(in.shape.size());
+  int64_t base = 0;
+  for (size_t d = 0; d < in.shape.size(); ++d) {
+    base += starts[d] * inStrides[d];
+    stepStrides[d] = strides[d] * inStrides[d];
+  }
+  StridedPlan plan = makeStridedPlan(out.shape, {stepStrides});
+  dispatchBySize(dtypeSize(in.dtype), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    copyStrided(in.as<const T>() + base, plan, out.as<T>());
+  });
+}
+
+void broadcastTo(const TensorRef &in, const TensorRef &out) {
+  if (out.numElements() == 0)
+    return;
+  StridedPlan plan = makeBroadcastPlan(out.shape, {&in.shape});
+  dispatchBySize(dtypeSize(in.dtype), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    copyStrided(in.as<const T>(), plan, out.as<T>());
+  });
+}
+
+void concat(const std::vector<TensorRef> &inputs, int64_t axis,
+            const TensorRef &out) {
+  if (out.numElements() == 0)
+    return;
+  size_t elementSize = dtypeSize(out.dtype);
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= out.shape[d];
+  // Per outer index, each input contributes one contiguous block of bytes
+  // (empty inputs contribute nothing and are skipped).
+  std::vector<const char *> sources;
+  std::vector<int64_t> blockBytes;
+  int64_t rowBytes = 0;
+  for (const TensorRef &input : inputs) {
+    int64_t bytes = static_cast<int64_t>(input.bytes()) / outer;
+    if (bytes == 0)
+      continue;
+    sources.push_back(static_cast<const char *>(input.data));
+    blockBytes.push_back(bytes);
+    rowBytes += bytes;
+  }
+  char *target = static_cast<char *>(out.data);
+  parallelFor(outer, rowBytes / static_cast<int64_t>(elementSize),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t o = begin; o < end; ++o) {
+                  char *row = target + o * rowBytes;
+                  for (size_t i = 0; i < sources.size(); ++i) {
+                    std::memcpy(row, sources[i] + o * blockBytes[i],
+                                blockBytes[i]);
+                    row += blockBytes[i];
+                  }
+                }
+              });
+}
+
+Status gather(const TensorRef &in, const TensorRef &indices, int64_t axis,
+              const TensorRef &out) {
+  int64_t axisSize = in.shape[axis];
+  std::vector<int64_t> normalized;
+  if (indices.dtype == DType::I64)
+    PARC_RETURN_IF_ERROR(
+        normalizeIndices<int64_t>(indices, axisSize, normalized));
+  else if (indices.dtype == DType::I32)
+    PARC_RETURN_IF_ERROR(
+        normalizeIndices<int32_t>(indices, axisSize, normalized));
+  else
+    return Status::error(
+        std::string("gather: indices must be i64 or i32, not ") +
+        dtypeName(indices.dtype));
+  if (out.numElements() == 0)
+    return Status::ok();
+  int64_t outer = 1, rowSize = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= in.shape[d];
+  for (int64_t d = axis + 1; d < in.rank(); ++d)
+    rowSize *= in.shape[d];
+  dispatchBySize(dtypeSize(in.dtype), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    gatherRows(in.as<const T>(), normalized, outer, axisSize, rowSize,
+               out.as<T>());
+  });
+  return Status::ok();
+}
+
+} // namespace parc::rt::cpu
