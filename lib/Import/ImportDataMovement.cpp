@@ -479,45 +479,25 @@ static LogicalResult convertConstant(NodeImporter &node) {
          << "only tensor, float(s) and int(s) values are supported";
 }
 
-/// GatherElements has no parc op: exporters emit it only on constants (BERT's token type
-/// buffer), which parc evaluates here.
 static LogicalResult convertGatherElements(NodeImporter &node) {
-  if (failed(node.input(0)) || failed(node.input(1)))
+  FailureOr<Value> input = node.input(0), indices = node.input(1);
+  if (failed(input) || failed(indices))
     return failure();
-  std::optional<HostTensor> data = node.constantInput(0);
-  std::optional<HostTensor> indices = node.constantInput(1);
-  if (!data || !indices)
-    return node.emitError() << "is only supported on inputs that fold to constants";
-  ArrayRef<int64_t> dataShape = data->getShape();
-  ArrayRef<int64_t> shape = indices->getShape();
-  int64_t rank = dataShape.size();
-  if (static_cast<int64_t>(shape.size()) != rank)
-    return node.emitError() << "data and indices must have the same rank";
-  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", 0), rank, "axis");
+  auto inputType = NodeImporter::typeOf(*input);
+  auto indicesType = NodeImporter::typeOf(*indices);
+  FailureOr<int64_t> axis =
+      node.normalizeAxis(node.intAttr("axis", 0), inputType.getRank(), "axis");
   if (failed(axis))
     return failure();
-  HostTensor result(RankedTensorType::get(shape, data->getType().getElementType()));
-  SmallVector<int64_t> dataStrides = HostTensor::strides(dataShape);
-  for (int64_t i = 0; i < result.size(); ++i) {
-    int64_t rest = i, source = 0;
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      int64_t coordinate = rest % shape[d];
-      rest /= shape[d];
-      if (d == *axis) {
-        coordinate = indices->getInt(i);
-        if (coordinate < 0)
-          coordinate += dataShape[d];
-        if (coordinate < 0 || coordinate >= dataShape[d])
-          return node.emitError() << "index " << indices->getInt(i)
-                                  << " is out of range for dim " << d;
-      } else if (coordinate >= dataShape[d]) {
-        return node.emitError() << "indices are larger than data off the axis";
-      }
-      source += coordinate * dataStrides[d];
-    }
-    result.copyElement(i, *data, source);
-  }
-  setResult(node, node.constant(result.toAttr()));
+  if (indicesType.getRank() != inputType.getRank())
+    return node.emitError() << "data and indices must have the same rank";
+  for (int64_t d = 0; d < inputType.getRank(); ++d)
+    if (d != *axis && indicesType.getDimSize(d) > inputType.getDimSize(d))
+      return node.emitError() << "indices are larger than data in dim " << d;
+  OpBuilder &b = node.getBuilder();
+  auto type = RankedTensorType::get(indicesType.getShape(), inputType.getElementType());
+  setResult(node, b.createOrFold<GatherElementsOp>(node.getLoc(), type, *input, *indices,
+                                                   b.getI64IntegerAttr(*axis)));
   return success();
 }
 

@@ -11,8 +11,6 @@
 
 #include "onnx/onnx_pb.h"
 
-#include <cmath>
-
 using namespace mlir;
 using namespace mlir::parc;
 
@@ -95,42 +93,19 @@ static LogicalResult convertPow(NodeImporter &node) {
   return success();
 }
 
-/// Mod has no parc op: exporters emit it only on constants (shape arithmetic), which parc
-/// evaluates here. fmod=0 takes the divisor's sign (Python's %), fmod=1 the dividend's (C).
+/// Mod: the remainder with the divisor's sign, or with fmod=1 the dividend's.
 static LogicalResult convertMod(NodeImporter &node) {
   FailureOr<Value> lhs = node.input(0), rhs = node.input(1);
   if (failed(lhs) || failed(rhs))
     return failure();
-  std::optional<HostTensor> a = node.constantInput(0), b = node.constantInput(1);
-  if (!a || !b)
-    return node.emitError() << "is only supported on inputs that fold to constants";
-  FailureOr<SmallVector<int64_t>> shape = inferBroadcastShape(
-      {a->getShape(), b->getShape()}, [&] { return node.emitError(); });
-  if (failed(shape))
+  SmallVector<NamedAttribute> attributes;
+  if (node.intAttr("fmod", 0))
+    attributes.push_back(node.getBuilder().getNamedAttr(
+        "fmod", node.getBuilder().getUnitAttr()));
+  FailureOr<Value> result = node.arithmetic<ModOp>(*lhs, *rhs, attributes);
+  if (failed(result))
     return failure();
-  auto type = RankedTensorType::get(*shape, a->getType().getElementType());
-  bool cStyle = node.intAttr("fmod", 0) != 0;
-  HostTensor result(type);
-  for (int64_t i = 0; i < result.size(); ++i) {
-    int64_t ia = HostTensor::broadcastIndex(a->getShape(), *shape, i);
-    int64_t ib = HostTensor::broadcastIndex(b->getShape(), *shape, i);
-    if (a->isFloat()) {
-      double x = a->getFloat(ia), y = b->getFloat(ib);
-      double r = std::fmod(x, y);
-      if (!cStyle && r != 0 && ((r < 0) != (y < 0)))
-        r += y;
-      result.setFloat(i, r);
-      continue;
-    }
-    int64_t x = a->getInt(ia), y = b->getInt(ib);
-    if (y == 0)
-      return node.emitError() << "integer modulo by zero";
-    int64_t r = x % y;
-    if (!cStyle && r != 0 && ((r < 0) != (y < 0)))
-      r += y;
-    result.setInt(i, r);
-  }
-  node.setOutput(0, node.constant(result.toAttr()));
+  node.setOutput(0, *result);
   return success();
 }
 

@@ -85,7 +85,12 @@ public:
   Value scalar(Type elementType, double value);
 
   template <typename OpTy>
-  FailureOr<Value> arithmetic(Value lhs, Value rhs);
+  FailureOr<Value> arithmetic(Value lhs, Value rhs,
+                              ArrayRef<NamedAttribute> attributes);
+  template <typename OpTy>
+  FailureOr<Value> arithmetic(Value lhs, Value rhs) {
+    return arithmetic<OpTy>(lhs, rhs, ArrayRef<NamedAttribute>());
+  }
   template <typename OpTy>
   FailureOr<Value> compare(Value lhs, Value rhs);
   template <typename OpTy>
@@ -119,12 +124,14 @@ private:
 };
 
 template <typename OpTy>
-FailureOr<Value> NodeImporter::arithmetic(Value lhs, Value rhs) {
+FailureOr<Value> NodeImporter::arithmetic(Value lhs, Value rhs,
+                                          ArrayRef<NamedAttribute> attributes) {
   FailureOr<RankedTensorType> type =
       broadcastType(lhs, rhs, typeOf(lhs).getElementType());
   if (failed(type))
     return failure();
-  return builder.createOrFold<OpTy>(loc, *type, lhs, rhs);
+  return builder.createOrFold<OpTy>(loc, TypeRange{*type}, ValueRange{lhs, rhs},
+                                    attributes);
 }
 
 template <typename OpTy>

@@ -205,12 +205,17 @@ TEST(ElementwiseTest, LogicalOps) {
 
 TEST(ElementwiseTest, TypeErrors) {
   Tensor out(DType::Bool, {2});
-  Tensor a = boolean({2}, {0, 1});
-  EXPECT_FALSE(cpu::binary(BinaryOp::Add, a.ref(), a.ref(), out.ref()).isOk());
-  Tensor x = f32({2}, {0, 1});
-  EXPECT_FALSE(cpu::binary(BinaryOp::And, x.ref(), x.ref(), out.ref()).isOk());
-  Tensor y = i64({2}, {0, 1});
-  EXPECT_FALSE(cpu::binary(BinaryOp::Add, x.ref(), y.ref(), out.ref()).isOk());
+  Tensor flags = boolean({2}, {0, 1}), x = f32({2}, {0, 1}),
+         y = i64({2}, {0, 1});
+  Tensor h = make(DType::F16, {2}, {0, 1});
+  auto message = [&](BinaryOp op, const Tensor &a, const Tensor &b) {
+    return cpu::binary(op, a.ref(), b.ref(), out.ref()).message();
+  };
+  EXPECT_EQ(message(BinaryOp::Add, flags, flags),
+            "add: takes numeric operands, not bool");
+  EXPECT_EQ(message(BinaryOp::And, x, x), "and: takes bool operands, not f32");
+  EXPECT_EQ(message(BinaryOp::Or, h, h), "or: takes bool operands, not f16");
+  EXPECT_EQ(message(BinaryOp::Add, x, y), "add: operands are f32 and i64");
 }
 
 TEST(ElementwiseTest, HalfPrecisionRoundsOnceToNearestEven) {
@@ -301,6 +306,13 @@ TEST(ElementwiseTest, UnaryFloatOps) {
   cpu::unary(UnaryOp::Log, positive.ref(), out.ref());
   EXPECT_FLOAT_EQ(out.data<float>()[0], -1.3862943611198906f);
   EXPECT_EQ(out.data<float>()[1], 0.0f);
+  // Signed zeros: abs clears the sign, neg flips it.
+  Tensor zeros = f32({2}, {-0.0f, 0.0f}), signs(DType::F32, {2});
+  cpu::unary(UnaryOp::Abs, zeros.ref(), signs.ref());
+  EXPECT_FALSE(std::signbit(signs.data<float>()[0]));
+  cpu::unary(UnaryOp::Neg, zeros.ref(), signs.ref());
+  EXPECT_FALSE(std::signbit(signs.data<float>()[0]));
+  EXPECT_TRUE(std::signbit(signs.data<float>()[1]));
   Tensor nan = f32({1}, {kNaN});
   Tensor relu(DType::F32, {1});
   cpu::unary(UnaryOp::Relu, nan.ref(), relu.ref());

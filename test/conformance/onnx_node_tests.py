@@ -6,10 +6,17 @@ model plus input and expected output tensors. A case whose operators parc does n
 tolerances (|actual - expected| <= atol + rtol * |expected|, rtol 1e-3, atol 1e-7 unless the
 case sets its own) and must have the expected dtype and shape.
 
+parc compiles static programs: a shape, axes, starts, split sizes and the like are fixed at
+compile time. Where a node test feeds such a parameter as a graph input (Reshape's shape,
+Slice's bounds, the axes of reductions, ...), the harness binds it as an initializer holding
+the test's value (when every data set uses the same value); all other inputs stay run-time
+inputs. The operator's semantics are then checked as usual.
+
 Cases of supported operators that are known not to pass are listed, with the reason, in
-expected_failures.txt (fnmatch patterns). The run fails on any failure that is not listed and on
-any listed case that passes (so the list stays true). A per-operator table and totals are
-printed, and written to --summary when given.
+expected_failures.txt: `test: PATTERN  # reason` matches case names, `error: PATTERN  # reason`
+matches the first line of parc's error (fnmatch patterns both). The run fails on any failure
+that is not listed and on any listed case that passes (so the list stays true). A
+per-operator table and totals are printed, and written to --summary when given.
 
     python onnx_node_tests.py --bin build/bin [--jobs 2] [--filter 'test_add*'] [--summary F]
 """
@@ -31,24 +38,59 @@ from onnx import numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# Inputs that parc needs at compile time: (operator, input index).
+COMPILE_TIME_INPUTS = {
+    "Reshape": {1}, "Expand": {1}, "ConstantOfShape": {0}, "Range": {0, 1, 2},
+    "Slice": {1, 2, 3, 4}, "Split": {1}, "Squeeze": {1}, "Unsqueeze": {1}, "Trilu": {1},
+    "ReduceSum": {1}, "ReduceMean": {1}, "ReduceMax": {1},
+}
+
+
 def load_expected_failures(path):
-    """Pattern -> reason, from lines `pattern  # reason`."""
+    """(kind, pattern) -> reason, from lines `test: PATTERN  # reason` / `error: PATTERN  # reason`."""
     failures = {}
     with open(path) as f:
-        for line in f:
+        for number, line in enumerate(f, 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
-            pattern, _, reason = line.partition("#")
-            failures[pattern.strip()] = reason.strip()
+            entry, _, reason = line.partition("#")
+            kind, _, pattern = entry.partition(":")
+            if kind.strip() not in ("test", "error") or not pattern.strip() or not reason.strip():
+                sys.exit("%s:%d: expected `test: PATTERN  # reason` or `error: PATTERN  # reason`"
+                         % (path, number))
+            failures[(kind.strip(), pattern.strip())] = reason.strip()
     return failures
 
 
-def expected_reason(name, expected):
-    for pattern, reason in expected.items():
-        if fnmatch.fnmatchcase(name, pattern):
+def expected_reason(name, detail, expected):
+    for (kind, pattern), reason in expected.items():
+        subject = name if kind == "test" else detail
+        if fnmatch.fnmatchcase(subject, pattern):
             return reason
     return None
+
+
+def bind_compile_time_inputs(case):
+    """A copy of the case's model with compile-time parameter inputs made initializers."""
+    model = onnx.ModelProto()
+    model.CopyFrom(case.model)
+    inputs = [i.name for i in model.graph.input]
+    slots = {node.input[i] for node in model.graph.node
+             for i in COMPILE_TIME_INPUTS.get(node.op_type, ()) if i < len(node.input)}
+    bound = set()
+    for position, name in enumerate(inputs):
+        if name not in slots:
+            continue
+        values = [to_numpy(inputs_of_set[position]) for inputs_of_set, _ in case.data_sets]
+        if any(not np.array_equal(values[0], v) for v in values[1:]):
+            continue
+        model.graph.initializer.append(numpy_helper.from_array(values[0], name))
+        bound.add(position)
+    kept = [i for p, i in enumerate(model.graph.input) if p not in bound]
+    del model.graph.input[:]
+    model.graph.input.extend(kept)
+    return model, bound
 
 
 def collect_cases():
@@ -73,15 +115,18 @@ def primary_ops(cases):
 
 
 def to_numpy(value):
-    return value if isinstance(value, np.ndarray) else numpy_helper.to_array(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    return numpy_helper.to_array(value)
 
 
 def run_case(case, binaries, work_root):
     """Returns (status, detail): status is passed, failed or unsupported."""
     work = tempfile.mkdtemp(prefix=case.name + "-", dir=work_root)
     model_path = os.path.join(work, "model.onnx")
+    model, bound = bind_compile_time_inputs(case)
     with open(model_path, "wb") as f:
-        f.write(case.model.SerializeToString())
+        f.write(model.SerializeToString())
     artifact = os.path.join(work, "model.parc")
     compiled = subprocess.run(
         [os.path.join(binaries, "parc-compile"), model_path, "-o", artifact],
@@ -89,12 +134,12 @@ def run_case(case, binaries, work_root):
     )
     if compiled.returncode != 0:
         return "failed", "compile: " + (compiled.stderr.strip().splitlines() or ["?"])[0]
-    initializers = {t.name for t in case.model.graph.initializer}
-    inputs = [i.name for i in case.model.graph.input if i.name not in initializers]
     outputs = [o.name for o in case.model.graph.output]
     for index, (input_values, output_values) in enumerate(case.data_sets):
         args = [os.path.join(binaries, "parc-run"), artifact]
-        for name, value in zip(inputs, input_values):
+        runtime_inputs = [(i.name, v) for p, (i, v) in
+                          enumerate(zip(case.model.graph.input, input_values)) if p not in bound]
+        for name, value in runtime_inputs:
             path = os.path.join(work, "in%d_%s.npy" % (index, len(args)))
             np.save(path, to_numpy(value))
             args += ["--input", "%s=%s" % (name, path)]
@@ -162,7 +207,7 @@ def main():
     unexpected, stale, lines = [], [], []
     for name in sorted(results):
         status, detail = results[name]
-        reason = expected_reason(name, expected)
+        reason = expected_reason(name, detail, expected)
         op = ops[name]
         if status == "failed" and reason:
             status, detail = "expected-failure", reason

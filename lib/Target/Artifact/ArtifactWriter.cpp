@@ -81,6 +81,8 @@ FailureOr<ShardBytes> elementBytes(ElementsAttr attr, Location loc) {
   if (!dense)
     return emitError(loc) << "unsupported constant storage " << attr;
   int64_t count = type.getNumElements();
+  if (count == 0)
+    return result;
   if (type.getElementType().isInteger(1)) {
     for (bool value : dense.getValues<bool>())
       result.owned.push_back(value ? 1 : 0);

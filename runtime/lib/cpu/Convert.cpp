@@ -13,7 +13,6 @@
 #include "KernelSupport.h"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -41,9 +40,10 @@ template <typename T> auto loadValue(typename Storage<T>::type value) {
     return value;
 }
 
-/// An integer as an f32 rounded toward odd: the f32 nearest to `value` from
-/// below in magnitude, with its last bit set when inexact. Rounding that f32
-/// to a narrower float (bf16, f16) gives the correctly rounded result.
+/// An integer as an f32 rounded to odd: truncated toward zero, with the last
+/// mantissa bit set when that dropped anything. Rounding this f32 to a float
+/// with at least two fewer mantissa bits (bf16) gives the same result as
+/// rounding the integer directly.
 float intToFloatRoundToOdd(int64_t value) {
   uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value)
                                  : static_cast<uint64_t>(value);
@@ -144,11 +144,7 @@ void convert(const TensorRef &in, const TensorRef &out) {
 
 std::vector<float> widenToFloat(const TensorRef &tensor) {
   std::vector<float> values(tensor.numElements());
-  TensorRef target{values.data(), DType::F32, tensor.shape};
-  if (tensor.dtype == DType::F32)
-    copy(tensor, target);
-  else
-    convert(tensor, target);
+  convert(tensor, TensorRef{values.data(), DType::F32, tensor.shape});
   return values;
 }
 

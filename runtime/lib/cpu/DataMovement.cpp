@@ -46,12 +46,14 @@ void copyStrided(const T *in, const StridedPlan &plan, T *out) {
   });
 }
 
-/// A transpose whose innermost output dim is strided in the input: tiles of
-/// kTile x kTile over the output's last dim and the dim that is contiguous-most
-/// in the input, the remaining dims walked one tile row at a time.
+/// A transpose whose innermost output dim is strided in the input. Works on
+/// the output's last dim and the dim that is contiguous-most in the input, in
+/// blocks of kBlock x kBlock (whose pages fit the TLB and whose lines fit L2)
+/// made of kTile x kTile tiles (whose lines fit L1); the remaining dims are
+/// walked one block row at a time.
 template <typename T>
 void transposeTiled(const T *in, const StridedPlan &plan, T *out) {
-  constexpr int64_t kTile = 32;
+  constexpr int64_t kTile = 8, kBlock = 256;
   // Output dims (merged) with their input strides and output strides.
   Shape dims = plan.outerDims;
   dims.push_back(plan.inner);
@@ -78,13 +80,13 @@ void transposeTiled(const T *in, const StridedPlan &plan, T *out) {
       otherIn.push_back(inStrides[d]);
       otherOut.push_back(outStrides[d]);
     }
-  int64_t rowBlocks = (rows + kTile - 1) / kTile;
+  int64_t rowBlocks = (rows + kBlock - 1) / kBlock;
   int64_t items = numElements(otherDims) * rowBlocks;
-  parallelFor(items, kTile * columns, [&](int64_t begin, int64_t end) {
+  parallelFor(items, kBlock * columns, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       int64_t rest = item / rowBlocks;
-      int64_t row0 = item % rowBlocks * kTile;
-      int64_t inBase = row0 * rowInStride, outBase = row0 * rowOutStride;
+      int64_t blockRow0 = item % rowBlocks * kBlock;
+      int64_t inBase = 0, outBase = 0;
       for (int64_t d = static_cast<int64_t>(otherDims.size()) - 1; d >= 0;
            --d) {
         int64_t index = rest % otherDims[d];
@@ -92,15 +94,23 @@ void transposeTiled(const T *in, const StridedPlan &plan, T *out) {
         inBase += index * otherIn[d];
         outBase += index * otherOut[d];
       }
-      int64_t rowCount = std::min(kTile, rows - row0);
-      for (int64_t column0 = 0; column0 < columns; column0 += kTile) {
-        int64_t columnCount = std::min(kTile, columns - column0);
-        for (int64_t r = 0; r < rowCount; ++r) {
-          const T *source =
-              in + inBase + r * rowInStride + column0 * columnInStride;
-          T *target = out + outBase + r * rowOutStride + column0;
-          for (int64_t c = 0; c < columnCount; ++c)
-            target[c] = source[c * columnInStride];
+      int64_t blockRowEnd = std::min(rows, blockRow0 + kBlock);
+      for (int64_t blockColumn0 = 0; blockColumn0 < columns;
+           blockColumn0 += kBlock) {
+        int64_t blockColumnEnd = std::min(columns, blockColumn0 + kBlock);
+        for (int64_t row0 = blockRow0; row0 < blockRowEnd; row0 += kTile) {
+          int64_t rowEnd = std::min(blockRowEnd, row0 + kTile);
+          for (int64_t column0 = blockColumn0; column0 < blockColumnEnd;
+               column0 += kTile) {
+            int64_t columnCount = std::min(blockColumnEnd - column0, kTile);
+            for (int64_t r = row0; r < rowEnd; ++r) {
+              const T *source =
+                  in + inBase + r * rowInStride + column0 * columnInStride;
+              T *target = out + outBase + r * rowOutStride + column0;
+              for (int64_t c = 0; c < columnCount; ++c)
+                target[c] = source[c * columnInStride];
+            }
+          }
         }
       }
     }

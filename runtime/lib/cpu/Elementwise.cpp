@@ -224,8 +224,8 @@ Status binaryNumeric(const TensorRef &lhs, const TensorRef &rhs,
   default:
     break;
   }
-  return Status::error(std::string("binary op does not take ") +
-                       dtypeName(lhs.dtype) + " operands");
+  return Status::error(std::string("takes numeric operands, not ") +
+                       dtypeName(lhs.dtype));
 }
 
 const char *binaryOpName(BinaryOp op) {
@@ -287,12 +287,21 @@ template <typename T>
 void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
   switch (op) {
   case UnaryOp::Neg:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = SubFn::apply(T(0), in[i]);
+    // Integers wrap (-MIN is MIN); floats flip the sign, also of 0 and NaN.
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_integral_v<T>)
+        out[i] = SubFn::apply(T(0), in[i]);
+      else
+        out[i] = -in[i];
+    }
     return;
   case UnaryOp::Abs:
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = in[i] < 0 ? SubFn::apply(T(0), in[i]) : in[i];
+    for (int64_t i = 0; i < n; ++i) {
+      if constexpr (std::is_integral_v<T>)
+        out[i] = in[i] < 0 ? SubFn::apply(T(0), in[i]) : in[i];
+      else
+        out[i] = std::fabs(in[i]);
+    }
     return;
   case UnaryOp::Relu:
     // Written so that NaN stays NaN.
@@ -416,6 +425,11 @@ Status binary(BinaryOp op, const TensorRef &lhs, const TensorRef &rhs,
   if (lhs.dtype != rhs.dtype)
     return Status::error(std::string(binaryOpName(op)) + ": operands are " +
                          dtypeName(lhs.dtype) + " and " + dtypeName(rhs.dtype));
+  bool logical = op == BinaryOp::And || op == BinaryOp::Or;
+  if (logical != (lhs.dtype == DType::Bool) && !isComparison(op))
+    return Status::error(std::string(binaryOpName(op)) + ": takes " +
+                         (logical ? "bool" : "numeric") + " operands, not " +
+                         dtypeName(lhs.dtype));
   if (out.numElements() == 0)
     return Status::ok();
   if (isHalfFloat(lhs.dtype)) {
@@ -470,9 +484,6 @@ Status binary(BinaryOp op, const TensorRef &lhs, const TensorRef &rhs,
     break;
   case BinaryOp::And:
   case BinaryOp::Or:
-    if (lhs.dtype != DType::Bool)
-      return Status::error(std::string(binaryOpName(op)) + " takes bool, not " +
-                           dtypeName(lhs.dtype));
     if (op == BinaryOp::And)
       binaryTyped<AndFn, uint8_t, uint8_t>(lhs, rhs, out);
     else

@@ -129,6 +129,34 @@ OpFoldResult MinOp::fold(FoldAdaptor adaptor) {
         return std::min(a, b);
       });
 }
+/// The remainder with the divisor's sign (Python) or, for `cStyle`, the dividend's.
+static double floatRemainder(double a, double b, bool cStyle) {
+  double r = std::fmod(a, b);
+  if (!cStyle && r != 0 && ((r < 0) != (b < 0)))
+    r += b;
+  return r;
+}
+static std::optional<int64_t> intRemainder(int64_t a, int64_t b, bool cStyle) {
+  if (b == 0)
+    return std::nullopt;
+  int64_t r = a % b;
+  if (!cStyle && r != 0 && ((r < 0) != (b < 0)))
+    r += b;
+  return r;
+}
+
+OpFoldResult ModOp::fold(FoldAdaptor adaptor) {
+  if (getFmod())
+    return foldBinary(
+        *this, adaptor.getOperands(),
+        [](double a, double b) { return floatRemainder(a, b, true); },
+        [](int64_t a, int64_t b) { return intRemainder(a, b, true); });
+  return foldBinary(
+      *this, adaptor.getOperands(),
+      [](double a, double b) { return floatRemainder(a, b, false); },
+      [](int64_t a, int64_t b) { return intRemainder(a, b, false); });
+}
+
 OpFoldResult EqualOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       *this, adaptor.getOperands(),
@@ -489,6 +517,35 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
       for (int64_t j = 0; j < inner; ++j)
         result.copyElement(out++, *input, (o * axisSize + index) * inner + j);
     }
+  return result.toAttr();
+}
+
+OpFoldResult GatherElementsOp::fold(FoldAdaptor adaptor) {
+  std::optional<HostTensor> input = HostTensor::fromAttr(adaptor.getInput());
+  std::optional<HostTensor> indices = HostTensor::fromAttr(adaptor.getIndices());
+  if (!input || !indices)
+    return {};
+  ArrayRef<int64_t> inputShape = input->getShape();
+  ArrayRef<int64_t> shape = indices->getShape();
+  int64_t rank = inputShape.size(), axis = getAxis();
+  SmallVector<int64_t> inputStrides = HostTensor::strides(inputShape);
+  HostTensor result(getType());
+  for (int64_t i = 0, e = result.size(); i < e; ++i) {
+    int64_t rest = i, source = 0;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      int64_t coordinate = rest % shape[d];
+      rest /= shape[d];
+      if (d == axis) {
+        coordinate = indices->getInt(i);
+        if (coordinate < 0)
+          coordinate += inputShape[d];
+        if (coordinate < 0 || coordinate >= inputShape[d])
+          return {};
+      }
+      source += coordinate * inputStrides[d];
+    }
+    result.copyElement(i, *input, source);
+  }
   return result.toAttr();
 }
 

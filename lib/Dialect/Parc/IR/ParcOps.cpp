@@ -125,6 +125,23 @@ LogicalResult GatherOp::verify() {
                                           [&] { return emitOpError(); }));
 }
 
+LogicalResult GatherElementsOp::verify() {
+  auto input = tensorTypeOf(getInput());
+  auto indices = tensorTypeOf(getIndices());
+  if (getAxis() < 0 || getAxis() >= input.getRank())
+    return emitOpError("axis ") << getAxis() << " is out of range for rank "
+                                << input.getRank();
+  if (indices.getRank() != input.getRank())
+    return emitOpError("indices must have the input's rank");
+  for (int64_t d = 0; d < input.getRank(); ++d)
+    if (d != getAxis() && indices.getDimSize(d) > input.getDimSize(d))
+      return emitOpError("indices are larger than the input in dim ") << d;
+  if (getType().getShape() != indices.getShape() ||
+      getType().getElementType() != input.getElementType())
+    return emitOpError("result must have the indices' shape and the input's element type");
+  return success();
+}
+
 LogicalResult BroadcastToOp::verify() {
   ArrayRef<int64_t> in = tensorTypeOf(getInput()).getShape();
   ArrayRef<int64_t> out = getType().getShape();

@@ -104,6 +104,13 @@ def Parc_DivOp : Parc_ArithmeticOp<"div",
 def Parc_PowOp : Parc_ArithmeticOp<"pow", "power">;
 def Parc_MaxOp : Parc_ArithmeticOp<"max", "maximum">;
 def Parc_MinOp : Parc_ArithmeticOp<"min", "minimum">;
+def Parc_ModOp : Parc_ArithmeticOp<"mod", "remainder"> {
+  let description = [{
+    The remainder takes the divisor's sign (Python's `%`), or with `fmod` the dividend's
+    (C's `fmod`). Integer remainder by zero is an error at run time.
+  }];
+  let arguments = (ins Parc_NumericTensor:$lhs, Parc_NumericTensor:$rhs, UnitAttr:$fmod);
+}
 
 class Parc_CompareOp<string mnemonic, string what>
     : Parc_BinaryOp<mnemonic, Parc_Tensor, Parc_BoolTensor,
@@ -301,6 +308,21 @@ def Parc_GatherOp : Parc_Op<"gather", [Pure]> {
   let hasVerifier = 1;
   let hasFolder = 1;
   let hasCanonicalizer = 1;
+}
+
+def Parc_GatherElementsOp : Parc_Op<"gather_elements", [Pure]> {
+  let summary = "Picks elements along one axis by per-element index (ONNX GatherElements)";
+  let description = [{
+    `result[i][j][k] = input[index[i][j][k]][j][k]` for axis 0, and likewise for other axes:
+    the result has the indices' shape. Negative indices count from the end of the axis.
+  }];
+  let arguments = (ins Parc_Tensor:$input, Parc_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultElementType]> {
