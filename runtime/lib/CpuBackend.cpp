@@ -75,6 +75,19 @@ Status CpuBackend::bind(const parc::artifact::Instruction &inst,
     };
   };
 
+  if (op == "mod") {
+    PARC_RETURN_IF_ERROR(expect(2));
+    cpu::BinaryOp kind =
+        attrs.has("fmod") ? cpu::BinaryOp::FMod : cpu::BinaryOp::Mod;
+    kernel = [=]() { return cpu::binary(kind, in[0], in[1], out[0]); };
+    return Status::ok();
+  }
+  if (op == "gather_elements") {
+    PARC_RETURN_IF_ERROR(expect(2));
+    int64_t axis = attrs.getInt("axis");
+    kernel = [=]() { return cpu::gatherElements(in[0], in[1], axis, out[0]); };
+    return Status::ok();
+  }
   if (auto it = binaryOps().find(op); it != binaryOps().end()) {
     PARC_RETURN_IF_ERROR(expect(2));
     cpu::BinaryOp kind = it->second;

@@ -213,3 +213,30 @@ TEST(DataMovementTest, Copy) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(DataMovementTest, GatherElementsAlongEachAxis) {
+  // ONNX's own example: data [[1, 2], [3, 4]], indices [[0, 0], [1, 0]].
+  Tensor data = f32({2, 2}, {1, 2, 3, 4});
+  Tensor indices = i64({2, 2}, {0, 0, 1, 0});
+  Tensor out(DType::F32, {2, 2});
+  ASSERT_TRUE(cpu::gatherElements(data.ref(), indices.ref(), 1, out.ref()).isOk());
+  EXPECT_EQ(out.values<float>(), (std::vector<float>{1, 1, 4, 3}));
+  // Axis 0 with a negative index and fewer rows than the data.
+  Tensor rows = i64({1, 2}, {-1, 0});
+  Tensor picked(DType::F32, {1, 2});
+  ASSERT_TRUE(cpu::gatherElements(data.ref(), rows.ref(), 0, picked.ref()).isOk());
+  EXPECT_EQ(picked.values<float>(), (std::vector<float>{3, 2}));
+}
+
+TEST(DataMovementTest, GatherElementsRejectsOutOfRangeIndices) {
+  Tensor data = f32({2, 2}, {1, 2, 3, 4});
+  Tensor out(DType::F32, {1, 1});
+  Status status =
+      cpu::gatherElements(data.ref(), i64({1, 1}, {2}).ref(), 0, out.ref());
+  ASSERT_FALSE(status.isOk());
+  EXPECT_EQ(status.message(), "gather: index 2 is out of range for a dim of size 2");
+}
+
+} // namespace

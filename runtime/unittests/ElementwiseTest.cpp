@@ -396,3 +396,30 @@ TEST(ElementwiseTest, SelectBroadcasts) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ElementwiseTest, ModTakesTheDivisorSignAndFModTheDividends) {
+  // Python: 7 % -3 == -2, -7 % 3 == 2; C fmod: fmod(7, -3) == 1, fmod(-7, 3) == -1.
+  Tensor a = i64({4}, {7, -7, 7, -7}), b = i64({4}, {-3, 3, 3, -3});
+  EXPECT_EQ(runBinary(BinaryOp::Mod, a, b, DType::I64, {4}).values<int64_t>(),
+            (std::vector<int64_t>{-2, 2, 1, -1}));
+  EXPECT_EQ(runBinary(BinaryOp::FMod, a, b, DType::I64, {4}).values<int64_t>(),
+            (std::vector<int64_t>{1, -1, 1, -1}));
+  Tensor x = f32({2}, {5.5f, -5.5f}), y = f32({}, {2.0f});
+  EXPECT_EQ(runBinary(BinaryOp::Mod, x, y, DType::F32, {2}).values<float>(),
+            (std::vector<float>{1.5f, 0.5f}));
+  EXPECT_EQ(runBinary(BinaryOp::FMod, x, y, DType::F32, {2}).values<float>(),
+            (std::vector<float>{1.5f, -1.5f}));
+}
+
+TEST(ElementwiseTest, IntegerModByZeroIsAnError) {
+  Tensor out(DType::I32, {2});
+  Status status = cpu::binary(BinaryOp::Mod, i32({2}, {1, 2}).ref(),
+                              i32({2}, {1, 0}).ref(), out.ref());
+  ASSERT_FALSE(status.isOk());
+  EXPECT_EQ(status.message(),
+            "mod: integer remainder by zero (the i32 divisor of shape 2 holds a 0)");
+}
+
+} // namespace

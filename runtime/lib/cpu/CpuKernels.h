@@ -23,7 +23,10 @@ namespace parc::rt::cpu {
 /// Sets the threads used by kernels and by OpenBLAS.
 void setCpuThreads(int threads);
 
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Max, Min, Equal, Less, Greater, And, Or };
+/// Mod takes the divisor's sign (Python's %), FMod the dividend's (C's fmod).
+enum class BinaryOp {
+  Add, Sub, Mul, Div, Pow, Max, Min, Mod, FMod, Equal, Less, Greater, And, Or
+};
 enum class UnaryOp {
   Neg, Abs, Relu, Exp, Log, Sqrt, Reciprocal, Tanh, Erf, Sigmoid, Sin, Cos, Not,
   Gelu, GeluTanh
@@ -62,6 +65,10 @@ void slice(const TensorRef &in, const std::vector<int64_t> &starts,
 /// range is an error naming it.
 Status gather(const TensorRef &in, const TensorRef &indices, int64_t axis,
               const TensorRef &out);
+/// out[i][j] = in[indices[i][j]][j] along `axis` (ONNX GatherElements); out has the
+/// indices' shape; negative indices wrap; an index out of range is an error.
+Status gatherElements(const TensorRef &in, const TensorRef &indices, int64_t axis,
+                      const TensorRef &out);
 /// numpy broadcast of in to out's shape.
 void broadcastTo(const TensorRef &in, const TensorRef &out);
 /// Copies bytes (reshape to a distinct buffer).

@@ -277,4 +277,45 @@ Status gather(const TensorRef &in, const TensorRef &indices, int64_t axis,
   return Status::ok();
 }
 
+Status gatherElements(const TensorRef &in, const TensorRef &indices,
+                      int64_t axis, const TensorRef &out) {
+  int64_t axisSize = in.shape[axis];
+  std::vector<int64_t> normalized;
+  if (indices.dtype == DType::I64)
+    PARC_RETURN_IF_ERROR(
+        normalizeIndices<int64_t>(indices, axisSize, normalized));
+  else if (indices.dtype == DType::I32)
+    PARC_RETURN_IF_ERROR(
+        normalizeIndices<int32_t>(indices, axisSize, normalized));
+  else
+    return Status::error(
+        std::string("gather_elements: indices must be i64 or i32, not ") +
+        dtypeName(indices.dtype));
+  // Walk the indices' coordinates; the source is the same place with the axis
+  // coordinate replaced by the index.
+  int64_t rank = in.rank();
+  std::vector<int64_t> inStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * in.shape[d + 1];
+  int64_t count = out.numElements();
+  std::vector<int64_t> sources(count);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t rest = i, source = 0;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      int64_t coordinate = rest % indices.shape[d];
+      rest /= indices.shape[d];
+      source += (d == axis ? normalized[i] : coordinate) * inStrides[d];
+    }
+    sources[i] = source;
+  }
+  dispatchBySize(dtypeSize(in.dtype), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *source = in.as<const T>();
+    T *target = out.as<T>();
+    for (int64_t i = 0; i < count; ++i)
+      target[i] = source[sources[i]];
+  });
+  return Status::ok();
+}
+
 } // namespace parc::rt::cpu

@@ -67,6 +67,24 @@ struct DivFn {
     }
   }
 };
+/// The remainder with the divisor's sign (Python) or, with CStyle, the dividend's (C).
+template <bool CStyle> struct RemainderFn {
+  template <typename T> static T apply(T a, T b) {
+    T r;
+    if constexpr (std::is_integral_v<T>) {
+      if (b == -1)
+        return 0; // also avoids MIN % -1
+      r = a % b;
+    } else {
+      r = std::fmod(a, b);
+    }
+    if (!CStyle && r != 0 && ((r < 0) != (b < 0)))
+      r += b;
+    return r;
+  }
+};
+using ModFn = RemainderFn<false>;
+using FModFn = RemainderFn<true>;
 struct PowFn {
   /// Integer powers by repeated squaring (wrapping); a negative exponent gives
   /// 0 unless the base is 1 or -1, as the exact result truncates.
@@ -244,6 +262,10 @@ const char *binaryOpName(BinaryOp op) {
     return "max";
   case BinaryOp::Min:
     return "min";
+  case BinaryOp::Mod:
+    return "mod";
+  case BinaryOp::FMod:
+    return "fmod";
   case BinaryOp::Equal:
     return "equal";
   case BinaryOp::Less:
@@ -472,6 +494,19 @@ Status binary(BinaryOp op, const TensorRef &lhs, const TensorRef &rhs,
     break;
   case BinaryOp::Min:
     status = binaryNumeric<MinFn, false>(lhs, rhs, out);
+    break;
+  case BinaryOp::Mod:
+  case BinaryOp::FMod:
+    if ((lhs.dtype == DType::I64 && containsZero<int64_t>(rhs)) ||
+        (lhs.dtype == DType::I32 && containsZero<int32_t>(rhs)))
+      return Status::error(std::string(binaryOpName(op)) +
+                           ": integer remainder by zero (the " +
+                           dtypeName(rhs.dtype) + " divisor of shape " +
+                           formatShape(rhs.shape) + " holds a 0)");
+    if (op == BinaryOp::Mod)
+      status = binaryNumeric<ModFn, false>(lhs, rhs, out);
+    else
+      status = binaryNumeric<FModFn, false>(lhs, rhs, out);
     break;
   case BinaryOp::Equal:
     status = binaryNumeric<EqualFn, true>(lhs, rhs, out);

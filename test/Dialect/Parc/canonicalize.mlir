@@ -136,3 +136,17 @@ func.func @gather_to_slice(%x: tensor<10x8xf32>, %y: tensor<3x5xf32>) -> (tensor
   %3 = parc.gather %x[%twos] {axis = 0 : i64} : tensor<10x8xf32>, tensor<2x3xi64> -> tensor<2x3x8xf32>
   return %0, %1, %2, %3 : tensor<1x4x8xf32>, tensor<5xf32>, tensor<2x8xf32>, tensor<2x3x8xf32>
 }
+
+// -----
+
+// Remainders fold with the divisor's sign, or with fmod the dividend's.
+// CHECK-LABEL: func.func @mod_fold
+// CHECK-DAG: parc.constant dense<[-2, 2]> : tensor<2xi64>
+// CHECK-DAG: parc.constant dense<[1, -1]> : tensor<2xi64>
+func.func @mod_fold() -> (tensor<2xi64>, tensor<2xi64>) {
+  %a = parc.constant dense<[7, -7]> : tensor<2xi64>
+  %b = parc.constant dense<[-3, 3]> : tensor<2xi64>
+  %0 = parc.mod %a, %b : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  %1 = parc.mod %a, %b {fmod} : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
+  return %0, %1 : tensor<2xi64>, tensor<2xi64>
+}
