@@ -28,6 +28,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
+sys.path.insert(0, os.path.join(ROOT, "test", "models"))
 
 
 def export_gpt2(args, path):
@@ -52,7 +53,9 @@ def export_gpt2(args, path):
 
     wrapper = Logits(model).eval()
     ids = torch.randint(0, args.vocab, (args.batch, args.seq), generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
+    from make_model import _without_packed_sequence_detection
+
+    with torch.no_grad(), _without_packed_sequence_detection():
         torch.onnx.export(wrapper, (ids,), path, input_names=["input_ids"], output_names=["logits"],
                           opset_version=17, dynamo=False)
     return wrapper, ids

@@ -9,7 +9,7 @@ system_packages=(
   cmake ninja-build ccache g++ pkg-config
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libgloo-dev libopenblas-dev
+  libgloo-dev libopenblas-dev libopenblas-openmp-dev
   libgtest-dev libgmock-dev
   python3 python3-venv python3-dev
 )

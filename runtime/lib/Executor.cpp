@@ -4,6 +4,7 @@
 
 #include "parc/artifact/artifact.pb.h"
 
+#include <chrono>
 #include <cstring>
 
 using namespace parc::rt;
@@ -101,11 +102,18 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
   return executor;
 }
 
-Status Executor::run() {
+Status Executor::run(bool profile) {
+  if (profile)
+    kernelMs.resize(kernels.size(), 0.0);
   for (size_t i = 0; i < kernels.size(); ++i) {
+    auto start = std::chrono::steady_clock::now();
     Status status = kernels[i]();
     if (!status)
       return Status::error(kernelNames[i] + ": " + status.message());
+    if (profile)
+      kernelMs[i] += std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
   }
   return Status::ok();
 }

@@ -10,7 +10,7 @@ using namespace parc::rt;
 const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
          "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
-         "[--repeat N] [--report]\n";
+         "[--repeat N] [--report] [--profile]\n";
 }
 
 /// Parses a positive integer flag value.
@@ -82,6 +82,10 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (hasValue)
         return Status::error("--report takes no value");
       options.report = true;
+    } else if (arg == "--profile") {
+      if (hasValue)
+        return Status::error("--profile takes no value");
+      options.profile = true;
     } else if (arg == "--worker-rank") {
       PARC_RETURN_IF_ERROR(takeValue());
       options.worker = true;

@@ -20,6 +20,7 @@ struct LaunchOptions {
   double timeoutSeconds = 0; // 0: none
   int repeat = 1;            // runs of the program (for benchmarks)
   bool report = false;       // print per-rank timings and peak memory
+  bool profile = false;      // print the time of each kind of op and the slowest nodes
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sys/resource.h>
 #include <thread>
 
@@ -23,6 +24,37 @@ std::string parc::rt::outputFileName(const std::string &outputName) {
   std::string file = outputName;
   std::replace(file.begin(), file.end(), '/', '_');
   return file + ".npy";
+}
+
+/// Prints where a rank's time went: per op kind, and the ten slowest instructions.
+static void printProfile(int rank, const Executor &executor, int runs) {
+  const std::vector<double> &ms = executor.instructionMilliseconds();
+  const std::vector<std::string> &labels = executor.instructionLabels();
+  std::map<std::string, std::pair<double, int>> byOp;
+  double total = 0;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    std::string op = labels[i].substr(labels[i].rfind('(') + 1);
+    op.pop_back();
+    byOp[op].first += ms[i] / runs;
+    byOp[op].second += 1;
+    total += ms[i] / runs;
+  }
+  std::vector<std::pair<double, std::string>> ops;
+  for (const auto &[op, entry] : byOp)
+    ops.push_back({entry.first, op});
+  std::sort(ops.rbegin(), ops.rend());
+  std::printf("parc-run: rank %d profile, %.2f ms per run:\n", rank, total);
+  for (const auto &[time, op] : ops)
+    std::printf("  %-16s %9.3f ms %5.1f%% (%d instructions)\n", op.c_str(), time,
+                100 * time / total, byOp[op].second);
+  std::vector<size_t> order(ms.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ms[a] > ms[b]; });
+  std::printf("  slowest instructions:\n");
+  for (size_t k = 0; k < std::min<size_t>(10, order.size()); ++k)
+    std::printf("    %9.3f ms  %s\n", ms[order[k]] / runs, labels[order[k]].c_str());
+  std::fflush(stdout);
 }
 
 /// Runs the rank; any problem comes back as a Status.
@@ -64,11 +96,13 @@ static Status runRank(const LaunchOptions &options) {
   std::string runTimes;
   for (int i = 0; i < options.repeat; ++i) {
     Clock::time_point runStart = Clock::now();
-    PARC_RETURN_IF_ERROR(executor->run());
+    PARC_RETURN_IF_ERROR(executor->run(options.profile));
     char text[32];
     std::snprintf(text, sizeof(text), " %.3f", milliseconds(runStart));
     runTimes += text;
   }
+  if (options.profile)
+    printProfile(options.rank, *executor, options.repeat);
   if (options.report) {
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);

@@ -12,6 +12,7 @@
 
 #include "CpuKernels.h"
 #include "KernelSupport.h"
+#include "FastMath.h"
 #include "StridedLoop.h"
 
 #include <cmath>
@@ -339,7 +340,7 @@ void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
     switch (op) {
     case UnaryOp::Exp:
       for (int64_t i = 0; i < n; ++i)
-        out[i] = std::exp(in[i]);
+        out[i] = fastExp(in[i]);
       return;
     case UnaryOp::Log:
       for (int64_t i = 0; i < n; ++i)
@@ -355,7 +356,7 @@ void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
       return;
     case UnaryOp::Tanh:
       for (int64_t i = 0; i < n; ++i)
-        out[i] = std::tanh(in[i]);
+        out[i] = fastTanh(in[i]);
       return;
     case UnaryOp::Erf:
       for (int64_t i = 0; i < n; ++i)
@@ -363,7 +364,7 @@ void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
       return;
     case UnaryOp::Sigmoid:
       for (int64_t i = 0; i < n; ++i)
-        out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+        out[i] = 1.0f / (1.0f + fastExp(-in[i]));
       return;
     case UnaryOp::Sin:
       for (int64_t i = 0; i < n; ++i)
@@ -382,7 +383,7 @@ void unaryRun(UnaryOp op, const T *in, T *out, int64_t n) {
         float x = in[i];
         out[i] =
             0.5f * x *
-            (1.0f + std::tanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
+            (1.0f + fastTanh(kSqrtTwoOverPi * (x + 0.044715f * x * x * x)));
       }
       return;
     default:

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
+#include "FastMath.h"
 #include "KernelSupport.h"
 
 #include <cmath>
@@ -259,7 +260,7 @@ void softmaxRow(const float *x, float *y, int64_t n, bool logarithm) {
     max = x[i] > max ? x[i] : max;
   float sum = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
-    y[i] = std::exp(x[i] - max);
+    y[i] = fastExp(x[i] - max);
     sum += y[i];
   }
   if (logarithm) {
@@ -288,7 +289,7 @@ void softmaxColumns(const float *x, float *y, int64_t length, int64_t inner,
     const float *row = x + l * inner;
     float *outRow = y + l * inner;
     for (int64_t j = 0; j < width; ++j) {
-      outRow[j] = std::exp(row[j] - max[j]);
+      outRow[j] = fastExp(row[j] - max[j]);
       sum[j] += outRow[j];
     }
   }

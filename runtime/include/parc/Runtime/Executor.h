@@ -28,8 +28,12 @@ public:
 
   /// The buffer of graph input `index` (manifest order), to fill before run().
   TensorRef input(int index) const { return inputs[index]; }
-  /// Runs every instruction once.
-  Status run();
+  /// Runs every instruction once. With `profile`, adds each instruction's time to
+  /// instructionMilliseconds().
+  Status run(bool profile = false);
+  /// Accumulated time of each instruction over profiled runs, and its "node (op)" label.
+  const std::vector<double> &instructionMilliseconds() const { return kernelMs; }
+  const std::vector<std::string> &instructionLabels() const { return kernelNames; }
   /// Graph output `index` as this rank holds it; data is null where it does not produce it.
   TensorRef output(int index) const { return outputs[index]; }
 
@@ -43,6 +47,7 @@ private:
   std::vector<TensorRef> outputs;
   std::vector<BoundKernel> kernels;
   std::vector<std::string> kernelNames;
+  std::vector<double> kernelMs;
 };
 
 } // namespace parc::rt
