@@ -5,6 +5,7 @@
 #include "parc/Runtime/Artifact.h"
 #include "parc/Runtime/Executor.h"
 #include "parc/Runtime/Npy.h"
+#include "parc/Runtime/ProcessMemory.h"
 
 #include "parc/artifact/artifact.pb.h"
 
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <sys/resource.h>
 #include <thread>
 
 using namespace parc::rt;
@@ -104,10 +104,9 @@ static Status runRank(const LaunchOptions &options) {
   if (options.profile)
     printProfile(options.rank, *executor, options.repeat);
   if (options.report) {
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
     std::printf("parc-run: rank %d: load %.1f ms, run ms:%s, peak RSS %.1f MiB\n",
-                options.rank, loadMs, runTimes.c_str(), usage.ru_maxrss / 1024.0);
+                options.rank, loadMs, runTimes.c_str(),
+                peakResidentBytes() / (1024.0 * 1024.0));
     std::fflush(stdout);
   }
 

@@ -12,6 +12,7 @@
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Support/Diagnostics.h"
 #include "parc/Target/Artifact/ArtifactWriter.h"
+#include "parc/Runtime/ProcessMemory.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -156,7 +157,8 @@ int main(int argc, char **argv) {
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions
                    << " instructions\n"
-                   << "  artifact: " << stats.fileBytes << " bytes\n";
+                   << "  artifact: " << stats.fileBytes << " bytes\n"
+                   << "  parc-compile peak RSS: " << ::parc::rt::peakResidentBytes() << " bytes\n";
     return 0;
   }
 
