@@ -217,7 +217,7 @@ FailureOr<Value> GraphImporter::importInitializer(const onnx::TensorProto &tenso
     for (Operation &op : *module.getBody())
       if (isa<WeightOp>(op))
         builder.setInsertionPointAfter(&op);
-    WeightOp::create(builder, loc, tensor.name(), *value);
+    WeightOp::create(builder, loc, tensor.name(), *value, ShardingAttr());
   }
   return LoadWeightOp::create(builder, loc, *type, tensor.name()).getResult();
 }

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "parc/Dialect/Parc/IR/ParcAttrs.h"
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
@@ -13,6 +14,7 @@ using namespace mlir::parc;
 #include "parc/Dialect/Parc/IR/ParcDialect.cpp.inc"
 
 void ParcDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "parc/Dialect/Parc/IR/ParcOps.cpp.inc"

@@ -53,6 +53,49 @@ LogicalResult mlir::parc::verifyReduceOp(Operation *op, ArrayRef<int64_t> axes,
                           [&] { return op->emitOpError(); }));
 }
 
+/// Checks that a collective names a mesh axis and that `resultDim` = `inputDim` x size
+/// (or /, for `shrinks`) along `axis`.
+static LogicalResult verifyCollective(Operation *op, StringRef group,
+                                      std::optional<int64_t> axis, bool shrinks) {
+  if (group != "tp" && group != "dp" && group != "pp")
+    return op->emitOpError("group '") << group << "' is not a mesh axis (tp, dp, pp)";
+  if (!axis)
+    return success();
+  auto input = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto result = cast<RankedTensorType>(op->getResult(0).getType());
+  if (*axis < 0 || *axis >= input.getRank() || input.getRank() != result.getRank())
+    return op->emitOpError("axis ") << *axis << " is out of range";
+  std::optional<int64_t> ranks = getMeshAxisSize(op, group);
+  for (int64_t d = 0; d < input.getRank(); ++d) {
+    int64_t in = input.getDimSize(d), out = result.getDimSize(d);
+    bool ok = d != *axis ? in == out
+              : !ranks   ? true
+              : shrinks  ? in == out * *ranks
+                         : out == in * *ranks;
+    if (!ok)
+      return op->emitOpError("result shape ")
+             << formatShape(result.getShape()) << " does not match input "
+             << formatShape(input.getShape()) << " over " << (ranks ? *ranks : 0)
+             << " ranks along axis " << *axis;
+  }
+  return success();
+}
+
+LogicalResult AllReduceOp::verify() {
+  return verifyCollective(*this, getGroup(), std::nullopt, false);
+}
+LogicalResult AllGatherOp::verify() {
+  return verifyCollective(*this, getGroup(), getAxis(), /*shrinks=*/false);
+}
+LogicalResult ReduceScatterOp::verify() {
+  return verifyCollective(*this, getGroup(), getAxis(), /*shrinks=*/true);
+}
+LogicalResult ShardSliceOp::verify() {
+  if (getGroups() < 1)
+    return emitOpError("groups must be >= 1");
+  return verifyCollective(*this, getGroup(), getAxis(), /*shrinks=*/true);
+}
+
 LogicalResult WeightOp::verify() {
   auto type = dyn_cast<RankedTensorType>(getValue().getType());
   if (!type || !type.hasStaticShape())
@@ -64,16 +107,38 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
+std::optional<int64_t> mlir::parc::getMeshAxisSize(Operation *op,
+                                                   StringRef axis) {
+  auto module = op->getParentOfType<ModuleOp>();
+  if (!module)
+    return std::nullopt;
+  auto mesh = module->getAttrOfType<DictionaryAttr>(kMeshAttr);
+  if (!mesh)
+    return std::nullopt;
+  auto size = mesh.getAs<IntegerAttr>(axis);
+  if (!size)
+    return std::nullopt;
+  return size.getInt();
+}
+
 LogicalResult
 LoadWeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
   auto weight =
       symbolTable.lookupNearestSymbolFrom<WeightOp>(*this, getNameAttr());
   if (!weight)
     return emitOpError("refers to ") << getNameAttr() << ", which is no parc.weight";
-  if (weight.getType() != getType())
+  RankedTensorType expected = weight.getType();
+  if (ShardingAttr sharding = weight.getShardingAttr()) {
+    std::optional<int64_t> ranks = getMeshAxisSize(*this, "tp");
+    if (!ranks)
+      return emitOpError("loads a sharded weight in a module without parc.mesh");
+    expected = RankedTensorType::get(
+        sharding.getLocalShape(expected.getShape(), *ranks),
+        expected.getElementType());
+  }
+  if (expected != getType())
     return emitOpError("result type ")
-           << getType() << " differs from the weight's type "
-           << weight.getType();
+           << getType() << " differs from the weight's type " << expected;
   return success();
 }
 

@@ -15,11 +15,17 @@
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "parc/Dialect/Parc/IR/ParcAttrs.h"
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
 
 namespace mlir::parc {
 /// Verifies an elementwise op whose operands broadcast numpy-style to its result.
 llvm::LogicalResult verifyBroadcastingOp(Operation *op);
+/// The number of ranks along `axis` ("dp", "pp" or "tp") of the mesh of the module holding
+/// `op` (its `parc.mesh` dictionary), or std::nullopt when the module has no mesh.
+std::optional<int64_t> getMeshAxisSize(Operation *op, llvm::StringRef axis);
+/// Attribute of a module holding its mesh: {dp = D, pp = P, tp = T}.
+constexpr llvm::StringLiteral kMeshAttr = "parc.mesh";
 /// Verifies the axes and result shape of a reduction.
 llvm::LogicalResult verifyReduceOp(Operation *op, llvm::ArrayRef<int64_t> axes,
                                    bool keepDims);

@@ -10,6 +10,7 @@
 #define PARC_DIALECT_PARC_IR_PARCOPS_TD
 
 include "parc/Dialect/Parc/IR/ParcBase.td"
+include "parc/Dialect/Parc/IR/ParcAttrs.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -40,13 +41,16 @@ def Parc_WeightOp : Parc_Op<"weight", [Symbol]> {
   let description = [{
     Declares one weight (an ONNX initializer) at module level. Its bytes are normally a dense
     resource that points into the imported model's memory, so importing a large model neither
-    prints nor copies them. Functions read it with `parc.load_weight`.
+    prints nor copies them. Functions read it with `parc.load_weight`. After partitioning, a
+    `sharding` says how the weight is split over the tensor-parallel ranks; `parc.load_weight`
+    then yields one rank's shard.
 
     ```mlir
     parc.weight @"h.0.attn.c_attn.weight" = dense_resource<h_0_attn_c_attn_weight> : tensor<768x2304xf32>
     ```
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, ElementsAttr:$value);
+  let arguments = (ins SymbolNameAttr:$sym_name, ElementsAttr:$value,
+                       OptionalAttr<Parc_ShardingAttr>:$sharding);
   let assemblyFormat = "$sym_name `=` $value attr-dict";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -332,6 +336,55 @@ def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultEle
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Communication between ranks
+//===----------------------------------------------------------------------===//
+
+class Parc_CollectiveOp<string mnemonic, list<Trait> traits = []>
+    : Parc_Op<mnemonic, traits> {
+  let description = [{
+    A collective over the ranks of one axis of the module's mesh (`group`, "tp" or "dp";
+    the module's `parc.mesh` gives the axis sizes). Every rank of the group executes it in
+    the same program order.
+  }];
+  let hasVerifier = 1;
+}
+
+def Parc_AllReduceOp : Parc_CollectiveOp<"all_reduce", [SameOperandsAndResultType]> {
+  let summary = "Sums a tensor over the ranks of a group; every rank gets the sum";
+  let arguments = (ins Parc_NumericTensor:$input, StrAttr:$group);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Parc_AllGatherOp : Parc_CollectiveOp<"all_gather", [SameOperandsAndResultElementType]> {
+  let summary = "Concatenates the ranks' tensors along `axis` in rank order";
+  let arguments = (ins Parc_Tensor:$input, I64Attr:$axis, StrAttr:$group);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Parc_ReduceScatterOp
+    : Parc_CollectiveOp<"reduce_scatter", [SameOperandsAndResultElementType]> {
+  let summary = "Sums over the group and leaves each rank its block along `axis`";
+  let arguments = (ins Parc_NumericTensor:$input, I64Attr:$axis, StrAttr:$group);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def Parc_ShardSliceOp : Parc_Op<"shard_slice", [Pure, SameOperandsAndResultElementType]> {
+  let summary = "Takes this rank's block of a replicated tensor (no communication)";
+  let description = [{
+    The inverse of all_gather without moving data: rank r of `group` keeps block r of dim
+    `axis` (of each of `groups` groups, as in `#parc.sharding<split(axis, groups = g)>`).
+  }];
+  let arguments = (ins Parc_Tensor:$input, I64Attr:$axis, I64Attr:$groups,
+                       StrAttr:$group);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 #endif // PARC_DIALECT_PARC_IR_PARCOPS_TD
