@@ -6,12 +6,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Runtime/Backend.h"
+#include "parc/Runtime/Communicator.h"
 
 #include "cpu/CpuKernels.h"
 
 #include "parc/artifact/artifact.pb.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 using namespace parc::rt;
@@ -41,6 +43,26 @@ const std::map<std::string, cpu::UnaryOp> &unaryOps() {
   return ops;
 }
 
+/// Copies rank `rank`'s block of `in` along `axis` into `out`: the axis is viewed as
+/// [groups, ranks, block] and the rank keeps [:, rank, :] (ShardingAttr's layout).
+void shardSlice(const TensorRef &in, int64_t axis, int64_t groups, int64_t rank,
+                int64_t ranks, const TensorRef &out) {
+  int64_t outer = 1, inner = dtypeSize(in.dtype);
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= in.shape[d];
+  for (int64_t d = axis + 1; d < in.rank(); ++d)
+    inner *= in.shape[d];
+  int64_t dim = in.shape[axis], block = dim / (groups * ranks);
+  const char *source = static_cast<const char *>(in.data);
+  char *target = static_cast<char *>(out.data);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t g = 0; g < groups; ++g) {
+      std::memcpy(target, source + (o * dim + (g * ranks + rank) * block) * inner,
+                  block * inner);
+      target += block * inner;
+    }
+}
+
 class CpuBackend : public Backend {
 public:
   explicit CpuBackend(int threads) { cpu::setCpuThreads(threads); }
@@ -54,12 +76,56 @@ public:
 
   Status bind(const parc::artifact::Instruction &inst,
               const std::vector<TensorRef> &in, const std::vector<TensorRef> &out,
-              BoundKernel &kernel) override;
+              const CommunicatorGroups &groups, BoundKernel &kernel) override;
+
+private:
+  Status bindCollective(const parc::artifact::Instruction &inst,
+                        const std::vector<TensorRef> &in,
+                        const std::vector<TensorRef> &out,
+                        const CommunicatorGroups &groups, BoundKernel &kernel);
 };
+
+/// Collectives run on the host through the rank's communicator for the op's group.
+Status CpuBackend::bindCollective(const parc::artifact::Instruction &inst,
+                                  const std::vector<TensorRef> &in,
+                                  const std::vector<TensorRef> &out,
+                                  const CommunicatorGroups &groups,
+                                  BoundKernel &kernel) {
+  InstructionAttributes attrs(inst);
+  std::string group;
+  for (const parc::artifact::Attribute &attr : inst.attributes())
+    if (attr.name() == "group")
+      group = attr.s();
+  auto it = groups.find(group);
+  if (it == groups.end() || !it->second)
+    return Status::error("no communicator for group '" + group + "'");
+  Communicator *comm = it->second;
+  if (in.size() != 1 || out.size() != 1)
+    return Status::error("expects 1 operand and 1 result");
+  const std::string &op = inst.op();
+  if (op == "all_reduce") {
+    kernel = [=]() {
+      cpu::copy(in[0], out[0]);
+      return comm->allReduceSum(out[0]);
+    };
+    return Status::ok();
+  }
+  int64_t axis = attrs.getInt("axis");
+  if (op == "all_gather") {
+    kernel = [=]() { return comm->allGather(in[0], axis, out[0]); };
+    return Status::ok();
+  }
+  if (op == "reduce_scatter") {
+    kernel = [=]() { return comm->reduceScatterSum(in[0], axis, out[0]); };
+    return Status::ok();
+  }
+  return Status::error("unknown collective '" + op + "'");
+}
 
 Status CpuBackend::bind(const parc::artifact::Instruction &inst,
                         const std::vector<TensorRef> &in,
-                        const std::vector<TensorRef> &out, BoundKernel &kernel) {
+                        const std::vector<TensorRef> &out,
+                        const CommunicatorGroups &groups, BoundKernel &kernel) {
   const std::string &op = inst.op();
   InstructionAttributes attrs(inst);
   auto expect = [&](size_t operands) {
@@ -75,6 +141,15 @@ Status CpuBackend::bind(const parc::artifact::Instruction &inst,
     };
   };
 
+  if (op == "all_reduce" || op == "all_gather" || op == "reduce_scatter")
+    return bindCollective(inst, in, out, groups, kernel);
+  if (op == "shard_slice") {
+    PARC_RETURN_IF_ERROR(expect(1));
+    int64_t axis = attrs.getInt("axis"), groupCount = attrs.getInt("groups", 1);
+    int64_t rank = attrs.getInt("rank"), ranks = attrs.getInt("ranks", 1);
+    kernel = done([=] { shardSlice(in[0], axis, groupCount, rank, ranks, out[0]); });
+    return Status::ok();
+  }
   if (op == "mod") {
     PARC_RETURN_IF_ERROR(expect(2));
     cpu::BinaryOp kind =

@@ -40,7 +40,9 @@ Executor::~Executor() {
 }
 
 std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
-                                           Backend &backend, Status &status) {
+                                           Backend &backend,
+                                           const CommunicatorGroups &groups,
+                                           Status &status) {
   const pa::Manifest &manifest = artifact.manifest();
   const pa::Program &program = manifest.programs(rank);
   std::unique_ptr<Executor> executor(new Executor(backend));
@@ -88,7 +90,7 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
       results.push_back(values[id]);
     BoundKernel kernel;
     std::string where = "node '" + inst.location() + "' (" + inst.op() + ")";
-    Status bound = backend.bind(inst, operands, results, kernel);
+    Status bound = backend.bind(inst, operands, results, groups, kernel);
     if (!bound) {
       status = Status::error(where + ": " + bound.message());
       return nullptr;

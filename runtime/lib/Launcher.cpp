@@ -192,6 +192,8 @@ int parc::rt::runParcRun(int argc, char **argv) {
   if (!mkdtemp(buffer.data()))
     return reportError("--output-dir " + options.outputDir + ": " + std::strerror(errno));
   std::string workDir(buffer.data());
+  // Ranks meet through files here (Gloo's FileStore) before connecting over loopback TCP.
+  fs::create_directories(fs::path(workDir) / "rendezvous", error);
 
   std::vector<pid_t> pids(options.nproc, -1);
   for (int rank = 0; rank < options.nproc; ++rank) {

@@ -3,6 +3,7 @@
 #include "Worker.h"
 
 #include "parc/Runtime/Artifact.h"
+#include "parc/Runtime/Communicator.h"
 #include "parc/Runtime/Executor.h"
 #include "parc/Runtime/Npy.h"
 #include "parc/Runtime/ProcessMemory.h"
@@ -74,8 +75,27 @@ static Status runRank(const LaunchOptions &options) {
     threads = std::max(1u, std::thread::hardware_concurrency() /
                                static_cast<unsigned>(manifest.world_size()));
   std::unique_ptr<Backend> backend = createCpuBackend(threads);
+
+  // Ranks are laid out as Megatron does: rank = (dp * pp_size + pp) * tp_size + tp.
+  std::unique_ptr<CommContext> comm;
+  CommunicatorGroups groups;
+  int world = manifest.world_size();
+  if (world > 1) {
+    double timeout = options.timeoutSeconds > 0 ? options.timeoutSeconds : 300;
+    comm = CommContext::connect(options.rank, world, options.workDir + "/rendezvous",
+                                timeout, status);
+    if (!comm)
+      return status;
+    int tp = static_cast<int>(manifest.mesh().tp());
+    std::vector<int> tpRanks;
+    for (int i = 0; i < tp; ++i)
+      tpRanks.push_back(options.rank - options.rank % tp + i);
+    groups["tp"] = comm->group(tpRanks, status);
+    if (!groups["tp"])
+      return status;
+  }
   std::unique_ptr<Executor> executor =
-      Executor::create(*artifact, options.rank, *backend, status);
+      Executor::create(*artifact, options.rank, *backend, groups, status);
   if (!executor)
     return status;
 

@@ -15,6 +15,8 @@
 #include "parc/Runtime/ProcessMemory.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "parc/Dialect/Parc/IR/ParcDialect.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -134,7 +136,17 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  OwningOpRef<ModuleOp> module = importOnnxModel(context, inputFile, options);
+  // A .mlir input is a parc module already (hand-written or from --emit=parc); anything
+  // else is read as ONNX.
+  OwningOpRef<ModuleOp> module;
+  if (StringRef(inputFile).ends_with(".mlir")) {
+    DialectRegistry registry;
+    registry.insert<ParcDialect, func::FuncDialect>();
+    context.appendDialectRegistry(registry);
+    module = parseSourceFile<ModuleOp>(inputFile, &context);
+  } else {
+    module = importOnnxModel(context, inputFile, options);
+  }
   if (!module)
     return 1;
 
@@ -152,7 +164,8 @@ int main(int argc, char **argv) {
       return 1;
     if (printReport)
       llvm::outs() << "parc-compile report for " << inputFile << "\n"
-                   << "  target: " << target << ", mesh dp=1 pp=1 tp=1 (1 rank)\n"
+                   << "  target: " << target << ", " << stats.ranks
+                   << (stats.ranks == 1 ? " rank" : " ranks") << "\n"
                    << "  rank 0: weights " << stats.weightBytes
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions

@@ -18,6 +18,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -34,12 +35,43 @@ namespace {
 /// Literals up to this size live in the manifest; larger ones become data shards.
 constexpr int64_t kInlineConstantBytes = 4096;
 
-/// The bytes of one shard: a view of resource memory, or bytes the writer unpacked.
+/// One rank's block of a weight split along a dim: the dim is viewed as
+/// [groups, ranks, block] and the rank takes [:, rank, :] (see ShardingAttr).
+struct ShardSelection {
+  int64_t outer = 1;      // product of the dims before the split dim
+  int64_t dim = 1;        // size of the split dim
+  int64_t innerBytes = 1; // bytes of one index of the split dim
+  int64_t groups = 1;
+  int64_t rank = 0;
+  int64_t ranks = 1;
+};
+
+/// The bytes of one shard: a view of resource memory, or bytes the writer unpacked, and for
+/// a rank's shard the selection to take from them (taken while writing, so no copy is held).
 struct ShardBytes {
   ArrayRef<char> view;
   std::vector<char> owned;
+  std::optional<ShardSelection> selection;
+
   ArrayRef<char> bytes() const {
     return owned.empty() ? view : ArrayRef<char>(owned);
+  }
+  uint64_t size() const {
+    return selection ? bytes().size() / selection->ranks : bytes().size();
+  }
+  void write(llvm::raw_ostream &os) const {
+    ArrayRef<char> all = bytes();
+    if (!selection) {
+      os.write(all.data(), all.size());
+      return;
+    }
+    const ShardSelection &s = *selection;
+    int64_t block = s.dim / (s.groups * s.ranks);
+    for (int64_t o = 0; o < s.outer; ++o)
+      for (int64_t g = 0; g < s.groups; ++g) {
+        int64_t first = o * s.dim + (g * s.ranks + s.rank) * block;
+        os.write(all.data() + first * s.innerBytes, block * s.innerBytes);
+      }
   }
 };
 
@@ -105,12 +137,16 @@ public:
   ManifestBuilder(ModuleOp module, pa::Manifest &manifest)
       : module(module), manifest(manifest) {}
 
-  LogicalResult addProgram(func::FuncOp function, int rank);
+  /// Adds the program of world rank `rank`, whose index in its tensor-parallel group of
+  /// `tpSize` ranks is `tpRank`.
+  LogicalResult addProgram(func::FuncOp function, int rank, int tpRank,
+                           int tpSize);
   std::vector<ShardBytes> &getShards() { return shards; }
 
 private:
-  /// The index of the shard holding weight `name` (added on first use).
-  FailureOr<int> weightShard(StringRef name, Location loc);
+  /// The index of the shard holding weight `name` as rank `tpRank` of `tpSize` sees it
+  /// (added on first use).
+  FailureOr<int> weightShard(StringRef name, Location loc, int tpRank, int tpSize);
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
   LogicalResult addInstruction(Operation *op, pa::Program &program);
 
@@ -120,6 +156,7 @@ private:
   llvm::StringMap<int> weightShards;
   uint64_t dataSize = 0;
   llvm::DenseMap<Value, int> valueIds;
+  llvm::DenseMap<Operation *, int> constantShards;
 };
 
 int ManifestBuilder::addShard(std::string name, RankedTensorType type,
@@ -129,25 +166,52 @@ int ManifestBuilder::addShard(std::string name, RankedTensorType type,
   setTensorType(shard->mutable_type(), type);
   dataSize = ::parc::rt::alignArtifactOffset(dataSize);
   shard->set_offset(dataSize);
-  shard->set_size(bytes.bytes().size());
-  dataSize += bytes.bytes().size();
+  shard->set_size(bytes.size());
+  dataSize += bytes.size();
   manifest.set_data_size(dataSize);
   shards.push_back(std::move(bytes));
   return manifest.weights_size() - 1;
 }
 
-FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc) {
-  auto it = weightShards.find(name);
-  if (it != weightShards.end())
-    return it->second;
+FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc,
+                                            int tpRank, int tpSize) {
   auto weight = module.lookupSymbol<WeightOp>(name);
   if (!weight)
     return emitError(loc) << "no parc.weight named @" << name;
+  ShardingAttr sharding = weight.getShardingAttr();
+  bool split = sharding && sharding.isSplit() && tpSize > 1;
+  std::string key = name.str();
+  if (split)
+    key += "#tp" + std::to_string(tpRank) + "/" + std::to_string(tpSize);
+  auto it = weightShards.find(key);
+  if (it != weightShards.end())
+    return it->second;
   FailureOr<ShardBytes> bytes = elementBytes(weight.getValue(), weight.getLoc());
   if (failed(bytes))
     return failure();
-  int index = addShard(name.str(), weight.getType(), std::move(*bytes));
-  weightShards[name] = index;
+  RankedTensorType type = weight.getType();
+  if (split) {
+    ArrayRef<int64_t> shape = type.getShape();
+    int64_t dim = sharding.getDim();
+    ShardSelection selection;
+    for (int64_t d = 0; d < dim; ++d)
+      selection.outer *= shape[d];
+    selection.dim = shape[dim];
+    selection.innerBytes = static_cast<int64_t>(bytes->bytes().size()) /
+                           std::max<int64_t>(1, selection.outer * shape[dim]);
+    selection.groups = sharding.getGroups();
+    selection.rank = tpRank;
+    selection.ranks = tpSize;
+    if (shape[dim] % (selection.groups * tpSize) != 0)
+      return weight.emitError("dim ")
+             << dim << " of size " << shape[dim] << " does not split into "
+             << selection.groups << " groups over " << tpSize << " ranks";
+    bytes->selection = selection;
+    type = RankedTensorType::get(sharding.getLocalShape(shape, tpSize),
+                                 type.getElementType());
+  }
+  int index = addShard(key, type, std::move(*bytes));
+  weightShards[key] = index;
   return index;
 }
 
@@ -194,7 +258,8 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
   return success();
 }
 
-LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank) {
+LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
+                                          int tpRank, int tpSize) {
   valueIds.clear();
   pa::Program &program = *manifest.add_programs();
   program.set_rank(rank);
@@ -223,7 +288,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank) {
                                     << " results; the artifact writer handles one";
     Value result = op.getResult(0);
     if (auto load = dyn_cast<LoadWeightOp>(op)) {
-      FailureOr<int> shard = weightShard(load.getName(), op.getLoc());
+      FailureOr<int> shard =
+          weightShard(load.getName(), op.getLoc(), tpRank, tpSize);
       if (failed(shard))
         return failure();
       newValue(result).set_weight(*shard);
@@ -233,13 +299,16 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank) {
       FailureOr<ShardBytes> bytes = elementBytes(constant.getValue(), op.getLoc());
       if (failed(bytes))
         return failure();
-      if (static_cast<int64_t>(bytes->bytes().size()) <= kInlineConstantBytes) {
+      if (static_cast<int64_t>(bytes->size()) <= kInlineConstantBytes) {
         ArrayRef<char> data = bytes->bytes();
         newValue(result).set_constant(std::string(data.begin(), data.end()));
       } else {
-        int shard = addShard("constant#" + std::to_string(manifest.weights_size()),
-                             constant.getType(), std::move(*bytes));
-        newValue(result).set_weight(shard);
+        // Every rank's program refers to the same shard of a large literal.
+        auto [it, inserted] = constantShards.try_emplace(&op, 0);
+        if (inserted)
+          it->second = addShard("constant#" + std::to_string(manifest.weights_size()),
+                                constant.getType(), std::move(*bytes));
+        newValue(result).set_weight(it->second);
       }
       continue;
     }
@@ -257,6 +326,16 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank) {
     newValue(result).set_arena_offset(offset.getInt());
     if (failed(addInstruction(&op, program)))
       return failure();
+    if (isa<ShardSliceOp>(op)) {
+      // The slice a rank keeps depends on its place in the group.
+      pa::Instruction *inst = program.mutable_instructions(program.instructions_size() - 1);
+      pa::Attribute *rankAttr = inst->add_attributes();
+      rankAttr->set_name("rank");
+      rankAttr->set_i(tpRank);
+      pa::Attribute *ranksAttr = inst->add_attributes();
+      ranksAttr->set_name("ranks");
+      ranksAttr->set_i(tpSize);
+    }
   }
   return success();
 }
@@ -269,14 +348,21 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   if (!main)
     return module.emitError("the module has no @main function");
 
+  int64_t dp = getMeshAxisSize(main, "dp").value_or(1);
+  int64_t pp = getMeshAxisSize(main, "pp").value_or(1);
+  int64_t tp = getMeshAxisSize(main, "tp").value_or(1);
+  if (dp != 1 || pp != 1)
+    return module.emitError("the artifact writer handles tensor parallelism only so "
+                            "far (mesh dp=")
+           << dp << " pp=" << pp << ")";
   pa::Manifest manifest;
   manifest.set_format_version(::parc::rt::kArtifactFormatVersion);
   manifest.set_producer("parc-compile");
   manifest.set_target(target.str());
-  manifest.mutable_mesh()->set_dp(1);
-  manifest.mutable_mesh()->set_pp(1);
-  manifest.mutable_mesh()->set_tp(1);
-  manifest.set_world_size(1);
+  manifest.mutable_mesh()->set_dp(dp);
+  manifest.mutable_mesh()->set_pp(pp);
+  manifest.mutable_mesh()->set_tp(tp);
+  manifest.set_world_size(dp * pp * tp);
   for (auto [i, type] : llvm::enumerate(main.getArgumentTypes())) {
     pa::GraphValue *input = manifest.add_inputs();
     auto name = main.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr);
@@ -291,9 +377,18 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   }
 
   ManifestBuilder builder(module, manifest);
-  if (failed(builder.addProgram(main, /*rank=*/0)))
-    return failure();
-  manifest.set_weight_bytes(manifest.data_size());
+  for (int rank = 0; rank < tp; ++rank)
+    if (failed(builder.addProgram(main, rank, /*tpRank=*/rank, static_cast<int>(tp))))
+      return failure();
+  // Bytes one rank maps: its own shards and the replicated weights.
+  uint64_t rankWeightBytes = 0;
+  {
+    llvm::DenseSet<int> used;
+    for (const pa::Value &value : manifest.programs(0).values())
+      if (value.storage_case() == pa::Value::kWeight && used.insert(value.weight()).second)
+        rankWeightBytes += manifest.weights(value.weight()).size();
+  }
+  manifest.set_weight_bytes(rankWeightBytes);
 
   std::string manifestBytes;
   if (!manifest.SerializeToString(&manifestBytes))
@@ -329,16 +424,16 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
     pad(header.dataOffset);
     for (auto [index, shard] : llvm::enumerate(builder.getShards())) {
       pad(header.dataOffset + manifest.weights(index).offset());
-      ArrayRef<char> bytes = shard.bytes();
-      os.write(bytes.data(), bytes.size());
-      written += bytes.size();
+      shard.write(os);
+      written += shard.size();
     }
     pad(header.dataOffset + manifest.data_size());
     os.close();
     ok = !os.has_error();
     if (stats) {
       stats->fileBytes = written;
-      stats->weightBytes = manifest.data_size();
+      stats->weightBytes = manifest.weight_bytes();
+      stats->ranks = manifest.world_size();
       stats->arenaBytes = manifest.programs(0).arena_bytes();
       stats->instructions = manifest.programs(0).instructions_size();
     }

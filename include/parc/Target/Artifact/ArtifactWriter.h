@@ -18,12 +18,15 @@ namespace mlir::parc {
 /// Summary numbers of a written artifact, for reports.
 struct ArtifactStats {
   uint64_t fileBytes = 0;
+  uint64_t ranks = 1;
+  /// Weight bytes one rank maps (its shards and the replicated weights), rank 0's.
   uint64_t weightBytes = 0;
   uint64_t arenaBytes = 0;
   uint64_t instructions = 0;
 };
 
-/// Writes `module` (its `@main` is rank 0's program) to `path` for `target`. The file is
+/// Writes `module` to `path` for `target`: `@main` runs on every rank of the module's mesh
+/// (`parc.mesh`, one rank without one), each rank with its own weight shards. The file is
 /// written under a temporary name and renamed at the end, so a failure leaves nothing behind.
 LogicalResult writeArtifact(ModuleOp module, llvm::StringRef path,
                             llvm::StringRef target, ArtifactStats *stats = nullptr);

@@ -13,6 +13,7 @@
 #include "parc/Runtime/TensorRef.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,11 @@ class Instruction;
 } // namespace parc::artifact
 
 namespace parc::rt {
+
+class Communicator;
+
+/// The groups a rank communicates in, by mesh axis ("tp", "dp", "pp").
+using CommunicatorGroups = std::map<std::string, Communicator *>;
 
 /// A kernel bound to its operands and results, ready to run.
 using BoundKernel = std::function<Status()>;
@@ -45,10 +51,11 @@ public:
   /// "cpu" or "cuda".
   virtual const char *name() const = 0;
   /// Binds one instruction to a kernel; an op this backend lacks is an error naming it.
+  /// Collectives run over the communicator `groups` names for their mesh axis.
   virtual Status bind(const parc::artifact::Instruction &inst,
                       const std::vector<TensorRef> &operands,
                       const std::vector<TensorRef> &results,
-                      BoundKernel &kernel) = 0;
+                      const CommunicatorGroups &groups, BoundKernel &kernel) = 0;
   /// Device memory for the arena and inputs, 64-byte aligned.
   virtual void *allocate(size_t bytes) = 0;
   virtual void deallocate(void *pointer) = 0;

@@ -22,9 +22,12 @@ public:
   Executor(const Executor &) = delete;
   Executor &operator=(const Executor &) = delete;
 
-  /// Prepares rank `rank` of `artifact` on `backend` (which must outlive the executor).
+  /// Prepares rank `rank` of `artifact` on `backend`, communicating over `groups` (all must
+  /// outlive the executor).
   static std::unique_ptr<Executor> create(const Artifact &artifact, int rank,
-                                          Backend &backend, Status &status);
+                                          Backend &backend,
+                                          const CommunicatorGroups &groups,
+                                          Status &status);
 
   /// The buffer of graph input `index` (manifest order), to fill before run().
   TensorRef input(int index) const { return inputs[index]; }
