@@ -89,7 +89,9 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
     for (int id : inst.results())
       results.push_back(values[id]);
     BoundKernel kernel;
-    std::string where = "node '" + inst.location() + "' (" + inst.op() + ")";
+    std::string where = inst.location().empty()
+                            ? "(" + inst.op() + ")"
+                            : "node '" + inst.location() + "' (" + inst.op() + ")";
     Status bound = backend.bind(inst, operands, results, groups, kernel);
     if (!bound) {
       status = Status::error(where + ": " + bound.message());

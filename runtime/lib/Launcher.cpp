@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -116,11 +117,29 @@ void stopAll(std::vector<pid_t> &pids) {
     }
 }
 
-/// Waits for every rank; the first failure stops the rest and is returned.
+/// The error a rank left in the work folder: (when it failed, message); message empty when
+/// the rank left none (it crashed or was killed).
+std::pair<long long, std::string> readRankError(const std::string &workDir, size_t rank) {
+  std::ifstream file(workDir + "/rank" + std::to_string(rank) + ".error");
+  long long when = 0;
+  std::string message;
+  if (file >> when) {
+    file.ignore();
+    std::getline(file, message);
+  }
+  return {when, message};
+}
+
+/// Waits for every rank. On the first failure, gives the others a moment to fail on their
+/// own, stops the rest, and returns the earliest error any rank recorded (the root cause;
+/// later errors are peers losing their connection to it).
 Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
                       double timeoutSeconds) {
-  auto start = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
   size_t running = pids.size();
+  std::vector<int> exitStatus(pids.size(), 0);
+  std::optional<Clock::time_point> firstFailure;
   while (running > 0) {
     int status = 0;
     pid_t done = waitpid(-1, &status, WNOHANG);
@@ -131,27 +150,41 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
       if (rank == pids.size())
         continue;
       pids[rank] = -1;
+      exitStatus[rank] = status;
       --running;
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        continue;
-      stopAll(pids);
-      std::ifstream errorFile(workDir + "/rank" + std::to_string(rank) + ".error");
-      std::string message;
-      std::getline(errorFile, message);
-      if (message.empty())
-        message = describeExit(status);
-      return Status::error("rank " + std::to_string(rank) + ": " + message);
+      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !firstFailure)
+        firstFailure = Clock::now();
+      continue;
     }
+    auto now = Clock::now();
+    if (firstFailure && now - *firstFailure > std::chrono::milliseconds(500))
+      break;
     if (timeoutSeconds > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
-            timeoutSeconds) {
+        std::chrono::duration<double>(now - start).count() > timeoutSeconds) {
       stopAll(pids);
       return Status::error("timed out after " + std::to_string(timeoutSeconds) +
                            " s; all ranks were stopped");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  return Status::ok();
+  if (!firstFailure)
+    return Status::ok();
+  stopAll(pids);
+  // The earliest recorded error, else the first rank that died without one.
+  std::optional<std::pair<long long, size_t>> earliest;
+  for (size_t rank = 0; rank < exitStatus.size(); ++rank) {
+    auto [when, message] = readRankError(workDir, rank);
+    if (!message.empty() && (!earliest || when < earliest->first))
+      earliest = {when, rank};
+  }
+  if (earliest)
+    return Status::error("rank " + std::to_string(earliest->second) + ": " +
+                         readRankError(workDir, earliest->second).second);
+  for (size_t rank = 0; rank < exitStatus.size(); ++rank)
+    if (exitStatus[rank] != 0)
+      return Status::error("rank " + std::to_string(rank) + " " +
+                           describeExit(exitStatus[rank]));
+  return Status::error("a rank failed");
 }
 
 } // namespace

@@ -148,7 +148,11 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   Status status = runRank(options);
   if (status)
     return 0;
+  // The launcher reports the earliest error: a rank that fails first makes its peers fail
+  // too (their collectives lose the connection), and those later errors are only echoes.
+  auto now = std::chrono::steady_clock::now().time_since_epoch();
   std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
+      << std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() << "\n"
       << status.message() << "\n";
   return 1;
 }
