@@ -156,6 +156,17 @@ Status normalizeIndices(const TensorRef &indices, int64_t axisSize,
   return Status::ok();
 }
 
+/// normalizeIndices for i64 or i32 indices; other types are an error naming `op`.
+Status normalizeAnyIndices(const TensorRef &indices, int64_t axisSize,
+                           const char *op, std::vector<int64_t> &normalized) {
+  if (indices.dtype == DType::I64)
+    return normalizeIndices<int64_t>(indices, axisSize, normalized);
+  if (indices.dtype == DType::I32)
+    return normalizeIndices<int32_t>(indices, axisSize, normalized);
+  return Status::error(std::string(op) + ": indices must be i64 or i32, not " +
+                       dtypeName(indices.dtype));
+}
+
 } // namespace
 
 void copy(const TensorRef &in, const TensorRef &out) {
@@ -252,16 +263,8 @@ Status gather(const TensorRef &in, const TensorRef &indices, int64_t axis,
               const TensorRef &out) {
   int64_t axisSize = in.shape[axis];
   std::vector<int64_t> normalized;
-  if (indices.dtype == DType::I64)
-    PARC_RETURN_IF_ERROR(
-        normalizeIndices<int64_t>(indices, axisSize, normalized));
-  else if (indices.dtype == DType::I32)
-    PARC_RETURN_IF_ERROR(
-        normalizeIndices<int32_t>(indices, axisSize, normalized));
-  else
-    return Status::error(
-        std::string("gather: indices must be i64 or i32, not ") +
-        dtypeName(indices.dtype));
+  PARC_RETURN_IF_ERROR(
+      normalizeAnyIndices(indices, axisSize, "gather", normalized));
   if (out.numElements() == 0)
     return Status::ok();
   int64_t outer = 1, rowSize = 1;
@@ -281,16 +284,8 @@ Status gatherElements(const TensorRef &in, const TensorRef &indices,
                       int64_t axis, const TensorRef &out) {
   int64_t axisSize = in.shape[axis];
   std::vector<int64_t> normalized;
-  if (indices.dtype == DType::I64)
-    PARC_RETURN_IF_ERROR(
-        normalizeIndices<int64_t>(indices, axisSize, normalized));
-  else if (indices.dtype == DType::I32)
-    PARC_RETURN_IF_ERROR(
-        normalizeIndices<int32_t>(indices, axisSize, normalized));
-  else
-    return Status::error(
-        std::string("gather_elements: indices must be i64 or i32, not ") +
-        dtypeName(indices.dtype));
+  PARC_RETURN_IF_ERROR(
+      normalizeAnyIndices(indices, axisSize, "gather_elements", normalized));
   // Walk the indices' coordinates; the source is the same place with the axis
   // coordinate replaced by the index.
   int64_t rank = in.rank();
