@@ -31,4 +31,31 @@ def PlanBuffersPass : Pass<"parc-plan-buffers", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def PropagateShardingPass : Pass<"parc-propagate-sharding", "::mlir::ModuleOp"> {
+  let summary = "Derives every value's tensor-parallel layout from the weights' shardings";
+  let description = [{
+    Walks `@main` in program order and applies the sharding rules (ShardingRules.h) to each
+    op, given the layouts of its operands: arguments and literals are replicated, a
+    `parc.load_weight` has the layout planned for its weight (`parc.plan` on the weight). Each op gets `parc.sharding`, the layout
+    of its result; an op that needs an operand in another layout first (a reshard) also gets
+    `parc.reshard`, the layouts it needs. Results of the function must be replicated. The
+    module's `parc.mesh` gives the number of tensor-parallel ranks. Used to inspect and test
+    the rules the planner relies on; it changes no types.
+
+    Before (tp = 2, w1 split over its columns, w2 over its rows):
+    ```mlir
+    %h = parc.matmul %x, %w1 : ...
+    %y = parc.matmul %h, %w2 : ...
+    return %y
+    ```
+    After:
+    ```mlir
+    %h = parc.matmul %x, %w1 {parc.sharding = #parc.sharding<split(1)>} : ...
+    %y = parc.matmul %h, %w2 {parc.sharding = #parc.sharding<partial>} : ...
+    return %y {parc.reshard = [#parc.sharding<replicated>]}
+    ```
+  }];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD

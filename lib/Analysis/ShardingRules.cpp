@@ -1,0 +1,336 @@
+//===- ShardingRules.cpp - how each op runs on sharded operands -----------===//
+//
+// One rule per kind of op; see ShardingRules.h. A split is written (dim, groups); every rule
+// checks that the dim it keeps split still divides over the ranks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "parc/Analysis/ShardingRules.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::parc;
+
+bool mlir::parc::isShardable(RankedTensorType type, ShardingAttr sharding,
+                             int64_t ranks) {
+  if (!sharding || !sharding.isSplit())
+    return true;
+  int64_t dim = sharding.getDim();
+  return dim < type.getRank() &&
+         type.getDimSize(dim) % (sharding.getGroups() * ranks) == 0;
+}
+
+namespace {
+
+RankedTensorType typeOf(Value value) {
+  return cast<RankedTensorType>(value.getType());
+}
+
+/// Shared state of one decision.
+class Rules {
+public:
+  Rules(Operation *op, ArrayRef<ShardingAttr> given, int64_t ranks)
+      : op(op), ranks(ranks), context(op->getContext()),
+        replicated(ShardingAttr::getReplicated(context)),
+        partial(ShardingAttr::getPartial(context)) {
+    for (ShardingAttr sharding : given)
+      operands.push_back(sharding ? sharding : replicated);
+  }
+
+  ShardingDecision decide();
+
+private:
+  ShardingAttr split(int64_t dim, int64_t groups = 1) {
+    return ShardingAttr::getSplit(context, dim, groups);
+  }
+  /// The decision that the op runs on `required` operand layouts producing `result`, or
+  /// fully replicated when `result` is not a valid layout of the result type.
+  ShardingDecision make(SmallVector<ShardingAttr> required, ShardingAttr result) {
+    if (!isShardable(typeOf(op->getResult(0)), result, ranks))
+      return allReplicated();
+    for (auto [operand, sharding] : llvm::zip(op->getOperands(), required))
+      if (!isShardable(typeOf(operand), sharding, ranks))
+        return allReplicated();
+    return {std::move(required), result};
+  }
+  ShardingDecision allReplicated() {
+    return {SmallVector<ShardingAttr>(operands.size(), replicated), replicated};
+  }
+  /// Partial operands become replicated (an all-reduce).
+  void resolvePartials() {
+    for (ShardingAttr &sharding : operands)
+      if (sharding.isPartial())
+        sharding = replicated;
+  }
+
+  ShardingDecision elementwise(bool partialPassesThrough);
+  ShardingDecision matmul();
+  ShardingDecision reduce(ArrayRef<int64_t> axes, bool keepDims, bool linear);
+  ShardingDecision softmax(int64_t axis);
+  ShardingDecision transpose(ArrayRef<int64_t> permutation);
+  ShardingDecision reshape();
+  ShardingDecision slice(SliceOp slice);
+  ShardingDecision concat(int64_t axis);
+  ShardingDecision gather(int64_t axis);
+  ShardingDecision broadcast();
+
+  Operation *op;
+  int64_t ranks;
+  MLIRContext *context;
+  ShardingAttr replicated, partial;
+  SmallVector<ShardingAttr> operands;
+};
+
+/// Elementwise ops with numpy broadcasting: the biggest split operand decides the layout;
+/// replicated operands that span the split dim are sliced locally, broadcast ones stay.
+/// With `partialPassesThrough` (add, sub), all-partial operands give a partial result.
+ShardingDecision Rules::elementwise(bool partialPassesThrough) {
+  bool allPartial = llvm::all_of(operands, [](ShardingAttr s) { return s.isPartial(); });
+  if (allPartial && partialPassesThrough)
+    return {operands, partial};
+  resolvePartials();
+  auto resultType = typeOf(op->getResult(0));
+  int64_t rank = resultType.getRank();
+  // The split of the largest operand, in result dims.
+  std::optional<std::pair<int64_t, int64_t>> chosen;
+  int64_t chosenSize = -1;
+  for (auto [value, sharding] : llvm::zip(op->getOperands(), operands)) {
+    if (!sharding.isSplit())
+      continue;
+    int64_t offset = rank - typeOf(value).getRank();
+    int64_t size = typeOf(value).getNumElements();
+    if (size > chosenSize) {
+      chosen = {sharding.getDim() + offset, sharding.getGroups()};
+      chosenSize = size;
+    }
+  }
+  if (!chosen)
+    return {operands, replicated};
+  auto [dim, groups] = *chosen;
+  SmallVector<ShardingAttr> required;
+  for (Value value : op->getOperands()) {
+    auto type = typeOf(value);
+    int64_t local = dim - (rank - type.getRank());
+    if (local < 0 || type.getDimSize(local) == 1)
+      required.push_back(replicated); // broadcast along the split dim
+    else
+      required.push_back(split(local, groups));
+  }
+  return make(std::move(required), split(dim, groups));
+}
+
+/// [..., m, k] x [..., k, n]: a split contraction dim gives partial sums (row-parallel), a
+/// split n a split result (column-parallel), a split m or batch dim a split result.
+ShardingDecision Rules::matmul() {
+  resolvePartials();
+  auto lhsType = typeOf(op->getOperand(0)), rhsType = typeOf(op->getOperand(1));
+  int64_t lhsRank = lhsType.getRank(), rhsRank = rhsType.getRank();
+  int64_t rank = typeOf(op->getResult(0)).getRank();
+  ShardingAttr lhs = operands[0], rhs = operands[1];
+  // Contraction dim split on either side: partial sums.
+  if ((lhs.isSplit() && lhs.getDim() == lhsRank - 1 && lhs.getGroups() == 1) ||
+      (rhs.isSplit() && rhs.getDim() == rhsRank - 2 && rhs.getGroups() == 1))
+    return make({split(lhsRank - 1), split(rhsRank - 2)}, partial);
+  // Column-parallel: n split.
+  if (rhs.isSplit() && rhs.getDim() == rhsRank - 1)
+    return make({replicated, rhs}, split(rank - 1, rhs.getGroups()));
+  // Row blocks: m split.
+  if (lhs.isSplit() && lhs.getDim() == lhsRank - 2)
+    return make({lhs, replicated}, split(rank - 2, lhs.getGroups()));
+  // A batch dim split on either side: both sides split there unless broadcast.
+  auto batchSplit = [&](ShardingAttr sharding, int64_t ownRank)
+      -> std::optional<int64_t> {
+    if (!sharding.isSplit() || sharding.getDim() >= ownRank - 2)
+      return std::nullopt;
+    return sharding.getDim() + (rank - ownRank);
+  };
+  std::optional<int64_t> batch = batchSplit(lhs, lhsRank);
+  if (!batch)
+    batch = batchSplit(rhs, rhsRank);
+  if (batch) {
+    auto sideLayout = [&](RankedTensorType type) {
+      int64_t local = *batch - (rank - type.getRank());
+      if (local < 0 || type.getDimSize(local) == 1)
+        return replicated;
+      return split(local);
+    };
+    return make({sideLayout(lhsType), sideLayout(rhsType)}, split(*batch));
+  }
+  return allReplicated();
+}
+
+ShardingDecision Rules::reduce(ArrayRef<int64_t> axes, bool keepDims,
+                               bool linear) {
+  ShardingAttr input = operands[0];
+  if (input.isPartial())
+    return linear ? ShardingDecision{operands, partial} : allReplicated();
+  if (!input.isSplit() || llvm::is_contained(axes, input.getDim()))
+    return allReplicated();
+  int64_t dim = input.getDim();
+  if (!keepDims)
+    dim -= llvm::count_if(axes, [&](int64_t axis) { return axis < input.getDim(); });
+  return make({input}, split(dim, input.getGroups()));
+}
+
+ShardingDecision Rules::softmax(int64_t axis) {
+  resolvePartials();
+  if (!operands[0].isSplit() || operands[0].getDim() == axis)
+    return allReplicated();
+  return make({operands[0]}, operands[0]);
+}
+
+ShardingDecision Rules::transpose(ArrayRef<int64_t> permutation) {
+  ShardingAttr input = operands[0];
+  if (!input.isSplit())
+    return {operands, input};
+  for (auto [i, p] : llvm::enumerate(permutation))
+    if (p == input.getDim())
+      return make({input}, split(i, input.getGroups()));
+  return allReplicated();
+}
+
+/// A reshape keeps a split when the split dim maps onto the leading dim of what it becomes:
+/// merged with the dims after it, or cut into factors of which the first still divides.
+ShardingDecision Rules::reshape() {
+  ShardingAttr input = operands[0];
+  if (!input.isSplit())
+    return {operands, input};
+  ArrayRef<int64_t> in = typeOf(op->getOperand(0)).getShape();
+  ArrayRef<int64_t> out = typeOf(op->getResult(0)).getShape();
+  int64_t d = input.getDim(), groups = input.getGroups();
+  int64_t before = 1;
+  for (int64_t i = 0; i < d; ++i)
+    before *= in[i];
+  int64_t prefix = 1, e = 0;
+  while (e < static_cast<int64_t>(out.size()) && prefix < before)
+    prefix *= out[e++];
+  // Size-one output dims at the boundary are skipped.
+  while (e < static_cast<int64_t>(out.size()) && out[e] == 1 && in[d] != 1)
+    ++e;
+  if (prefix != before || e >= static_cast<int64_t>(out.size()))
+    return allReplicated();
+  int64_t inSize = in[d], outSize = out[e];
+  bool mapped = false;
+  if (outSize == inSize) {
+    mapped = true;
+  } else if (outSize > inSize) {
+    // Merge: in[d] and the dims after it form out[e] exactly.
+    int64_t product = 1;
+    for (int64_t i = d; i < static_cast<int64_t>(in.size()) && product < outSize; ++i)
+      product *= in[i];
+    mapped = product == outSize;
+  } else {
+    // Cut: out[e] and the dims after it form in[d]; out[e] must still divide.
+    int64_t product = 1;
+    for (int64_t i = e; i < static_cast<int64_t>(out.size()) && product < inSize; ++i)
+      product *= out[i];
+    mapped = product == inSize && outSize % (groups * ranks) == 0;
+  }
+  if (!mapped)
+    return allReplicated();
+  return make({input}, split(e, groups));
+}
+
+/// A slice keeps a split dim it does not cut, or cuts at group boundaries (taking whole
+/// groups of a grouped split stays local).
+ShardingDecision Rules::slice(SliceOp slice) {
+  ShardingAttr input = operands[0];
+  if (!input.isSplit())
+    return {operands, input};
+  int64_t d = input.getDim(), groups = input.getGroups();
+  int64_t size = typeOf(slice.getInput()).getDimSize(d);
+  int64_t start = slice.getStartIndices()[d], limit = slice.getLimitIndices()[d];
+  int64_t stride = slice.getStrides()[d];
+  if (start == 0 && limit == size && stride == 1)
+    return make({input}, input);
+  int64_t groupSize = size / groups;
+  if (stride == 1 && groups > 1 && start % groupSize == 0 &&
+      (limit - start) % groupSize == 0)
+    return make({input}, split(d, (limit - start) / groupSize));
+  return allReplicated();
+}
+
+/// Concatenating split operands along another dim keeps the split; along the split dim,
+/// equal pieces become a grouped split (each rank holds its block of every piece).
+ShardingDecision Rules::concat(int64_t axis) {
+  if (llvm::all_of(operands, [](ShardingAttr s) { return s.isPartial(); }))
+    return {operands, partial};
+  resolvePartials();
+  ShardingAttr first = operands.front();
+  bool same = first.isSplit() &&
+              llvm::all_of(operands, [&](ShardingAttr s) { return s == first; });
+  if (!same)
+    return allReplicated();
+  if (first.getDim() != axis)
+    return make(operands, first);
+  bool equal = llvm::all_of(op->getOperands(), [&](Value v) {
+    return typeOf(v).getDimSize(axis) == typeOf(op->getOperand(0)).getDimSize(axis);
+  });
+  if (!equal)
+    return allReplicated();
+  return make(operands, split(axis, first.getGroups() * op->getNumOperands()));
+}
+
+/// A table split off the gathered axis stays split (a hidden-dim-split embedding).
+ShardingDecision Rules::gather(int64_t axis) {
+  resolvePartials();
+  ShardingAttr input = operands[0];
+  if (!input.isSplit() || input.getDim() == axis)
+    return allReplicated();
+  int64_t dim = input.getDim();
+  if (dim > axis)
+    dim += typeOf(op->getOperand(1)).getRank() - 1;
+  return make({input, replicated}, split(dim, input.getGroups()));
+}
+
+ShardingDecision Rules::broadcast() {
+  ShardingAttr input = operands[0];
+  if (!input.isSplit())
+    return {operands, input};
+  auto inType = typeOf(op->getOperand(0));
+  auto outType = typeOf(op->getResult(0));
+  int64_t dim = input.getDim() + outType.getRank() - inType.getRank();
+  if (outType.getDimSize(dim) != inType.getDimSize(input.getDim()))
+    return allReplicated();
+  return make({input}, split(dim, input.getGroups()));
+}
+
+ShardingDecision Rules::decide() {
+  return TypeSwitch<Operation *, ShardingDecision>(op)
+      .Case<AddOp, SubOp>([&](auto) { return elementwise(true); })
+      .Case<MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp, GreaterOp,
+            AndOp, OrOp, NegOp, AbsOp, ReluOp, ExpOp, LogOp, SqrtOp, ReciprocalOp,
+            TanhOp, ErfOp, SigmoidOp, SinOp, CosOp, NotOp, GeluOp, SelectOp,
+            ConvertOp>([&](auto) { return elementwise(false); })
+      .Case<MatMulOp>([&](auto) { return matmul(); })
+      .Case<ReduceSumOp, ReduceMeanOp>([&](auto reduceOp) {
+        return reduce(reduceOp.getAxes(), reduceOp.getKeepDims(), true);
+      })
+      .Case<ReduceMaxOp>([&](ReduceMaxOp reduceOp) {
+        return reduce(reduceOp.getAxes(), reduceOp.getKeepDims(), false);
+      })
+      .Case<SoftmaxOp, LogSoftmaxOp>(
+          [&](auto softmaxOp) { return softmax(softmaxOp.getAxis()); })
+      .Case<TransposeOp>(
+          [&](TransposeOp t) { return transpose(t.getPermutation()); })
+      .Case<ReshapeOp>([&](auto) { return reshape(); })
+      .Case<SliceOp>([&](SliceOp s) { return slice(s); })
+      .Case<ConcatOp>([&](ConcatOp c) { return concat(c.getAxis()); })
+      .Case<GatherOp>([&](GatherOp g) { return gather(g.getAxis()); })
+      .Case<BroadcastToOp>([&](auto) { return broadcast(); })
+      .Default([&](Operation *) { return allReplicated(); });
+}
+
+} // namespace
+
+ShardingDecision mlir::parc::decideSharding(Operation *op,
+                                            ArrayRef<ShardingAttr> operands,
+                                            int64_t ranks) {
+  if (op->getNumResults() != 1)
+    return {SmallVector<ShardingAttr>(
+                operands.size(), ShardingAttr::getReplicated(op->getContext())),
+            ShardingAttr::getReplicated(op->getContext())};
+  return Rules(op, operands, ranks).decide();
+}
