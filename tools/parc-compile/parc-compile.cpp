@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "parc/Dialect/Parc/IR/ParcOps.h"
 #include "parc/Dialect/Parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Support/Diagnostics.h"
@@ -42,11 +43,13 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdou
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(parcCategory));
 
-enum class EmitStage { Parc, Planned, Artifact };
+enum class EmitStage { Parc, Partitioned, Planned, Artifact };
 static cl::opt<EmitStage> emitStage(
     "emit", cl::desc("The stage to stop after and print"),
     cl::values(clEnumValN(EmitStage::Parc, "parc",
                           "the imported, canonicalized parc module"),
+               clEnumValN(EmitStage::Partitioned, "partitioned",
+                          "after tensor-parallel partitioning (collectives visible)"),
                clEnumValN(EmitStage::Planned, "planned",
                           "the module after buffer planning"),
                clEnumValN(EmitStage::Artifact, "artifact",
@@ -56,6 +59,10 @@ static cl::opt<EmitStage> emitStage(
 static cl::opt<std::string> target("target", cl::desc("The device to compile for"),
                                    cl::value_desc("cpu"), cl::init("cpu"),
                                    cl::cat(parcCategory));
+
+static cl::opt<int64_t> tensorParallel(
+    "tp", cl::desc("Tensor-parallel ranks: parc chooses how to split every weight"),
+    cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
 
 static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
@@ -130,6 +137,11 @@ int main(int argc, char **argv) {
         << "--target=" << target << ": only 'cpu' is supported so far";
     return 1;
   }
+  if (tensorParallel < 1) {
+    emitError(UnknownLoc::get(&context))
+        << "--tp=" << tensorParallel.getValue() << ": expected a positive number of ranks";
+    return 1;
+  }
   if (emitStage == EmitStage::Artifact && outputFile == "-") {
     emitError(UnknownLoc::get(&context))
         << "writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)";
@@ -150,10 +162,22 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
+  Builder builder(&context);
+  if (tensorParallel > 1)
+    (*module)->setAttr(kMeshAttr, builder.getDictionaryAttr(
+                                    {builder.getNamedAttr("dp", builder.getI64IntegerAttr(1)),
+                                     builder.getNamedAttr("pp", builder.getI64IntegerAttr(1)),
+                                     builder.getNamedAttr("tp", builder.getI64IntegerAttr(
+                                                                    tensorParallel))}));
   PassManager pm(&context);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (emitStage != EmitStage::Parc)
+  if (emitStage != EmitStage::Parc && tensorParallel > 1) {
+    pm.addPass(createPlanTensorParallelPass());
+    pm.addPass(createPartitionTensorParallelPass());
+    pm.addPass(createCanonicalizerPass());
+  }
+  if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned)
     pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());
   if (failed(pm.run(*module)))
     return 1;

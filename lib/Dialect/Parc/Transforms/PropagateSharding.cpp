@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "parc/Analysis/ShardingRules.h"
+#include "parc/Analysis/ShardingPropagation.h"
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 #include "parc/Dialect/Parc/Transforms/Passes.h"
 
@@ -28,42 +28,21 @@ struct PropagateShardingPass
     auto main = module.lookupSymbol<func::FuncOp>("main");
     if (!main || main.isExternal())
       return;
-    MLIRContext *context = module.getContext();
     int64_t ranks = getMeshAxisSize(main, "tp").value_or(1);
-    ShardingAttr replicated = ShardingAttr::getReplicated(context);
-    Builder b(context);
-
-    llvm::DenseMap<Value, ShardingAttr> layout;
-    auto layoutOf = [&](Value value) {
-      ShardingAttr sharding = layout.lookup(value);
-      return sharding ? sharding : replicated;
-    };
+    llvm::StringMap<ShardingAttr> weights;
+    for (auto weight : module.getOps<WeightOp>())
+      if (auto plan = weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr))
+        weights[weight.getSymName()] = plan;
+    ProgramLayout program = propagateLayouts(main, weights, ranks);
+    Builder b(module.getContext());
     for (Operation &op : main.front()) {
-      SmallVector<ShardingAttr> given;
-      for (Value operand : op.getOperands())
-        given.push_back(layoutOf(operand));
-      SmallVector<ShardingAttr> required;
-      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-        required.assign(given.size(), replicated);
-      } else if (auto load = dyn_cast<LoadWeightOp>(op)) {
-        auto weight = module.lookupSymbol<WeightOp>(load.getName());
-        ShardingAttr sharding =
-            weight ? weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr)
-                   : ShardingAttr();
-        layout[load.getResult()] = sharding ? sharding : replicated;
-        op.setAttr("parc.sharding", layout[load.getResult()]);
-        continue;
-      } else {
-        ShardingDecision decision = decideSharding(&op, given, ranks);
-        required = decision.operands;
-        for (Value result : op.getResults())
-          layout[result] = decision.result;
-        op.setAttr("parc.sharding", decision.result);
-      }
-      if (required != given)
+      if (op.getNumResults() == 1)
+        op.setAttr("parc.sharding", program.of(op.getResult(0), op.getContext()));
+      auto it = program.reshards.find(&op);
+      if (it != program.reshards.end())
         op.setAttr("parc.reshard",
-                   b.getArrayAttr(SmallVector<Attribute>(required.begin(),
-                                                         required.end())));
+                   b.getArrayAttr(SmallVector<Attribute>(it->second.begin(),
+                                                         it->second.end())));
     }
   }
 };

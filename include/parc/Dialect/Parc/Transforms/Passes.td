@@ -58,4 +58,40 @@ def PropagateShardingPass : Pass<"parc-propagate-sharding", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def PlanTensorParallelPass : Pass<"parc-plan-tensor-parallel", "::mlir::ModuleOp"> {
+  let summary = "Chooses each weight's layout over the tensor-parallel ranks";
+  let description = [{
+    Runs the tensor-parallel planner (TensorParallelPlanner.h) on `@main` for the `tp` of the
+    module's `parc.mesh` and records each chosen split as `parc.plan` on the weight. The
+    program itself is unchanged; parc-partition-tensor-parallel rewrites it.
+
+    ```mlir
+    parc.weight @w1 = ... : tensor<64x256xf32>
+    // becomes
+    parc.weight @w1 = ... : tensor<64x256xf32> {parc.plan = #parc.sharding<split(1)>}
+    ```
+  }];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+def PartitionTensorParallelPass
+    : Pass<"parc-partition-tensor-parallel", "::mlir::ModuleOp"> {
+  let summary = "Rewrites @main into the program every tensor-parallel rank runs";
+  let description = [{
+    Propagates the planned weight layouts (`parc.plan`) through `@main` and rewrites it into
+    a single-program-multiple-data form: every value gets the shape one rank holds, planned
+    weights take their `sharding` and load as local shards, and the reshards the sharding
+    rules require become collectives (partial -> replicated: `parc.all_reduce`, split ->
+    replicated: `parc.all_gather`, partial -> split: `parc.reduce_scatter`, replicated ->
+    split: `parc.shard_slice`). Slices along a split dim take their local bounds.
+
+    ```mlir
+    %h = parc.matmul %x, %w1 : tensor<8x64xf32>, tensor<64x256xf32> -> tensor<8x256xf32>
+    // with w1 split(1) over 2 ranks becomes
+    %h = parc.matmul %x, %w1 : tensor<8x64xf32>, tensor<64x128xf32> -> tensor<8x128xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD

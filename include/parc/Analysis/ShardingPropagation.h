@@ -1,0 +1,40 @@
+//===- ShardingPropagation.h - layouts of a whole program -------*- C++ -*-===//
+//
+// Applies the per-op sharding rules to a whole function in program order, for a given
+// layout of each weight: the layout of every value, and the reshards each op needs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_ANALYSIS_SHARDINGPROPAGATION_H
+#define PARC_ANALYSIS_SHARDINGPROPAGATION_H
+
+#include "parc/Analysis/ShardingRules.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::parc {
+
+/// The layouts the rules derive for one function.
+struct ProgramLayout {
+  /// The layout of every value (replicated when absent).
+  llvm::DenseMap<Value, ShardingAttr> values;
+  /// For ops that need operands in another layout first: the layouts they need.
+  llvm::DenseMap<Operation *, SmallVector<ShardingAttr>> reshards;
+
+  ShardingAttr of(Value value, MLIRContext *context) const {
+    ShardingAttr sharding = values.lookup(value);
+    return sharding ? sharding : ShardingAttr::getReplicated(context);
+  }
+};
+
+/// Propagates layouts through `function` over `ranks` ranks; `weights` maps weight names to
+/// their layout (replicated when absent). Function results must be replicated.
+ProgramLayout propagateLayouts(func::FuncOp function,
+                               const llvm::StringMap<ShardingAttr> &weights,
+                               int64_t ranks);
+
+} // namespace mlir::parc
+
+#endif // PARC_ANALYSIS_SHARDINGPROPAGATION_H

@@ -1,0 +1,36 @@
+//===- ShardingPropagation.cpp - layouts of a whole program ---------------===//
+
+#include "parc/Analysis/ShardingPropagation.h"
+
+using namespace mlir;
+using namespace mlir::parc;
+
+ProgramLayout mlir::parc::propagateLayouts(func::FuncOp function,
+                                           const llvm::StringMap<ShardingAttr> &weights,
+                                           int64_t ranks) {
+  ProgramLayout program;
+  MLIRContext *context = function.getContext();
+  ShardingAttr replicated = ShardingAttr::getReplicated(context);
+  for (Operation &op : function.front()) {
+    SmallVector<ShardingAttr> given;
+    for (Value operand : op.getOperands())
+      given.push_back(program.of(operand, context));
+    SmallVector<ShardingAttr> required;
+    if (isa<func::ReturnOp>(op)) {
+      required.assign(given.size(), replicated);
+    } else if (auto load = dyn_cast<LoadWeightOp>(op)) {
+      auto it = weights.find(load.getName());
+      program.values[load.getResult()] =
+          it != weights.end() && it->second ? it->second : replicated;
+      continue;
+    } else {
+      ShardingDecision decision = decideSharding(&op, given, ranks);
+      required = std::move(decision.operands);
+      for (Value result : op.getResults())
+        program.values[result] = decision.result;
+    }
+    if (required != given)
+      program.reshards[&op] = std::move(required);
+  }
+  return program;
+}
