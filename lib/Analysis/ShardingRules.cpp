@@ -273,16 +273,15 @@ ShardingDecision Rules::concat(int64_t axis) {
   return make(operands, split(axis, first.getGroups() * op->getNumOperands()));
 }
 
-/// A table split off the gathered axis stays split (a hidden-dim-split embedding).
+/// A table split along the gathered axis (a vocabulary-parallel embedding) gathers its own
+/// rows and zeros elsewhere: partial sums. Tables split along other dims are gathered whole:
+/// a hidden-split embedding would split the residual stream the whole model then carries.
 ShardingDecision Rules::gather(int64_t axis) {
   resolvePartials();
   ShardingAttr input = operands[0];
-  if (!input.isSplit() || input.getDim() == axis)
-    return allReplicated();
-  int64_t dim = input.getDim();
-  if (dim > axis)
-    dim += typeOf(op->getOperand(1)).getRank() - 1;
-  return make({input, replicated}, split(dim, input.getGroups()));
+  if (input.isSplit() && input.getDim() == axis && input.getGroups() == 1)
+    return make({input, replicated}, partial);
+  return allReplicated();
 }
 
 ShardingDecision Rules::broadcast() {

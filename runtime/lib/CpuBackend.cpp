@@ -63,6 +63,36 @@ void shardSlice(const TensorRef &in, int64_t axis, int64_t groups, int64_t rank,
     }
 }
 
+/// Gathers along `axis` from rank `rank`'s block of a table split there over `ranks` ranks;
+/// indices address the whole table; entries outside the block are zero.
+Status shardGather(const TensorRef &in, const TensorRef &indices, int64_t axis,
+                   int64_t rank, int64_t ranks, const TensorRef &out) {
+  int64_t local = in.shape[axis], whole = local * ranks, first = rank * local;
+  int64_t outer = 1, inner = dtypeSize(in.dtype);
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= in.shape[d];
+  for (int64_t d = axis + 1; d < in.rank(); ++d)
+    inner *= in.shape[d];
+  int64_t count = indices.numElements();
+  const char *source = static_cast<const char *>(in.data);
+  char *target = static_cast<char *>(out.data);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < count; ++k, target += inner) {
+      int64_t index = indices.dtype == DType::I64 ? indices.as<const int64_t>()[k]
+                                                  : indices.as<const int32_t>()[k];
+      int64_t wrapped = index < 0 ? index + whole : index;
+      if (wrapped < 0 || wrapped >= whole)
+        return Status::error("shard_gather: index " + std::to_string(index) +
+                             " is out of range for a dim of size " +
+                             std::to_string(whole));
+      if (wrapped >= first && wrapped < first + local)
+        std::memcpy(target, source + (o * local + wrapped - first) * inner, inner);
+      else
+        std::memset(target, 0, inner);
+    }
+  return Status::ok();
+}
+
 class CpuBackend : public Backend {
 public:
   explicit CpuBackend(int threads) { cpu::setCpuThreads(threads); }
@@ -148,6 +178,13 @@ Status CpuBackend::bind(const parc::artifact::Instruction &inst,
     int64_t axis = attrs.getInt("axis"), groupCount = attrs.getInt("groups", 1);
     int64_t rank = attrs.getInt("rank"), ranks = attrs.getInt("ranks", 1);
     kernel = done([=] { shardSlice(in[0], axis, groupCount, rank, ranks, out[0]); });
+    return Status::ok();
+  }
+  if (op == "shard_gather") {
+    PARC_RETURN_IF_ERROR(expect(2));
+    int64_t axis = attrs.getInt("axis");
+    int64_t rank = attrs.getInt("rank"), ranks = attrs.getInt("ranks", 1);
+    kernel = [=]() { return shardGather(in[0], in[1], axis, rank, ranks, out[0]); };
     return Status::ok();
   }
   if (op == "mod") {

@@ -326,7 +326,7 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
     newValue(result).set_arena_offset(offset.getInt());
     if (failed(addInstruction(&op, program)))
       return failure();
-    if (isa<ShardSliceOp>(op)) {
+    if (isa<ShardSliceOp, ShardGatherOp>(op)) {
       // The slice a rank keeps depends on its place in the group.
       pa::Instruction *inst = program.mutable_instructions(program.instructions_size() - 1);
       pa::Attribute *rankAttr = inst->add_attributes();

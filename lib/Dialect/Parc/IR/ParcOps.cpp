@@ -190,6 +190,18 @@ LogicalResult GatherOp::verify() {
                                           [&] { return emitOpError(); }));
 }
 
+static LogicalResult verifyCollective(Operation *op, StringRef group,
+                                      std::optional<int64_t> axis, bool shrinks);
+
+LogicalResult ShardGatherOp::verify() {
+  if (failed(verifyCollective(*this, getGroup(), std::nullopt, false)))
+    return failure();
+  return verifyResultType(*this,
+                          inferGatherType(tensorTypeOf(getInput()),
+                                          tensorTypeOf(getIndices()), getAxis(),
+                                          [&] { return emitOpError(); }));
+}
+
 LogicalResult GatherElementsOp::verify() {
   auto input = tensorTypeOf(getInput());
   auto indices = tensorTypeOf(getIndices());

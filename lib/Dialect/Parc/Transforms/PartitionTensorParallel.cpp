@@ -45,7 +45,14 @@ private:
   int64_t ranks;
   MLIRContext *context;
   OpBuilder builder;
+  /// The layout of a value, also of values the rewrite put in place of planned ones.
+  ShardingAttr layoutOf(Value value) {
+    auto it = replacements.find(value);
+    return it != replacements.end() ? it->second : program.of(value, context);
+  }
+
   llvm::DenseMap<Value, RankedTensorType> fullTypes;
+  llvm::DenseMap<Value, ShardingAttr> replacements;
 };
 
 /// split(d, g) -> replicated: gather the blocks; with groups, the gathered order is
@@ -118,7 +125,7 @@ void SpmdRewriter::run() {
     auto reshards = program.reshards.find(&op);
     SmallVector<ShardingAttr> layouts;
     for (auto [i, operand] : llvm::enumerate(op.getOperands())) {
-      ShardingAttr given = program.of(operand, context);
+      ShardingAttr given = layoutOf(operand);
       ShardingAttr needed =
           reshards != program.reshards.end() ? reshards->second[i] : given;
       layouts.push_back(needed);
@@ -132,6 +139,18 @@ void SpmdRewriter::run() {
     }
     if (auto slice = dyn_cast<SliceOp>(op))
       localizeSlice(slice, fullTypes.lookup(slice.getInput()), layouts.front());
+    if (auto gather = dyn_cast<GatherOp>(op); gather && layouts.front().isSplit()) {
+      // A vocabulary-parallel lookup: this rank's rows, zeros elsewhere.
+      builder.setInsertionPoint(gather);
+      auto sharded = ShardGatherOp::create(
+          builder, gather.getLoc(), gather.getType(), gather.getInput(),
+          gather.getIndices(), gather.getAxisAttr(), builder.getStringAttr("tp"));
+      fullTypes[sharded.getResult()] = gather.getType();
+      replacements[sharded.getResult()] = program.of(gather.getResult(), context);
+      gather.replaceAllUsesWith(sharded.getResult());
+      gather.erase();
+      continue; // partial: the result keeps the whole shape
+    }
     for (Value result : op.getResults()) {
       auto full = cast<RankedTensorType>(result.getType());
       fullTypes[result] = full;

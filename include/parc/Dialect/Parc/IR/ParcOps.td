@@ -387,4 +387,21 @@ def Parc_ShardSliceOp : Parc_Op<"shard_slice", [Pure, SameOperandsAndResultEleme
   let hasVerifier = 1;
 }
 
+def Parc_ShardGatherOp : Parc_Op<"shard_gather", [Pure]> {
+  let summary = "Gathers from this rank's block of a table split along the gathered axis";
+  let description = [{
+    The table is rank r's block of a table split along `axis` over `group`; indices refer
+    to the whole table. Entries whose index falls in this rank's block are gathered, all
+    others are zero, so the sum over the ranks (an all-reduce) is the whole gather: the
+    vocabulary-parallel embedding of Megatron-LM.
+  }];
+  let arguments = (ins Parc_Tensor:$input, Parc_IndexTensor:$indices, I64Attr:$axis,
+                       StrAttr:$group);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // PARC_DIALECT_PARC_IR_PARCOPS_TD
