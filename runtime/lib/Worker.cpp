@@ -58,8 +58,10 @@ static void printProfile(int rank, const Executor &executor, int runs) {
   std::fflush(stdout);
 }
 
-/// Runs the rank; any problem comes back as a Status.
-static Status runRank(const LaunchOptions &options) {
+/// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
+/// the connections to the other ranks outlive a failure until it has been recorded.
+static Status runRank(const LaunchOptions &options,
+                      std::unique_ptr<CommContext> &comm) {
   using Clock = std::chrono::steady_clock;
   auto milliseconds = [](Clock::time_point from) {
     return std::chrono::duration<double, std::milli>(Clock::now() - from).count();
@@ -77,7 +79,6 @@ static Status runRank(const LaunchOptions &options) {
   std::unique_ptr<Backend> backend = createCpuBackend(threads);
 
   // Ranks are laid out as Megatron does: rank = (dp * pp_size + pp) * tp_size + tp.
-  std::unique_ptr<CommContext> comm;
   CommunicatorGroups groups;
   int world = manifest.world_size();
   if (world > 1) {
@@ -145,7 +146,8 @@ static Status runRank(const LaunchOptions &options) {
 }
 
 int parc::rt::runWorker(const LaunchOptions &options) {
-  Status status = runRank(options);
+  std::unique_ptr<CommContext> comm;
+  Status status = runRank(options, comm);
   if (status)
     return 0;
   // The launcher reports the earliest error: a rank that fails first makes its peers fail
@@ -154,5 +156,7 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
       << std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() << "\n"
       << status.message() << "\n";
+  // Only now may the peers notice this rank is gone.
+  comm.reset();
   return 1;
 }
