@@ -23,3 +23,15 @@
 # CHECK: target: cpu, 4 ranks
 # RUN: parc-run %t/mlp.parc --input input=%t/mlp/input.npy --output-dir %t/mlp-out --timeout 120
 # RUN: %python %pylib/compare_outputs.py %t/mlp-out %t/mlp --names output --max-rel-l2 1e-5
+#
+# A tp that divides no head count or hidden size (GPT-2 with 4 heads, hidden 64, on 3
+# ranks) still gives a correct program: what does not divide stays replicated, and the
+# report says so. Llama with 2 key/value heads on 4 ranks likewise.
+# RUN: parc-compile %t/gpt2.onnx --tp=3 -o %t/gpt2-3.parc --report | FileCheck %s --check-prefix=TP3
+# TP3: target: cpu, 3 ranks
+# TP3: model.transformer.wte.weight  replicated (no dim divides by 3)
+# RUN: parc-run %t/gpt2-3.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-3-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-3-out %t/gpt2 --names logits --max-rel-l2 1e-5
+# RUN: parc-compile %t/llama.onnx --tp=4 -o %t/llama-4.parc
+# RUN: parc-run %t/llama-4.parc --input input_ids=%t/llama/input_ids.npy --output-dir %t/llama-4-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/llama-4-out %t/llama --names logits --max-rel-l2 1e-5

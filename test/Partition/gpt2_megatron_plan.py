@@ -24,3 +24,16 @@
 # CHECK: parc.all_reduce {{.*}} : tensor<32x64xf32>
 # CHECK: parc.all_reduce {{.*}} : tensor<32x64xf32>
 # ALL-REDUCES: 5
+#
+# The report lists the same plan with each collective's size. Megatron's analysis: per layer
+# and forward pass, two all-reduces of batch x sequence x hidden = 2 x 16 x 64 = 2048 f32
+# elements (8192 bytes), one after attention and one after the MLP.
+# RUN: parc-compile %t.onnx --tp=2 -o %t.parc --report | FileCheck %s --check-prefix=REPORT
+# REPORT: mesh: dp=1 pp=1 tp=2
+# REPORT-DAG: model.transformer.h.0.attn.c_attn.weight  split(1, groups = 3)  24576 of 49152
+# REPORT-DAG: model.transformer.h.0.ln_1.weight  replicated  256 of 256
+# REPORT: collectives per forward pass
+# REPORT: all_reduce  2048 elements, 8192 bytes  after '{{.*}}h.0/attn/c_proj{{.*}}'
+# REPORT-NEXT: all_reduce  2048 elements, 8192 bytes  after '{{.*}}h.0/mlp/c_proj{{.*}}'
+# REPORT-NEXT: all_reduce  2048 elements, 8192 bytes  after '{{.*}}h.1/attn/c_proj{{.*}}'
+# REPORT-NEXT: all_reduce  2048 elements, 8192 bytes  after '{{.*}}h.1/mlp/c_proj{{.*}}'

@@ -13,6 +13,7 @@
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Support/Diagnostics.h"
 #include "parc/Target/Artifact/ArtifactWriter.h"
+#include "parc/Target/Report/PlanReport.h"
 #include "parc/Runtime/ProcessMemory.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -186,16 +187,18 @@ int main(int argc, char **argv) {
     ArtifactStats stats;
     if (failed(writeArtifact(*module, outputFile, target, &stats)))
       return 1;
-    if (printReport)
+    if (printReport) {
       llvm::outs() << "parc-compile report for " << inputFile << "\n"
                    << "  target: " << target << ", " << stats.ranks
-                   << (stats.ranks == 1 ? " rank" : " ranks") << "\n"
-                   << "  rank 0: weights " << stats.weightBytes
+                   << (stats.ranks == 1 ? " rank" : " ranks") << "\n";
+      printPlanReport(*module, llvm::outs());
+      llvm::outs() << "  rank 0: weights " << stats.weightBytes
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions
                    << " instructions\n"
                    << "  artifact: " << stats.fileBytes << " bytes\n"
                    << "  parc-compile peak RSS: " << ::parc::rt::peakResidentBytes() << " bytes\n";
+    }
     return 0;
   }
 

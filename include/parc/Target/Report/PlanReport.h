@@ -1,0 +1,22 @@
+//===- PlanReport.h - the plan parc-compile --report prints -----*- C++ -*-===//
+//
+// Describes a partitioned module for people: how each weight is laid out over the
+// tensor-parallel ranks and why a large one stayed whole, and every collective with the
+// size of the tensor it moves in one forward pass.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_TARGET_REPORT_PLANREPORT_H
+#define PARC_TARGET_REPORT_PLANREPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::parc {
+
+/// Prints the weight layouts and collectives of `module`'s @main to `os`.
+void printPlanReport(ModuleOp module, llvm::raw_ostream &os);
+
+} // namespace mlir::parc
+
+#endif // PARC_TARGET_REPORT_PLANREPORT_H
