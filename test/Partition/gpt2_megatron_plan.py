@@ -28,7 +28,10 @@
 # The report lists the same plan with each collective's size. Megatron's analysis: per layer
 # and forward pass, two all-reduces of batch x sequence x hidden = 2 x 16 x 64 = 2048 f32
 # elements (8192 bytes), one after attention and one after the MLP.
-# RUN: parc-compile %t.onnx --tp=2 -o %t.parc --report | FileCheck %s --check-prefix=REPORT
+# RUN: parc-compile %t.onnx --tp=2 -o %t.parc --report > %t.report
+# RUN: FileCheck %s --check-prefix=REPORT < %t.report
+# Each rank's artifact holds exactly its share of the split weights plus the replicated ones:
+# RUN: %python -c "import re, sys; r = open(sys.argv[1]).read(); s, p = map(int, re.search(r'weight bytes per rank: (\d+) split \+ (\d+) replicated', r).groups()); w = int(re.search(r'rank 0: weights (\d+) bytes', r).group(1)); assert w == s + p, (w, s, p)" %t.report
 # REPORT: mesh: dp=1 pp=1 tp=2
 # REPORT-DAG: model.transformer.h.0.attn.c_attn.weight  split(1, groups = 3)  24576 of 49152
 # REPORT-DAG: model.transformer.h.0.ln_1.weight  replicated  256 of 256

@@ -53,6 +53,7 @@ private:
 
   llvm::DenseMap<Value, RankedTensorType> fullTypes;
   llvm::DenseMap<Value, ShardingAttr> replacements;
+  llvm::DenseMap<std::pair<Value, Attribute>, Value> reshardCache;
 };
 
 /// split(d, g) -> replicated: gather the blocks; with groups, the gathered order is
@@ -131,10 +132,15 @@ void SpmdRewriter::run() {
       layouts.push_back(needed);
       if (needed == given)
         continue;
-      builder.setInsertionPoint(&op);
-      RankedTensorType full = fullTypes.lookup(operand);
-      Value resharded = reshard(operand, full, given, needed, op.getLoc());
-      fullTypes[resharded] = full;
+      // One collective serves every later op that needs the same value in the same layout
+      // (it runs before the first of them, so it dominates the rest).
+      Value &resharded = reshardCache[{operand, needed}];
+      if (!resharded) {
+        builder.setInsertionPoint(&op);
+        RankedTensorType full = fullTypes.lookup(operand);
+        resharded = reshard(operand, full, given, needed, op.getLoc());
+        fullTypes[resharded] = full;
+      }
       op.setOperand(i, resharded);
     }
     if (auto slice = dyn_cast<SliceOp>(op))
