@@ -2,10 +2,11 @@
 # The main job, end to end on a fresh machine: set up, build, export the bundled GPT-2-style
 # model (transformers' GPT-2 architecture, tiny config, random weights) with PyTorch's
 # reference output, compile it with parc-compile, run it with parc-run on CPU ranks, and
-# check parc's logits against PyTorch's and onnxruntime's (relative L2 error <= 1e-5).
+# check parc's logits against PyTorch's and onnxruntime's (relative L2 error <= 1e-5); then
+# compile it again with tensor parallelism (--tp=2: parc chooses every weight's split), run
+# it on two CPU ranks over Gloo and check it gives the same logits.
 #
-# Tensor parallelism (--tp) and pipeline parallelism (--pp) arrive with their issues; this
-# script grows with them.
+# Pipeline parallelism (--pp) arrives with its issue; this script grows with it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
@@ -30,4 +31,11 @@ echo "main-job: checking parc's logits against PyTorch and onnxruntime"
 "$python" "$root/test/pylib/compare_outputs.py" "$work/out" "$work/reference" --names logits --max-rel-l2 1e-5
 "$python" "$root/test/pylib/run_onnxruntime.py" "$work/gpt2.onnx" "$work/reference" "$work/onnxruntime"
 "$python" "$root/test/pylib/compare_outputs.py" "$work/out" "$work/onnxruntime" --names logits --max-rel-l2 1e-5
-echo "main-job: OK (outputs in $work/out)"
+echo "main-job: parc-compile gpt2.onnx --tp=2 -o gpt2-tp2.parc --report"
+"$bin/parc-compile" "$work/gpt2.onnx" --tp=2 -o "$work/gpt2-tp2.parc" --report
+echo "main-job: parc-run gpt2-tp2.parc (2 CPU ranks)"
+"$bin/parc-run" "$work/gpt2-tp2.parc" --input input_ids="$work/reference/input_ids.npy" \
+  --output-dir "$work/out-tp2" --timeout 300 --report
+"$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2" "$work/reference" --names logits --max-rel-l2 1e-5
+"$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2" "$work/out" --names logits --max-rel-l2 1e-5
+echo "main-job: OK (outputs in $work/out and $work/out-tp2)"

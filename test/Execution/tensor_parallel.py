@@ -35,3 +35,14 @@
 # RUN: parc-compile %t/llama.onnx --tp=4 -o %t/llama-4.parc
 # RUN: parc-run %t/llama-4.parc --input input_ids=%t/llama/input_ids.npy --output-dir %t/llama-4-out --timeout 120
 # RUN: %python %pylib/compare_outputs.py %t/llama-4-out %t/llama --names logits --max-rel-l2 1e-5
+#
+# Four ranks for the other families as well.
+# RUN: parc-compile %t/gpt2.onnx --tp=4 -o %t/gpt2-4.parc
+# RUN: parc-run %t/gpt2-4.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-4-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-4-out %t/gpt2 --names logits --max-rel-l2 1e-5
+# RUN: parc-compile %t/bert.onnx --tp=4 -o %t/bert-4.parc
+# RUN: parc-run %t/bert-4.parc --input input_ids=%t/bert/input_ids.npy --output-dir %t/bert-4-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/bert-4-out %t/bert --names last_hidden_state --max-rel-l2 1e-5
+# RUN: parc-compile %t/enc.onnx --tp=4 -o %t/enc-4.parc
+# RUN: parc-run %t/enc-4.parc --input input=%t/enc/input.npy --output-dir %t/enc-4-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/enc-4-out %t/enc --names last_hidden_state --max-rel-l2 1e-5
