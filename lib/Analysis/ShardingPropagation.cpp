@@ -5,6 +5,14 @@
 using namespace mlir;
 using namespace mlir::parc;
 
+llvm::StringMap<ShardingAttr> mlir::parc::getPlannedWeightLayouts(ModuleOp module) {
+  llvm::StringMap<ShardingAttr> weights;
+  for (auto weight : module.getOps<WeightOp>())
+    if (auto plan = weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr))
+      weights[weight.getSymName()] = plan;
+  return weights;
+}
+
 ProgramLayout mlir::parc::propagateLayouts(func::FuncOp function,
                                            const llvm::StringMap<ShardingAttr> &weights,
                                            int64_t ranks) {

@@ -29,6 +29,9 @@ struct ProgramLayout {
   }
 };
 
+/// The layouts planned for the weights of `module` (their `parc.plan`), by weight name.
+llvm::StringMap<ShardingAttr> getPlannedWeightLayouts(ModuleOp module);
+
 /// Propagates layouts through `function` over `ranks` ranks; `weights` maps weight names to
 /// their layout (replicated when absent). Function results must be replicated.
 ProgramLayout propagateLayouts(func::FuncOp function,

@@ -173,11 +173,8 @@ struct PartitionTensorParallelPass
     int64_t ranks = main ? getMeshAxisSize(main, "tp").value_or(1) : 1;
     if (!main || main.isExternal() || ranks <= 1)
       return;
-    llvm::StringMap<ShardingAttr> weights;
-    for (auto weight : module.getOps<WeightOp>())
-      if (auto plan = weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr))
-        weights[weight.getSymName()] = plan;
-    ProgramLayout program = propagateLayouts(main, weights, ranks);
+    ProgramLayout program =
+        propagateLayouts(main, getPlannedWeightLayouts(module), ranks);
     SpmdRewriter(main, program, ranks).run();
     for (auto weight : module.getOps<WeightOp>()) {
       if (auto plan = weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr)) {

@@ -29,11 +29,8 @@ struct PropagateShardingPass
     if (!main || main.isExternal())
       return;
     int64_t ranks = getMeshAxisSize(main, "tp").value_or(1);
-    llvm::StringMap<ShardingAttr> weights;
-    for (auto weight : module.getOps<WeightOp>())
-      if (auto plan = weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr))
-        weights[weight.getSymName()] = plan;
-    ProgramLayout program = propagateLayouts(main, weights, ranks);
+    ProgramLayout program =
+        propagateLayouts(main, getPlannedWeightLayouts(module), ranks);
     Builder b(module.getContext());
     for (Operation &op : main.front()) {
       if (op.getNumResults() == 1)

@@ -26,6 +26,9 @@ llvm::LogicalResult verifyBroadcastingOp(Operation *op);
 std::optional<int64_t> getMeshAxisSize(Operation *op, llvm::StringRef axis);
 /// Attribute of a module holding its mesh: {dp = D, pp = P, tp = T}.
 constexpr llvm::StringLiteral kMeshAttr = "parc.mesh";
+/// The layout the planner chose for a weight of the unpartitioned program (the weight's
+/// inherent `sharding` is set only once the program is partitioned).
+constexpr llvm::StringLiteral kPlannedShardingAttr = "parc.plan";
 /// Verifies the axes and result shape of a reduction.
 llvm::LogicalResult verifyReduceOp(Operation *op, llvm::ArrayRef<int64_t> axes,
                                    bool keepDims);

@@ -19,9 +19,7 @@ namespace mlir::parc {
 /// Attribute names the buffer planner sets.
 constexpr llvm::StringLiteral kOffsetAttr = "parc.offset";
 constexpr llvm::StringLiteral kArenaBytesAttr = "parc.arena_bytes";
-/// The layout the planner chose for a weight of the unpartitioned program (the weight's
-/// inherent `sharding` is set only once the program is partitioned).
-constexpr llvm::StringLiteral kPlannedShardingAttr = "parc.plan";
+
 
 } // namespace mlir::parc
 
