@@ -94,4 +94,22 @@ def PartitionTensorParallelPass
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def AssignPipelineStagesPass
+    : Pass<"parc-assign-pipeline-stages", "::mlir::func::FuncOp"> {
+  let summary = "Cuts a function into pipeline stages of even modelled time";
+  let description = [{
+    Runs the stage partitioner (StagePartitioner.h) and records each op's stage as
+    `parc.stage`, and on the function the modelled time of each stage
+    (`parc.stage_seconds`), the bytes each stage receives (`parc.stage_incoming_bytes`) and
+    the imbalance of the heaviest stage against the ideal (`parc.stage_imbalance`).
+
+    ```mlir
+    %0 = parc.matmul ... {parc.stage = 0 : i64}
+    %1 = parc.matmul ... {parc.stage = 1 : i64}
+    ```
+  }];
+  let options = [Option<"stages", "stages", "int64_t", "2", "number of pipeline stages">];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD

@@ -1,0 +1,38 @@
+//===- StagePartitioner.h - cutting a program into pipeline stages -*- C++ -*-===//
+//
+// Cuts a function's ops, in program order, into `stages` contiguous stages whose modelled
+// times are as even as possible: the heaviest stage is the smallest it can be (found by a
+// binary search over the load with a greedy fill), and among cuts that reach it the one with
+// the fewest bytes crossing stage boundaries wins. Any DAG works: a value used in a later
+// stage (a residual connection, a skip) is a crossing, sent to every later stage that uses
+// it. Weights and literals cost nothing and go with their first user.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_ANALYSIS_STAGEPARTITIONER_H
+#define PARC_ANALYSIS_STAGEPARTITIONER_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <vector>
+
+namespace mlir::parc {
+
+struct StagePartition {
+  /// The stage of every op of the function's body, in order (the return is in the last).
+  std::vector<int64_t> stageOfOp;
+  /// Modelled seconds of each stage.
+  std::vector<double> stageSeconds;
+  /// Bytes that cross into each stage from earlier ones.
+  std::vector<double> incomingBytes;
+  /// Heaviest stage over the ideal (total / stages): 1.0 is perfect balance.
+  double imbalance = 1;
+};
+
+/// Cuts `function` into `stages` stages; fails (with an error at the function) when it has
+/// fewer ops with work than stages.
+FailureOr<StagePartition> partitionStages(func::FuncOp function, int64_t stages);
+
+} // namespace mlir::parc
+
+#endif // PARC_ANALYSIS_STAGEPARTITIONER_H
