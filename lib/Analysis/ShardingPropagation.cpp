@@ -5,6 +5,14 @@
 using namespace mlir;
 using namespace mlir::parc;
 
+std::pair<func::FuncOp, int64_t>
+mlir::parc::getTensorParallelMain(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main || main.isExternal())
+    return {nullptr, 1};
+  return {main, getMeshAxisSize(main, "tp").value_or(1)};
+}
+
 llvm::StringMap<ShardingAttr> mlir::parc::getPlannedWeightLayouts(ModuleOp module) {
   llvm::StringMap<ShardingAttr> weights;
   for (auto weight : module.getOps<WeightOp>())

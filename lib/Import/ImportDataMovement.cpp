@@ -17,8 +17,6 @@
 using namespace mlir;
 using namespace mlir::parc;
 
-static void setResult(NodeImporter &node, Value value) { node.setOutput(0, value); }
-
 static LogicalResult convertReshape(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
   FailureOr<SmallVector<int64_t>> shape = node.constantInts(1, "shape");
@@ -54,10 +52,7 @@ static LogicalResult convertReshape(NodeImporter &node) {
     dims[inferred] = type.getNumElements() / known;
   }
   FailureOr<Value> result = node.reshape(*input, dims);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertFlatten(NodeImporter &node) {
@@ -76,10 +71,7 @@ static LogicalResult convertFlatten(NodeImporter &node) {
     outer *= type.getDimSize(d);
   FailureOr<Value> result =
       node.reshape(*input, {outer, type.getNumElements() / std::max<int64_t>(outer, 1)});
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 /// The axes of Squeeze/Unsqueeze: an attribute before opset 13, an input from 13 on.
@@ -120,10 +112,7 @@ static LogicalResult convertSqueeze(NodeImporter &node) {
     if (!drop[d])
       shape.push_back(type.getDimSize(d));
   FailureOr<Value> result = node.reshape(*input, shape);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertUnsqueeze(NodeImporter &node) {
@@ -149,10 +138,7 @@ static LogicalResult convertUnsqueeze(NodeImporter &node) {
   for (int64_t d = 0; d < rank; ++d)
     shape.push_back(inserted[d] ? 1 : type.getDimSize(next++));
   FailureOr<Value> result = node.reshape(*input, shape);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertTranspose(NodeImporter &node) {
@@ -168,10 +154,7 @@ static LogicalResult convertTranspose(NodeImporter &node) {
       permutation.push_back(d);
   }
   FailureOr<Value> result = node.transpose(*input, permutation);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertConcat(NodeImporter &node) {
@@ -188,10 +171,7 @@ static LogicalResult convertConcat(NodeImporter &node) {
   if (failed(axis))
     return failure();
   FailureOr<Value> result = node.concat(*inputs, *axis);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertSplit(NodeImporter &node) {
@@ -294,10 +274,7 @@ static LogicalResult convertSlice(NodeImporter &node) {
     stride[*d] = steps[k];
   }
   FailureOr<Value> result = node.slice(*input, lo, hi, stride);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertGather(NodeImporter &node) {
@@ -309,10 +286,7 @@ static LogicalResult convertGather(NodeImporter &node) {
   if (failed(axis))
     return failure();
   FailureOr<Value> result = node.gather(*input, *indices, *axis);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertExpand(NodeImporter &node) {
@@ -326,10 +300,7 @@ static LogicalResult convertExpand(NodeImporter &node) {
   if (failed(target))
     return failure();
   FailureOr<Value> result = node.broadcastTo(*input, *target);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertShape(NodeImporter &node) {
@@ -347,7 +318,7 @@ static LogicalResult convertShape(NodeImporter &node) {
                             shape.begin() + std::max(start, end));
   auto type = RankedTensorType::get({static_cast<int64_t>(dims.size())},
                                     node.getBuilder().getI64Type());
-  setResult(node, node.constant(DenseElementsAttr::get(type, ArrayRef(dims))));
+  node.setOutput(0, node.constant(DenseElementsAttr::get(type, ArrayRef(dims))));
   return success();
 }
 
@@ -355,7 +326,7 @@ static LogicalResult convertSize(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
   if (failed(input))
     return failure();
-  setResult(node, node.scalar(node.getBuilder().getI64Type(),
+  node.setOutput(0, node.scalar(node.getBuilder().getI64Type(),
                               NodeImporter::typeOf(*input).getNumElements()));
   return success();
 }
@@ -380,7 +351,7 @@ static LogicalResult convertConstantOfShape(NodeImporter &node) {
     if (dim < 0)
       return node.emitError() << "shape [" << *shape << "] has a negative dim";
   auto type = RankedTensorType::get(*shape, value.getElementType());
-  setResult(node, node.constant(SplatElementsAttr::get(
+  node.setOutput(0, node.constant(SplatElementsAttr::get(
                       type, value.getValues<Attribute>()[0])));
   return success();
 }
@@ -407,7 +378,7 @@ static LogicalResult convertRange(NodeImporter &node) {
     else
       result.setInt(i, start->getInt(0) + i * delta->getInt(0));
   }
-  setResult(node, node.constant(result.toAttr()));
+  node.setOutput(0, node.constant(result.toAttr()));
   return success();
 }
 
@@ -435,10 +406,7 @@ static LogicalResult convertTrilu(NodeImporter &node) {
       mask.setInt(i * cols + j, upper ? j - i >= k : j - i <= k);
   Value zero = node.scalar(type.getElementType(), 0);
   FailureOr<Value> result = node.select(node.constant(mask.toAttr()), *input, zero);
-  if (failed(result))
-    return failure();
-  setResult(node, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertConstant(NodeImporter &node) {
@@ -447,16 +415,16 @@ static LogicalResult convertConstant(NodeImporter &node) {
     FailureOr<DenseElementsAttr> value = node.readTensorAttr(*tensor);
     if (failed(value))
       return failure();
-    setResult(node, node.constant(*value));
+    node.setOutput(0, node.constant(*value));
     return success();
   }
   if (const onnx::AttributeProto *attr = node.findAttr("value_float")) {
-    setResult(node, node.constant(DenseElementsAttr::get(
+    node.setOutput(0, node.constant(DenseElementsAttr::get(
                         RankedTensorType::get({}, b.getF32Type()), attr->f())));
     return success();
   }
   if (const onnx::AttributeProto *attr = node.findAttr("value_int")) {
-    setResult(node, node.constant(DenseElementsAttr::get(
+    node.setOutput(0, node.constant(DenseElementsAttr::get(
                         RankedTensorType::get({}, b.getI64Type()),
                         static_cast<int64_t>(attr->i()))));
     return success();
@@ -465,14 +433,14 @@ static LogicalResult convertConstant(NodeImporter &node) {
     SmallVector<float> values(attr->floats().begin(), attr->floats().end());
     auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
                                       b.getF32Type());
-    setResult(node, node.constant(DenseElementsAttr::get(type, ArrayRef(values))));
+    node.setOutput(0, node.constant(DenseElementsAttr::get(type, ArrayRef(values))));
     return success();
   }
   if (const onnx::AttributeProto *attr = node.findAttr("value_ints")) {
     SmallVector<int64_t> values(attr->ints().begin(), attr->ints().end());
     auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
                                       b.getI64Type());
-    setResult(node, node.constant(DenseElementsAttr::get(type, ArrayRef(values))));
+    node.setOutput(0, node.constant(DenseElementsAttr::get(type, ArrayRef(values))));
     return success();
   }
   return node.emitError()
@@ -496,7 +464,7 @@ static LogicalResult convertGatherElements(NodeImporter &node) {
       return node.emitError() << "indices are larger than data in dim " << d;
   OpBuilder &b = node.getBuilder();
   auto type = RankedTensorType::get(indicesType.getShape(), inputType.getElementType());
-  setResult(node, b.createOrFold<GatherElementsOp>(node.getLoc(), type, *input, *indices,
+  node.setOutput(0, b.createOrFold<GatherElementsOp>(node.getLoc(), type, *input, *indices,
                                                    b.getI64IntegerAttr(*axis)));
   return success();
 }

@@ -25,10 +25,7 @@ static OpConverter binary(BinaryBuilder build) {
     if (failed(lhs) || failed(rhs))
       return failure();
     FailureOr<Value> result = (node.*build)(*lhs, *rhs);
-    if (failed(result))
-      return failure();
-    node.setOutput(0, *result);
-    return success();
+    return node.setResult(result);
   };
 }
 
@@ -87,10 +84,7 @@ static LogicalResult convertPow(NodeImporter &node) {
   Type element = NodeImporter::typeOf(*base).getElementType();
   Value converted = node.convert(*exponent, element);
   FailureOr<Value> result = node.arithmetic<PowOp>(*base, converted);
-  if (failed(result))
-    return failure();
-  node.setOutput(0, *result);
-  return success();
+  return node.setResult(result);
 }
 
 /// Mod: the remainder with the divisor's sign, or with fmod=1 the dividend's.
@@ -103,10 +97,7 @@ static LogicalResult convertMod(NodeImporter &node) {
     attributes.push_back(node.getBuilder().getNamedAttr(
         "fmod", node.getBuilder().getUnitAttr()));
   FailureOr<Value> result = node.arithmetic<ModOp>(*lhs, *rhs, attributes);
-  if (failed(result))
-    return failure();
-  node.setOutput(0, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertLessOrEqual(NodeImporter &node, bool less) {
@@ -119,10 +110,7 @@ static LogicalResult convertLessOrEqual(NodeImporter &node, bool less) {
   if (failed(strict) || failed(equal))
     return failure();
   FailureOr<Value> result = node.compare<OrOp>(*strict, *equal);
-  if (failed(result))
-    return failure();
-  node.setOutput(0, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertGelu(NodeImporter &node) {
@@ -204,18 +192,12 @@ static LogicalResult convertWhere(NodeImporter &node) {
   if (failed(condition) || failed(onTrue) || failed(onFalse))
     return failure();
   FailureOr<Value> result = node.select(*condition, *onTrue, *onFalse);
-  if (failed(result))
-    return failure();
-  node.setOutput(0, *result);
-  return success();
+  return node.setResult(result);
 }
 
 static LogicalResult convertIdentity(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
-  if (failed(input))
-    return failure();
-  node.setOutput(0, *input);
-  return success();
+  return node.setResult(input);
 }
 
 static LogicalResult convertDropout(NodeImporter &node) {
@@ -359,10 +341,7 @@ static OpConverter reduction(int64_t lastAttrOpset) {
     }
     FailureOr<Value> result =
         node.reduce<OpTy>(*input, *axes, node.intAttr("keepdims", 1) != 0);
-    if (failed(result))
-      return failure();
-    node.setOutput(0, *result);
-    return success();
+    return node.setResult(result);
   };
 }
 

@@ -70,6 +70,13 @@ public:
   //===--- Outputs ------------------------------------------------------===//
   /// Binds output `i` of the node to `value`.
   void setOutput(size_t i, Value value);
+  /// Binds output 0 to `value`, or passes its failure on (already reported).
+  LogicalResult setResult(FailureOr<Value> value) {
+    if (failed(value))
+      return failure();
+    setOutput(0, *value);
+    return success();
+  }
   /// Number of outputs the node declares.
   size_t numOutputs() const;
 

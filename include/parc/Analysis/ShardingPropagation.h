@@ -29,6 +29,10 @@ struct ProgramLayout {
   }
 };
 
+/// The `@main` of `module` and its number of tensor-parallel ranks (`parc.mesh`, 1 without
+/// one); a null function when the module has no `@main` body.
+std::pair<func::FuncOp, int64_t> getTensorParallelMain(ModuleOp module);
+
 /// The layouts planned for the weights of `module` (their `parc.plan`), by weight name.
 llvm::StringMap<ShardingAttr> getPlannedWeightLayouts(ModuleOp module);
 

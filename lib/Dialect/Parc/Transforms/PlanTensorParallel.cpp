@@ -18,9 +18,8 @@ struct PlanTensorParallelPass
     : mlir::parc::impl::PlanTensorParallelPassBase<PlanTensorParallelPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    int64_t ranks = main ? getMeshAxisSize(main, "tp").value_or(1) : 1;
-    if (!main || main.isExternal() || ranks <= 1)
+    auto [main, ranks] = getTensorParallelMain(module);
+    if (!main || ranks <= 1)
       return;
     TensorParallelCostModel model;
     model.ranks = ranks;

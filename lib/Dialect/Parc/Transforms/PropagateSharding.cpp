@@ -25,10 +25,9 @@ struct PropagateShardingPass
     : mlir::parc::impl::PropagateShardingPassBase<PropagateShardingPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || main.isExternal())
+    auto [main, ranks] = getTensorParallelMain(module);
+    if (!main)
       return;
-    int64_t ranks = getMeshAxisSize(main, "tp").value_or(1);
     ProgramLayout program =
         propagateLayouts(main, getPlannedWeightLayouts(module), ranks);
     Builder b(module.getContext());
