@@ -93,7 +93,17 @@ LogicalResult ReduceScatterOp::verify() {
 LogicalResult ShardSliceOp::verify() {
   if (getGroups() < 1)
     return emitOpError("groups must be >= 1");
+  // A microbatch's rows of a whole value (see parc-split-microbatches): the number of
+  // microbatches is @main's, not a mesh axis.
+  if (getGroup() == "microbatch")
+    return success();
   return verifyCollective(*this, getGroup(), getAxis(), /*shrinks=*/true);
+}
+
+LogicalResult RecvWaitOp::verify() {
+  if (!getRecv())
+    return emitOpError("waits on a buffer that no parc.recv started");
+  return success();
 }
 
 LogicalResult WeightOp::verify() {
@@ -109,7 +119,9 @@ LogicalResult WeightOp::verify() {
 
 std::optional<int64_t> mlir::parc::getMeshAxisSize(Operation *op,
                                                    StringRef axis) {
-  auto module = op->getParentOfType<ModuleOp>();
+  auto module = dyn_cast<ModuleOp>(op);
+  if (!module)
+    module = op->getParentOfType<ModuleOp>();
   if (!module)
     return std::nullopt;
   auto mesh = module->getAttrOfType<DictionaryAttr>(kMeshAttr);

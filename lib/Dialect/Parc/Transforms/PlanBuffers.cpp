@@ -32,11 +32,17 @@ struct LiveRange {
   int64_t offset = 0;
 };
 
-/// The value whose memory `value` uses: reshapes are views of their input.
+/// The value whose memory `value` uses: reshapes are views of their input, and a finished
+/// receive is its buffer.
 Value storageRoot(Value value) {
-  while (auto reshape = value.getDefiningOp<ReshapeOp>())
-    value = reshape.getInput();
-  return value;
+  while (true) {
+    if (auto reshape = value.getDefiningOp<ReshapeOp>())
+      value = reshape.getInput();
+    else if (auto wait = value.getDefiningOp<RecvWaitOp>())
+      value = wait.getBuffer();
+    else
+      return value;
+  }
 }
 
 /// True when the root lives outside the arena (argument, weight or literal).
@@ -76,7 +82,7 @@ struct PlanBuffersPass
     llvm::DenseMap<Value, size_t> rangeOf;
     std::vector<LiveRange> ranges;
     for (Operation &op : block) {
-      if (isa<ReshapeOp, ConstantOp, LoadWeightOp>(op))
+      if (isa<ReshapeOp, RecvWaitOp, ConstantOp, LoadWeightOp>(op))
         continue;
       for (Value result : op.getResults()) {
         rangeOf[result] = ranges.size();

@@ -379,6 +379,8 @@ def Parc_ShardSliceOp : Parc_Op<"shard_slice", [Pure, SameOperandsAndResultEleme
   let description = [{
     The inverse of all_gather without moving data: rank r of `group` keeps block r of dim
     `axis` (of each of `groups` groups, as in `#parc.sharding<split(axis, groups = g)>`).
+    With `group = "microbatch"` it takes one microbatch's rows of a value that is the same
+    for the whole batch (see parc-split-microbatches); the pipeline builder resolves it.
   }];
   let arguments = (ins Parc_Tensor:$input, I64Attr:$axis, I64Attr:$groups,
                        StrAttr:$group);
@@ -402,6 +404,60 @@ def Parc_ShardGatherOp : Parc_Op<"shard_gather", [Pure]> {
     $input `[` $indices `]` attr-dict `:` type($input) `,` type($indices) `->` type($result)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Point-to-point transfers between pipeline stages
+//===----------------------------------------------------------------------===//
+
+class Parc_TransferOp<string mnemonic, list<Trait> traits = []>
+    : Parc_Op<mnemonic, !listconcat(traits, [MemoryEffects<[MemRead, MemWrite]>])> {
+  let description = [{
+    Transfers between pipeline stages are split into a start and a wait so that they overlap
+    compute: `parc.send` / `parc.recv` start a non-blocking transfer, `parc.send_wait` /
+    `parc.recv_wait` finish it. `stage` is the peer's pipeline stage (the peer has the same
+    dp and tp coordinates); `tag` matches a send with its receive and is unique per pair of
+    stages within a step. The tensor a send reads must stay unchanged until its
+    `parc.send_wait`, which takes it as an operand so that it stays live until then.
+
+    ```mlir
+    %buffer = parc.recv {stage = 0, tag = 3} : tensor<1x128x768xf32>
+    %hidden = parc.recv_wait %buffer : tensor<1x128x768xf32>
+    parc.send %out {stage = 2, tag = 7} : tensor<1x128x768xf32>
+    parc.send_wait %out {stage = 2, tag = 7} : tensor<1x128x768xf32>
+    ```
+  }];
+}
+
+def Parc_SendOp : Parc_TransferOp<"send"> {
+  let summary = "Starts sending a tensor to another pipeline stage";
+  let arguments = (ins Parc_Tensor:$input, I64Attr:$stage, I64Attr:$tag);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Parc_SendWaitOp : Parc_TransferOp<"send_wait"> {
+  let summary = "Waits until the send of `input` with the same stage and tag finished";
+  let arguments = (ins Parc_Tensor:$input, I64Attr:$stage, I64Attr:$tag);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Parc_RecvOp : Parc_TransferOp<"recv"> {
+  let summary = "Starts receiving a tensor from another pipeline stage into a new buffer";
+  let arguments = (ins I64Attr:$stage, I64Attr:$tag);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
+}
+
+def Parc_RecvWaitOp : Parc_TransferOp<"recv_wait", [SameOperandsAndResultType]> {
+  let summary = "Waits for a receive to finish; the result is its buffer, now filled";
+  let arguments = (ins Parc_Tensor:$buffer);
+  let results = (outs Parc_Tensor:$result);
+  let assemblyFormat = "$buffer attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The receive this wait finishes.
+    RecvOp getRecv() { return getBuffer().getDefiningOp<RecvOp>(); }
+  }];
 }
 
 #endif // PARC_DIALECT_PARC_IR_PARCOPS_TD
