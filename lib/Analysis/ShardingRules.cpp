@@ -191,8 +191,12 @@ ShardingDecision Rules::transpose(ArrayRef<int64_t> permutation) {
   return allReplicated();
 }
 
-/// A reshape keeps a split when the split dim maps onto the leading dim of what it becomes:
-/// merged with the dims after it, or cut into factors of which the first still divides.
+/// A reshape keeps a split when the split dim's blocks stay contiguous blocks of one result
+/// dim. In row-major order, the result dim e that holds the start of split dim d may also
+/// hold P whole indices of the dims before d (then each becomes a group) and either all of
+/// d (merged with later dims) or a leading factor f of it that still divides into the
+/// blocks (cut). A leading factor made only of whole groups moves the split on to the next
+/// result dim.
 ShardingDecision Rules::reshape() {
   ShardingAttr input = operands[0];
   if (!input.isSplit())
@@ -200,37 +204,37 @@ ShardingDecision Rules::reshape() {
   ArrayRef<int64_t> in = typeOf(op->getOperand(0)).getShape();
   ArrayRef<int64_t> out = typeOf(op->getResult(0)).getShape();
   int64_t d = input.getDim(), groups = input.getGroups();
-  int64_t before = 1;
+  int64_t before = 1; // elements of one index of the dims before d, in flat order
   for (int64_t i = 0; i < d; ++i)
     before *= in[i];
-  int64_t prefix = 1, e = 0;
-  while (e < static_cast<int64_t>(out.size()) && prefix < before)
+  int64_t size = in[d];
+  // The result dim holding the first index of d: prefix(e) <= before < prefix(e + 1).
+  int64_t e = 0, prefix = 1;
+  while (e < static_cast<int64_t>(out.size()) && prefix * out[e] <= before)
     prefix *= out[e++];
-  // Size-one output dims at the boundary are skipped.
-  while (e < static_cast<int64_t>(out.size()) && out[e] == 1 && in[d] != 1)
+  if (e >= static_cast<int64_t>(out.size()) || before % prefix != 0)
+    return allReplicated();
+  int64_t outer = before / prefix;
+  while (e < static_cast<int64_t>(out.size())) {
+    int64_t covered = prefix * out[e];
+    if (covered % before != 0)
+      return allReplicated();
+    int64_t factor = covered / before;
+    if (factor >= size)
+      return factor % size == 0 ? make({input}, split(e, outer * groups)) : allReplicated();
+    if (size % factor != 0)
+      return allReplicated();
+    if (factor % (groups * ranks) == 0)
+      return make({input}, split(e, outer * groups));
+    if (outer != 1 || groups % factor != 0)
+      return allReplicated();
+    groups /= factor;
+    size /= factor;
+    before *= factor;
+    prefix = covered;
     ++e;
-  if (prefix != before || e >= static_cast<int64_t>(out.size()))
-    return allReplicated();
-  int64_t inSize = in[d], outSize = out[e];
-  bool mapped = false;
-  if (outSize == inSize) {
-    mapped = true;
-  } else if (outSize > inSize) {
-    // Merge: in[d] and the dims after it form out[e] exactly.
-    int64_t product = 1;
-    for (int64_t i = d; i < static_cast<int64_t>(in.size()) && product < outSize; ++i)
-      product *= in[i];
-    mapped = product == outSize;
-  } else {
-    // Cut: out[e] and the dims after it form in[d]; out[e] must still divide.
-    int64_t product = 1;
-    for (int64_t i = e; i < static_cast<int64_t>(out.size()) && product < inSize; ++i)
-      product *= out[i];
-    mapped = product == inSize && outSize % (groups * ranks) == 0;
   }
-  if (!mapped)
-    return allReplicated();
-  return make({input}, split(e, groups));
+  return allReplicated();
 }
 
 /// A slice keeps a split dim it does not cut, or cuts at group boundaries (taking whole
@@ -274,13 +278,18 @@ ShardingDecision Rules::concat(int64_t axis) {
 }
 
 /// A table split along the gathered axis (a vocabulary-parallel embedding) gathers its own
-/// rows and zeros elsewhere: partial sums. Tables split along other dims are gathered whole:
+/// rows and zeros elsewhere: partial sums. Split indices with a whole table give a result
+/// split where the indices' dims land. Tables split along other dims are gathered whole:
 /// a hidden-split embedding would split the residual stream the whole model then carries.
 ShardingDecision Rules::gather(int64_t axis) {
   resolvePartials();
   ShardingAttr input = operands[0];
   if (input.isSplit() && input.getDim() == axis && input.getGroups() == 1)
     return make({input, replicated}, partial);
+  // Split indices (a batch of token ids) look up their own rows of a whole table.
+  ShardingAttr indices = operands[1];
+  if (input.isReplicated() && indices.isSplit())
+    return make({input, indices}, split(axis + indices.getDim(), indices.getGroups()));
   return allReplicated();
 }
 
