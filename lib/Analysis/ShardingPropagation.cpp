@@ -23,16 +23,23 @@ llvm::StringMap<ShardingAttr> mlir::parc::getPlannedWeightLayouts(ModuleOp modul
 
 ProgramLayout mlir::parc::propagateLayouts(func::FuncOp function,
                                            const llvm::StringMap<ShardingAttr> &weights,
-                                           int64_t ranks) {
+                                           int64_t ranks,
+                                           ArrayRef<ShardingAttr> arguments,
+                                           bool replicatedResults) {
   ProgramLayout program;
   MLIRContext *context = function.getContext();
   ShardingAttr replicated = ShardingAttr::getReplicated(context);
+  for (auto [argument, layout] : llvm::zip(function.getArguments(), arguments))
+    if (layout)
+      program.values[argument] = layout;
   for (Operation &op : function.front()) {
     SmallVector<ShardingAttr> given;
     for (Value operand : op.getOperands())
       given.push_back(program.of(operand, context));
     SmallVector<ShardingAttr> required;
     if (isa<func::ReturnOp>(op)) {
+      if (!replicatedResults)
+        continue;
       required.assign(given.size(), replicated);
     } else if (auto load = dyn_cast<LoadWeightOp>(op)) {
       auto it = weights.find(load.getName());

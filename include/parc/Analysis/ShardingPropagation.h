@@ -37,10 +37,13 @@ std::pair<func::FuncOp, int64_t> getTensorParallelMain(ModuleOp module);
 llvm::StringMap<ShardingAttr> getPlannedWeightLayouts(ModuleOp module);
 
 /// Propagates layouts through `function` over `ranks` ranks; `weights` maps weight names to
-/// their layout (replicated when absent). Function results must be replicated.
+/// their layout (replicated when absent), `arguments` gives the function arguments' layouts
+/// (all replicated when empty). With `replicatedResults`, the function's results must be
+/// replicated (a reshard before the return); otherwise they keep the layout they have.
 ProgramLayout propagateLayouts(func::FuncOp function,
                                const llvm::StringMap<ShardingAttr> &weights,
-                               int64_t ranks);
+                               int64_t ranks, ArrayRef<ShardingAttr> arguments = {},
+                               bool replicatedResults = true);
 
 } // namespace mlir::parc
 

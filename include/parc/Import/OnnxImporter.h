@@ -35,9 +35,6 @@ OwningOpRef<ModuleOp> importOnnxModel(MLIRContext &context, llvm::StringRef path
 /// The ONNX operator types (default domain) the importer converts.
 llvm::SmallVector<llvm::StringRef> getSupportedOnnxOps();
 
-/// Attribute names on the imported function's arguments and results holding the ONNX names.
-constexpr llvm::StringLiteral kOnnxNameAttr = "parc.name";
-
 } // namespace mlir::parc
 
 #endif // PARC_IMPORT_ONNXIMPORTER_H

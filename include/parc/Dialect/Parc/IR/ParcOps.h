@@ -29,6 +29,19 @@ constexpr llvm::StringLiteral kMeshAttr = "parc.mesh";
 /// The layout the planner chose for a weight of the unpartitioned program (the weight's
 /// inherent `sharding` is set only once the program is partitioned).
 constexpr llvm::StringLiteral kPlannedShardingAttr = "parc.plan";
+/// Attribute on @main's arguments and results holding the graph's (ONNX) names.
+constexpr llvm::StringLiteral kOnnxNameAttr = "parc.name";
+/// Attribute of @main after the microbatch split: the number of microbatches.
+constexpr llvm::StringLiteral kMicrobatchesAttr = "parc.microbatches";
+/// Attribute on @main's arguments and results after the microbatch split: how the whole
+/// batch's value is laid out over the microbatches (a ShardingAttr; split(0) for inputs
+/// that carry the batch).
+constexpr llvm::StringLiteral kMicrobatchLayoutAttr = "parc.microbatch_layout";
+/// Attribute of @main after the microbatch split: its function type for the whole batch.
+constexpr llvm::StringLiteral kWholeBatchTypeAttr = "parc.whole_batch_type";
+/// Attribute of a module whose @main was cut into pipeline stages: the plan (a dictionary;
+/// see the parc-build-pipeline pass).
+constexpr llvm::StringLiteral kPipelinePlanAttr = "parc.pipeline";
 /// Verifies the axes and result shape of a reduction.
 llvm::LogicalResult verifyReduceOp(Operation *op, llvm::ArrayRef<int64_t> axes,
                                    bool keepDims);
