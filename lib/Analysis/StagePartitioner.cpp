@@ -33,16 +33,43 @@ double secondsOf(Operation *op) {
   return flops / kFlopsPerSecond + bytesOf(op->getResult(0)) / kMemoryBytesPerSecond;
 }
 
-/// Greedy fill: the fewest stages whose loads stay within `limit`, and where they start.
-std::vector<size_t> fill(const std::vector<double> &cost, double limit) {
+/// What one op costs: modelled seconds and the weights it reads (index, bytes).
+struct OpCost {
+  double seconds = 0;
+  SmallVector<std::pair<int64_t, double>> weights;
+};
+
+/// Greedy fill: the fewest stages whose loads stay within `limit` and whose weights within
+/// `memoryLimit` (0: none), and where they start; nothing when one op alone needs more
+/// weight memory than the limit.
+std::optional<std::vector<size_t>> fill(const std::vector<OpCost> &cost, double limit,
+                                        double memoryLimit) {
   std::vector<size_t> starts{0};
-  double load = 0;
+  double load = 0, memory = 0;
+  llvm::SmallDenseSet<int64_t> held;
+  auto newBytes = [&](const OpCost &op) {
+    double bytes = 0;
+    for (auto [weight, size] : op.weights)
+      if (!held.contains(weight))
+        bytes += size;
+    return bytes;
+  };
   for (size_t i = 0; i < cost.size(); ++i) {
-    if (load + cost[i] > limit && load > 0) {
+    double extra = newBytes(cost[i]);
+    bool tooSlow = load + cost[i].seconds > limit;
+    bool tooBig = memoryLimit > 0 && memory + extra > memoryLimit;
+    if ((tooSlow || tooBig) && (load > 0 || memory > 0)) {
       starts.push_back(i);
-      load = 0;
+      load = memory = 0;
+      held.clear();
+      extra = newBytes(cost[i]);
     }
-    load += cost[i];
+    if (memoryLimit > 0 && extra > memoryLimit)
+      return std::nullopt;
+    load += cost[i].seconds;
+    memory += extra;
+    for (auto [weight, size] : cost[i].weights)
+      held.insert(weight);
   }
   return starts;
 }
@@ -50,56 +77,62 @@ std::vector<size_t> fill(const std::vector<double> &cost, double limit) {
 } // namespace
 
 FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
-                                                      int64_t stages) {
+                                                      int64_t stages,
+                                                      double memoryLimitBytes) {
   std::vector<Operation *> ops;
-  std::vector<double> cost;
+  std::vector<OpCost> cost;
+  llvm::DenseMap<Operation *, int64_t> weightIndex;
   for (Operation &op : function.front()) {
     ops.push_back(&op);
-    cost.push_back(secondsOf(&op));
+    OpCost &c = cost.emplace_back();
+    c.seconds = secondsOf(&op);
+    for (Value operand : op.getOperands())
+      if (auto load = operand.getDefiningOp<LoadWeightOp>()) {
+        auto [it, inserted] = weightIndex.try_emplace(load, weightIndex.size());
+        c.weights.push_back({it->second, bytesOf(load.getResult())});
+      }
   }
-  int64_t working = llvm::count_if(cost, [](double c) { return c > 0; });
+  int64_t working = llvm::count_if(cost, [](const OpCost &c) { return c.seconds > 0; });
   if (stages < 1 || working < stages)
     return function.emitError("cannot cut ")
            << working << " ops with work into " << stages << " pipeline stages";
 
   // The smallest feasible heaviest load, by bisection over the greedy fill.
   double total = 0, largest = 0;
-  for (double c : cost) {
-    total += c;
-    largest = std::max(largest, c);
+  for (const OpCost &c : cost) {
+    total += c.seconds;
+    largest = std::max(largest, c.seconds);
   }
+  auto feasible = [&](double limit) {
+    std::optional<std::vector<size_t>> starts = fill(cost, limit, memoryLimitBytes);
+    return starts && static_cast<int64_t>(starts->size()) <= stages;
+  };
+  if (!feasible(total))
+    return function.emitError("the weights do not fit into ")
+           << stages << " pipeline stages under the memory limit of "
+           << static_cast<int64_t>(memoryLimitBytes) << " bytes per stage";
   double low = std::max(largest, total / stages), high = total;
   for (int iteration = 0; iteration < 60; ++iteration) {
     double middle = (low + high) / 2;
-    if (static_cast<int64_t>(fill(cost, middle).size()) <= stages)
+    if (feasible(middle))
       high = middle;
     else
       low = middle;
   }
-  std::vector<size_t> starts = fill(cost, high);
-  // Fewer stages than asked (very uneven ops): split the longest ones further.
-  while (static_cast<int64_t>(starts.size()) < stages) {
-    size_t best = 0, bestLength = 0;
-    for (size_t s = 0; s < starts.size(); ++s) {
-      size_t end = s + 1 < starts.size() ? starts[s + 1] : ops.size();
-      if (end - starts[s] > bestLength) {
-        bestLength = end - starts[s];
-        best = s;
-      }
-    }
-    starts.insert(starts.begin() + best + 1, starts[best] + bestLength / 2);
-  }
-
+  std::vector<size_t> starts = *fill(cost, high, memoryLimitBytes);
   StagePartition partition;
   partition.stageOfOp.assign(ops.size(), 0);
   partition.stageSeconds.assign(stages, 0);
   partition.incomingBytes.assign(stages, 0);
+  partition.weightBytes.assign(stages, 0);
+  partition.opCount.assign(stages, 0);
   llvm::DenseMap<Operation *, int64_t> stageOf;
   for (int64_t s = 0; s < stages; ++s) {
     size_t end = s + 1 < stages ? starts[s + 1] : ops.size();
     for (size_t i = starts[s]; i < end; ++i) {
       partition.stageOfOp[i] = s;
-      partition.stageSeconds[s] += cost[i];
+      partition.stageSeconds[s] += cost[i].seconds;
+      partition.opCount[s] += cost[i].seconds > 0;
     }
   }
   // Weights and literals go with their first user.
@@ -115,6 +148,12 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
   }
   for (size_t i = 0; i < ops.size(); ++i)
     stageOf[ops[i]] = partition.stageOfOp[i];
+  // Each stage loads every weight its ops read.
+  std::vector<llvm::SmallDenseSet<int64_t>> loaded(stages);
+  for (size_t i = 0; i < ops.size(); ++i)
+    for (auto [weight, bytes] : cost[i].weights)
+      if (loaded[partition.stageOfOp[i]].insert(weight).second)
+        partition.weightBytes[partition.stageOfOp[i]] += bytes;
   // A value crosses into every later stage that uses it (once per stage); the function's
   // inputs arrive at the first stage.
   auto countCrossings = [&](Value value, int64_t producer) {

@@ -5,7 +5,9 @@
 // binary search over the load with a greedy fill), and among cuts that reach it the one with
 // the fewest bytes crossing stage boundaries wins. Any DAG works: a value used in a later
 // stage (a residual connection, a skip) is a crossing, sent to every later stage that uses
-// it. Weights and literals cost nothing and go with their first user.
+// it. Weights and literals cost nothing and go with their first user (a weight used by two
+// stages, such as a tied embedding, is loaded by both). Under a memory limit, no stage may
+// hold more weight bytes than the limit.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,13 +27,19 @@ struct StagePartition {
   std::vector<double> stageSeconds;
   /// Bytes that cross into each stage from earlier ones.
   std::vector<double> incomingBytes;
+  /// Bytes of the weights each stage loads.
+  std::vector<double> weightBytes;
+  /// Ops with work in each stage.
+  std::vector<int64_t> opCount;
   /// Heaviest stage over the ideal (total / stages): 1.0 is perfect balance.
   double imbalance = 1;
 };
 
-/// Cuts `function` into `stages` stages; fails (with an error at the function) when it has
-/// fewer ops with work than stages.
-FailureOr<StagePartition> partitionStages(func::FuncOp function, int64_t stages);
+/// Cuts `function` into `stages` stages, each holding at most `memoryLimitBytes` of weights
+/// (no limit when 0); fails (with an error at the function) when it has fewer ops with work
+/// than stages or the weights do not fit.
+FailureOr<StagePartition> partitionStages(func::FuncOp function, int64_t stages,
+                                          double memoryLimitBytes = 0);
 
 } // namespace mlir::parc
 

@@ -112,4 +112,61 @@ def AssignPipelineStagesPass
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def SplitMicrobatchesPass : Pass<"parc-split-microbatches", "::mlir::ModuleOp"> {
+  let summary = "Rewrites @main to process one of `count` microbatches of the batch";
+  let description = [{
+    The batch is dim 0 of the first graph input; inputs whose dim 0 has that size are split
+    into `count` equal microbatches, the others are passed whole. The tensor-parallel
+    sharding rules carry the split through the graph (reshapes, matmuls, attention, lookups)
+    and @main is rewritten to the shapes of one microbatch. Whole values that meet split ones
+    (a folded mask of the whole batch) become `parc.shard_slice {group = "microbatch"}`,
+    which the pipeline builder resolves to each microbatch's rows. An op that mixes samples
+    (a reduction over the batch) is an error naming it, as is a count that does not divide
+    the batch.
+
+    Records on @main: `parc.microbatches`, the whole-batch function type
+    (`parc.whole_batch_type`), and on each argument and result `parc.microbatch_layout`:
+    split(d) (the microbatches' pieces concatenate along d), replicated (the same in every
+    microbatch) or partial (the whole value is the sum over microbatches).
+  }];
+  let options = [Option<"count", "count", "int64_t", "1", "number of microbatches">];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+def BuildPipelinePass : Pass<"parc-build-pipeline", "::mlir::ModuleOp"> {
+  let summary = "Cuts @main into pipeline stages and writes each stage's scheduled program";
+  let description = [{
+    @main is one microbatch's program (after `parc-split-microbatches`, or the whole batch
+    as one microbatch). The stage partitioner cuts it into `stages` x `virtual-stages`
+    chunks of even modelled time; chunk c runs on pipeline stage c mod `stages`. For every
+    stage the pass writes `@stage<s>`, which takes the whole graph inputs and returns the
+    graph outputs computed on that stage (`parc.outputs` lists which), and runs, in the
+    order the schedule fixes (GPipe or 1F1B, interleaved with virtual stages), each of its
+    chunks for each microbatch:
+
+      * the microbatch's rows of the graph inputs (a `parc.slice`),
+      * the values computed on other stages, received with `parc.recv` posted one step
+        ahead and finished with `parc.recv_wait` just before they are needed,
+      * the chunk's ops, each marked with `parc.chunk` and `parc.microbatch`,
+      * `parc.send` of what later stages need, finished by `parc.send_wait` before the next
+        microbatch's send on the same edge (so one transfer per edge overlaps compute).
+
+    Weights and literals are loaded by every stage that reads them (a tied embedding is
+    held by the first and last stages). The outputs are concatenated from the microbatches
+    (or summed, for partial sums). @main becomes a declaration of the graph's signature.
+    The module gets `parc.mesh` with pp = `stages` and `parc.pipeline`, the plan for
+    reports: each chunk's modelled seconds, ops, weight and incoming bytes, the imbalance
+    and the simulated step time and bubble.
+  }];
+  let options = [
+    Option<"stages", "stages", "int64_t", "1", "number of pipeline stages">,
+    Option<"virtualStages", "virtual-stages", "int64_t", "1",
+           "model chunks per stage (interleaved 1F1B)">,
+    Option<"schedule", "schedule", "std::string", "\"1f1b\"", "gpipe or 1f1b">,
+    Option<"memoryLimit", "memory-limit", "int64_t", "0",
+           "weight bytes one stage may hold (0: no limit)">,
+  ];
+  let dependentDialects = ["::mlir::parc::ParcDialect", "::mlir::func::FuncDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD
