@@ -3,6 +3,7 @@
 // Imports an ONNX model and compiles it into an artifact for parc-run. `--emit=` stops after
 // a stage and prints it, as Toy's toyc does, so every stage can be inspected:
 //   --emit=parc      the imported module after canonicalization (shape arithmetic folded)
+//   --emit=partitioned  after the microbatch split, tensor and pipeline partitioning
 //   --emit=planned   after buffer planning (each activation's arena offset)
 //   --emit=artifact  the .parc artifact (the default; needs -o)
 //
@@ -50,7 +51,7 @@ static cl::opt<EmitStage> emitStage(
     cl::values(clEnumValN(EmitStage::Parc, "parc",
                           "the imported, canonicalized parc module"),
                clEnumValN(EmitStage::Partitioned, "partitioned",
-                          "after tensor-parallel partitioning (collectives visible)"),
+                          "after tensor and pipeline partitioning (collectives, send/recv visible)"),
                clEnumValN(EmitStage::Planned, "planned",
                           "the module after buffer planning"),
                clEnumValN(EmitStage::Artifact, "artifact",
@@ -64,6 +65,30 @@ static cl::opt<std::string> target("target", cl::desc("The device to compile for
 static cl::opt<int64_t> tensorParallel(
     "tp", cl::desc("Tensor-parallel ranks: parc chooses how to split every weight"),
     cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
+
+static cl::opt<int64_t> pipelineParallel(
+    "pp", cl::desc("Pipeline stages: parc cuts the model into N stages of even modelled time"),
+    cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
+
+static cl::opt<int64_t> microbatchCount(
+    "microbatches",
+    cl::desc("Split the batch (dim 0 of the inputs) into M microbatches that flow through "
+             "the pipeline"),
+    cl::value_desc("M"), cl::init(1), cl::cat(parcCategory));
+
+static cl::opt<std::string> scheduleName(
+    "schedule", cl::desc("Pipeline schedule: gpipe or 1f1b (the default)"),
+    cl::value_desc("gpipe|1f1b"), cl::init("1f1b"), cl::cat(parcCategory));
+
+static cl::opt<int64_t> virtualStages(
+    "virtual-stages",
+    cl::desc("Model chunks per pipeline stage (interleaved 1F1B; needs --schedule=1f1b)"),
+    cl::value_desc("V"), cl::init(1), cl::cat(parcCategory));
+
+static cl::opt<std::string> memoryLimit(
+    "memory-limit",
+    cl::desc("Weight bytes one pipeline rank may hold, e.g. 512MiB or 2GB (default: none)"),
+    cl::value_desc("SIZE"), cl::init(""), cl::cat(parcCategory));
 
 static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
@@ -110,6 +135,32 @@ static LogicalResult parseInputShape(StringRef text, OnnxImportOptions &options,
   return success();
 }
 
+/// Parses `512MiB`, `2GB`, `1.5G` or plain bytes.
+static std::optional<int64_t> parseByteSize(StringRef text) {
+  StringRef number = text.take_while([](char c) { return llvm::isDigit(c) || c == '.'; });
+  StringRef unit = text.drop_front(number.size());
+  double value;
+  if (number.empty() || number.getAsDouble(value))
+    return std::nullopt;
+  std::string lower = unit.lower();
+  static const std::pair<const char *, double> units[] = {
+      {"", 1},          {"b", 1},          {"k", 1024},       {"kib", 1024},
+      {"kb", 1e3},      {"m", 1 << 20},    {"mib", 1 << 20},  {"mb", 1e6},
+      {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1e9}};
+  for (auto [name, scale] : units)
+    if (lower == name)
+      return static_cast<int64_t>(value * scale);
+  return std::nullopt;
+}
+
+/// Checks that a count flag is positive.
+static LogicalResult checkPositive(MLIRContext &context, StringRef flag, int64_t value) {
+  if (value >= 1)
+    return success();
+  return emitError(UnknownLoc::get(&context))
+         << "--" << flag << "=" << value << ": expected a positive number";
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   cl::HideUnrelatedOptions(parcCategory);
@@ -138,11 +189,27 @@ int main(int argc, char **argv) {
         << "--target=" << target << ": only 'cpu' is supported so far";
     return 1;
   }
-  if (tensorParallel < 1) {
+  if (failed(checkPositive(context, "tp", tensorParallel)) ||
+      failed(checkPositive(context, "pp", pipelineParallel)) ||
+      failed(checkPositive(context, "microbatches", microbatchCount)) ||
+      failed(checkPositive(context, "virtual-stages", virtualStages)))
+    return 1;
+  if (scheduleName != "gpipe" && scheduleName != "1f1b") {
     emitError(UnknownLoc::get(&context))
-        << "--tp=" << tensorParallel.getValue() << ": expected a positive number of ranks";
+        << "--schedule=" << scheduleName << ": expected gpipe or 1f1b";
     return 1;
   }
+  int64_t memoryLimitBytes = 0;
+  if (!memoryLimit.empty()) {
+    std::optional<int64_t> bytes = parseByteSize(memoryLimit);
+    if (!bytes || *bytes <= 0) {
+      emitError(UnknownLoc::get(&context))
+          << "--memory-limit=" << memoryLimit << ": expected a size such as 512MiB or 2GB";
+      return 1;
+    }
+    memoryLimitBytes = *bytes;
+  }
+  bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1;
   if (emitStage == EmitStage::Artifact && outputFile == "-") {
     emitError(UnknownLoc::get(&context))
         << "writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)";
@@ -173,10 +240,20 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (emitStage != EmitStage::Parc && microbatchCount > 1)
+    pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
   if (emitStage != EmitStage::Parc && tensorParallel > 1) {
     pm.addPass(createPlanTensorParallelPass());
     pm.addPass(createPartitionTensorParallelPass());
     pm.addPass(createCanonicalizerPass());
+  }
+  if (emitStage != EmitStage::Parc && pipelined) {
+    BuildPipelinePassOptions pipeline;
+    pipeline.stages = pipelineParallel;
+    pipeline.virtualStages = virtualStages;
+    pipeline.schedule = scheduleName;
+    pipeline.memoryLimit = memoryLimitBytes;
+    pm.addPass(createBuildPipelinePass(pipeline));
   }
   if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned)
     pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());

@@ -138,9 +138,10 @@ public:
       : module(module), manifest(manifest) {}
 
   /// Adds the program of world rank `rank`, whose index in its tensor-parallel group of
-  /// `tpSize` ranks is `tpRank`.
-  LogicalResult addProgram(func::FuncOp function, int rank, int tpRank,
-                           int tpSize);
+  /// `tpSize` ranks is `tpRank`. `outputCount` is the number of graph outputs; a stage
+  /// function's `parc.outputs` says which of them it returns.
+  LogicalResult addProgram(func::FuncOp function, int rank, int tpRank, int tpSize,
+                           int outputCount);
   std::vector<ShardBytes> &getShards() { return shards; }
 
 private:
@@ -149,6 +150,13 @@ private:
   FailureOr<int> weightShard(StringRef name, Location loc, int tpRank, int tpSize);
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
   LogicalResult addInstruction(Operation *op, pa::Program &program);
+  /// Appends an integer attribute to the program's last instruction.
+  static void addIntAttribute(pa::Program &program, const char *name, int64_t value) {
+    pa::Attribute *attr =
+        program.mutable_instructions(program.instructions_size() - 1)->add_attributes();
+    attr->set_name(name);
+    attr->set_i(value);
+  }
 
   ModuleOp module;
   pa::Manifest &manifest;
@@ -259,7 +267,7 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
 }
 
 LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
-                                          int tpRank, int tpSize) {
+                                          int tpRank, int tpSize, int outputCount) {
   valueIds.clear();
   pa::Program &program = *manifest.add_programs();
   program.set_rank(rank);
@@ -279,8 +287,33 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
 
   for (Operation &op : function.front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-      for (Value result : ret.getOperands())
-        program.add_outputs(valueIds.lookup(result));
+      // A stage returns some of the graph outputs: -1 marks those it does not produce.
+      auto which = function->getAttrOfType<DenseI64ArrayAttr>("parc.outputs");
+      for (int i = 0; i < outputCount; ++i)
+        program.add_outputs(-1);
+      for (auto [position, result] : llvm::enumerate(ret.getOperands()))
+        program.set_outputs(which ? which[position] : position, valueIds.lookup(result));
+      continue;
+    }
+    // A transfer's peer is the rank of the other stage with this rank's tp coordinate.
+    auto peerOf = [&](int64_t stage) { return stage * tpSize + tpRank; };
+    if (isa<SendOp, SendWaitOp>(op)) {
+      if (failed(addInstruction(&op, program)))
+        return failure();
+      addIntAttribute(program, "peer", peerOf(op.getAttrOfType<IntegerAttr>("stage").getInt()));
+      continue;
+    }
+    if (auto wait = dyn_cast<RecvWaitOp>(op)) {
+      // The received buffer, now filled: a view of the receive's storage.
+      pa::Value storage = program.values(valueIds.lookup(wait.getBuffer()));
+      pa::Value &view = newValue(wait.getResult());
+      storage.clear_type();
+      view.MergeFrom(storage);
+      if (failed(addInstruction(&op, program)))
+        return failure();
+      RecvOp recv = wait.getRecv();
+      addIntAttribute(program, "peer", peerOf(recv.getStage()));
+      addIntAttribute(program, "tag", recv.getTag());
       continue;
     }
     if (op.getNumResults() != 1)
@@ -328,14 +361,11 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       return failure();
     if (isa<ShardSliceOp, ShardGatherOp>(op)) {
       // The slice a rank keeps depends on its place in the group.
-      pa::Instruction *inst = program.mutable_instructions(program.instructions_size() - 1);
-      pa::Attribute *rankAttr = inst->add_attributes();
-      rankAttr->set_name("rank");
-      rankAttr->set_i(tpRank);
-      pa::Attribute *ranksAttr = inst->add_attributes();
-      ranksAttr->set_name("ranks");
-      ranksAttr->set_i(tpSize);
+      addIntAttribute(program, "rank", tpRank);
+      addIntAttribute(program, "ranks", tpSize);
     }
+    if (auto recv = dyn_cast<RecvOp>(op))
+      addIntAttribute(program, "peer", peerOf(recv.getStage()));
   }
   return success();
 }
@@ -351,10 +381,10 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   int64_t dp = getMeshAxisSize(main, "dp").value_or(1);
   int64_t pp = getMeshAxisSize(main, "pp").value_or(1);
   int64_t tp = getMeshAxisSize(main, "tp").value_or(1);
-  if (dp != 1 || pp != 1)
-    return module.emitError("the artifact writer handles tensor parallelism only so "
-                            "far (mesh dp=")
-           << dp << " pp=" << pp << ")";
+  if (dp != 1)
+    return module.emitError("the artifact writer handles tensor and pipeline parallelism "
+                            "only so far (mesh dp=")
+           << dp << ")";
   pa::Manifest manifest;
   manifest.set_format_version(::parc::rt::kArtifactFormatVersion);
   manifest.set_producer("parc-compile");
@@ -376,10 +406,24 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
     setTensorType(output->mutable_type(), cast<RankedTensorType>(type));
   }
 
+  // Ranks are laid out as Megatron-LM does: rank = (d * pp + stage) * tp + t, so a
+  // tensor-parallel group is consecutive ranks and a stage's peers are tp ranks apart.
   ManifestBuilder builder(module, manifest);
-  for (int rank = 0; rank < tp; ++rank)
-    if (failed(builder.addProgram(main, rank, /*tpRank=*/rank, static_cast<int>(tp))))
+  bool pipelined = static_cast<bool>(module->getAttr(kPipelinePlanAttr));
+  for (int rank = 0; rank < pp * tp; ++rank) {
+    int64_t stage = rank / tp;
+    func::FuncOp program = main;
+    if (pipelined) {
+      program = module.lookupSymbol<func::FuncOp>("stage" + std::to_string(stage));
+      if (!program)
+        return module.emitError("the pipelined module has no @stage") << stage;
+    } else if (main.isExternal()) {
+      return main.emitError("@main has no body");
+    }
+    if (failed(builder.addProgram(program, rank, /*tpRank=*/rank % tp,
+                                  static_cast<int>(tp), main.getNumResults())))
       return failure();
+  }
   // Bytes one rank maps: its own shards and the replicated weights.
   uint64_t rankWeightBytes = 0;
   {

@@ -5,6 +5,8 @@
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "parc/Dialect/Parc/Transforms/Passes.h"
+
 #include "llvm/Support/Format.h"
 
 using namespace mlir;
@@ -21,13 +23,11 @@ static std::string nodeOf(Location loc) {
   return "";
 }
 
-void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
-  auto main = module.lookupSymbol<func::FuncOp>("main");
-  int64_t ranks = main ? getMeshAxisSize(main, "tp").value_or(1) : 1;
-  if (!main || ranks <= 1)
-    return;
-  os << "  mesh: dp=1 pp=1 tp=" << ranks
-     << "\n  weights (layout, bytes per rank of all):\n";
+/// The weights' layouts over the tensor-parallel ranks and the collectives of one
+/// microbatch's forward pass (the first microbatch's, in a pipelined module).
+static void printTensorParallelReport(ModuleOp module, int64_t ranks,
+                                      llvm::raw_ostream &os) {
+  os << "  weights (layout, bytes per rank of all):\n";
   int64_t split = 0, whole = 0;
   for (auto weight : module.getOps<WeightOp>()) {
     RankedTensorType type = weight.getType();
@@ -53,8 +53,11 @@ void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
   os << "  weight bytes per rank: " << split << " split + " << whole
      << " replicated\n  collectives per forward pass (tensor moved):\n";
   int64_t count = 0;
-  main.walk([&](Operation *op) {
+  module.walk([&](Operation *op) {
     if (!isa<AllReduceOp, AllGatherOp, ReduceScatterOp>(op))
+      return;
+    auto microbatch = op->getAttrOfType<IntegerAttr>("parc.microbatch");
+    if (microbatch && microbatch.getInt() != 0)
       return;
     // The whole tensor: the result of an all-reduce or all-gather, the input of a scatter.
     auto type = cast<RankedTensorType>(isa<ReduceScatterOp>(op)
@@ -67,4 +70,74 @@ void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
     ++count;
   });
   os << "  collectives: " << count << "\n";
+}
+
+/// Each pipeline chunk's modelled time, ops, weights and incoming bytes, each stage's
+/// memory, the balance against the ideal and what the schedule simulation predicts.
+static void printPipelineReport(ModuleOp module, DictionaryAttr plan,
+                                llvm::raw_ostream &os) {
+  auto integer = [&](StringRef name) { return cast<IntegerAttr>(plan.get(name)).getInt(); };
+  auto real = [&](StringRef name) {
+    return cast<FloatAttr>(plan.get(name)).getValueAsDouble();
+  };
+  auto reals = [&](StringRef name) {
+    SmallVector<double> values;
+    for (Attribute value : cast<ArrayAttr>(plan.get(name)))
+      values.push_back(cast<FloatAttr>(value).getValueAsDouble());
+    return values;
+  };
+  int64_t stages = integer("stages"), virtualStages = integer("virtual_stages");
+  SmallVector<double> seconds = reals("chunk_seconds");
+  SmallVector<double> weights = reals("chunk_weight_bytes");
+  SmallVector<double> incoming = reals("chunk_incoming_bytes");
+  ArrayRef<int64_t> ops = cast<DenseI64ArrayAttr>(plan.get("chunk_ops")).asArrayRef();
+  os << "  pipeline: " << stages << " stages";
+  if (virtualStages > 1)
+    os << " x " << virtualStages << " chunks each (interleaved)";
+  os << ", " << integer("microbatches") << " microbatches, schedule "
+     << cast<StringAttr>(plan.get("schedule")).getValue() << "\n";
+  double total = 0, heaviest = 0;
+  for (auto [chunk, time] : llvm::enumerate(seconds)) {
+    total += time;
+    heaviest = std::max(heaviest, time);
+    os << "    chunk " << chunk << " on stage " << chunk % stages << ": " << ops[chunk]
+       << " ops, " << llvm::format("%.4f", time * 1e3) << " ms per microbatch, weights "
+       << static_cast<int64_t>(weights[chunk]) << " bytes, receives "
+       << static_cast<int64_t>(incoming[chunk]) << " bytes\n";
+  }
+  for (int64_t stage = 0; stage < stages; ++stage) {
+    auto function = module.lookupSymbol<func::FuncOp>("stage" + std::to_string(stage));
+    auto arena = function ? function->getAttrOfType<IntegerAttr>(kArenaBytesAttr) : nullptr;
+    double stageWeights = 0;
+    for (int64_t chunk = stage; chunk < static_cast<int64_t>(weights.size()); chunk += stages)
+      stageWeights += weights[chunk];
+    os << "    stage " << stage << " memory: weights " << static_cast<int64_t>(stageWeights)
+       << " bytes";
+    if (arena)
+      os << ", activation arena " << arena.getInt() << " bytes";
+    os << "\n";
+  }
+  double ideal = total / seconds.size();
+  os << "  balance: ideal " << llvm::format("%.4f", ideal * 1e3)
+     << " ms per chunk, heaviest " << llvm::format("%.4f", heaviest * 1e3)
+     << " ms, imbalance " << llvm::format("%.3f", real("imbalance"))
+     << " (heaviest / ideal)\n"
+     << "  schedule simulation: step " << llvm::format("%.4f", real("step_seconds") * 1e3)
+     << " ms, bubble " << llvm::format("%.1f", real("bubble_fraction") * 100)
+     << "% of the step\n";
+}
+
+void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
+  int64_t dp = getMeshAxisSize(module, "dp").value_or(1);
+  int64_t pp = getMeshAxisSize(module, "pp").value_or(1);
+  int64_t tp = getMeshAxisSize(module, "tp").value_or(1);
+  auto plan = module->getAttrOfType<DictionaryAttr>(kPipelinePlanAttr);
+  if (tp <= 1 && !plan)
+    return;
+  os << "  mesh: dp=" << dp << " pp=" << pp << " tp=" << tp
+     << " (rank = (d * pp + stage) * tp + t)\n";
+  if (tp > 1)
+    printTensorParallelReport(module, tp, os);
+  if (plan)
+    printPipelineReport(module, plan, os);
 }
