@@ -2,6 +2,8 @@
 
 #include "parc/Runtime/Executor.h"
 
+#include "Transfers.h"
+
 #include "parc/artifact/artifact.pb.h"
 
 #include <chrono>
@@ -33,6 +35,9 @@ InstructionAttributes::getInts(const std::string &name) const {
                                   attr.ints().values().end());
   return {};
 }
+
+Executor::Executor(Backend &backend)
+    : backend(backend), transfers(std::make_unique<TransferTable>()) {}
 
 Executor::~Executor() {
   for (void *pointer : allocations)
@@ -92,7 +97,15 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
     std::string where = inst.location().empty()
                             ? "(" + inst.op() + ")"
                             : "node '" + inst.location() + "' (" + inst.op() + ")";
-    Status bound = backend.bind(inst, operands, results, groups, kernel);
+    Status bound;
+    if (isTransfer(inst.op())) {
+      auto world = groups.find("world");
+      bound = bindTransfer(inst, operands, results,
+                           world == groups.end() ? nullptr : world->second,
+                           *executor->transfers, kernel);
+    } else {
+      bound = backend.bind(inst, operands, results, groups, kernel);
+    }
     if (!bound) {
       status = Status::error(where + ": " + bound.message());
       return nullptr;
@@ -107,17 +120,26 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
 }
 
 Status Executor::run(bool profile) {
+  using Clock = std::chrono::steady_clock;
+  auto micros = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::micro>(t.time_since_epoch()).count();
+  };
   if (profile)
     kernelMs.resize(kernels.size(), 0.0);
+  if (tracing)
+    spans.assign(kernels.size(), InstructionSpan{});
   for (size_t i = 0; i < kernels.size(); ++i) {
-    auto start = std::chrono::steady_clock::now();
+    auto start = Clock::now();
     Status status = kernels[i]();
     if (!status)
       return Status::error(kernelNames[i] + ": " + status.message());
+    if (!profile && !tracing)
+      continue;
+    auto end = Clock::now();
     if (profile)
-      kernelMs[i] += std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+      kernelMs[i] += std::chrono::duration<double, std::milli>(end - start).count();
+    if (tracing)
+      spans[i] = {micros(start), micros(end)};
   }
   return Status::ok();
 }

@@ -10,7 +10,7 @@ using namespace parc::rt;
 const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
          "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
-         "[--repeat N] [--report] [--profile]\n";
+         "[--repeat N] [--report] [--profile] [--trace TRACE.json]\n";
 }
 
 /// Parses a positive integer flag value.
@@ -86,6 +86,11 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (hasValue)
         return Status::error("--profile takes no value");
       options.profile = true;
+    } else if (arg == "--trace") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (value.empty())
+        return Status::error("--trace needs a file name");
+      options.tracePath = value;
     } else if (arg == "--worker-rank") {
       PARC_RETURN_IF_ERROR(takeValue());
       options.worker = true;

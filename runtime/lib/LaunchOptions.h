@@ -21,6 +21,7 @@ struct LaunchOptions {
   int repeat = 1;            // runs of the program (for benchmarks)
   bool report = false;       // print per-rank timings and peak memory
   bool profile = false;      // print the time of each kind of op and the slowest nodes
+  std::string tracePath;     // write a Chrome/Perfetto trace of the last run here
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

@@ -11,6 +11,7 @@
 #include "parc/Runtime/Launcher.h"
 
 #include "LaunchOptions.h"
+#include "Trace.h"
 #include "Worker.h"
 
 #include "parc/Runtime/Artifact.h"
@@ -238,6 +239,8 @@ int parc::rt::runParcRun(int argc, char **argv) {
     }
   }
   Status ranks = superviseRanks(pids, workDir, options.timeoutSeconds);
+  if (ranks && !options.tracePath.empty())
+    ranks = writeMergedTrace(workDir, options.nproc, options.tracePath);
   if (ranks) {
     for (const pa::GraphValue &output : manifest.outputs()) {
       std::string file = outputFileName(output.name());

@@ -2,6 +2,8 @@
 
 #include "Worker.h"
 
+#include "Trace.h"
+
 #include "parc/Runtime/Artifact.h"
 #include "parc/Runtime/Communicator.h"
 #include "parc/Runtime/Executor.h"
@@ -94,6 +96,10 @@ static Status runRank(const LaunchOptions &options,
     groups["tp"] = comm->group(tpRanks, status);
     if (!groups["tp"])
       return status;
+    // Pipeline transfers name their peer by world rank.
+    groups["world"] = comm->world(status);
+    if (!groups["world"])
+      return status;
   }
   std::unique_ptr<Executor> executor =
       Executor::create(*artifact, options.rank, *backend, groups, status);
@@ -114,6 +120,7 @@ static Status runRank(const LaunchOptions &options,
     }
   }
   double loadMs = milliseconds(loadStart);
+  executor->setTracing(!options.tracePath.empty());
   std::string runTimes;
   for (int i = 0; i < options.repeat; ++i) {
     Clock::time_point runStart = Clock::now();
@@ -124,6 +131,13 @@ static Status runRank(const LaunchOptions &options,
   }
   if (options.profile)
     printProfile(options.rank, *executor, options.repeat);
+  if (!options.tracePath.empty()) {
+    std::ofstream trace(rankTraceFile(options.workDir, options.rank));
+    trace << rankTraceEvents(manifest, options.rank, *executor);
+    if (!trace)
+      return Status::error("cannot write the trace events of rank " +
+                           std::to_string(options.rank));
+  }
   if (options.report) {
     std::printf("parc-run: rank %d: load %.1f ms, run ms:%s, peak RSS %.1f MiB\n",
                 options.rank, loadMs, runTimes.c_str(),

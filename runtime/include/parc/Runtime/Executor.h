@@ -16,6 +16,15 @@
 
 namespace parc::rt {
 
+class TransferTable;
+
+/// When one instruction ran: microseconds on the steady clock (shared by the processes of
+/// one machine, so ranks' spans line up).
+struct InstructionSpan {
+  double startMicros = 0;
+  double endMicros = 0;
+};
+
 class Executor {
 public:
   ~Executor();
@@ -23,7 +32,8 @@ public:
   Executor &operator=(const Executor &) = delete;
 
   /// Prepares rank `rank` of `artifact` on `backend`, communicating over `groups` (all must
-  /// outlive the executor).
+  /// outlive the executor): collectives over the group their instruction names, pipeline
+  /// transfers over "world".
   static std::unique_ptr<Executor> create(const Artifact &artifact, int rank,
                                           Backend &backend,
                                           const CommunicatorGroups &groups,
@@ -39,9 +49,13 @@ public:
   const std::vector<std::string> &instructionLabels() const { return kernelNames; }
   /// Graph output `index` as this rank holds it; data is null where it does not produce it.
   TensorRef output(int index) const { return outputs[index]; }
+  /// Records when each instruction of the following runs starts and ends.
+  void setTracing(bool enabled) { tracing = enabled; }
+  /// Each instruction's span in the last traced run.
+  const std::vector<InstructionSpan> &lastRunSpans() const { return spans; }
 
 private:
-  Executor(Backend &backend) : backend(backend) {}
+  Executor(Backend &backend);
 
   Backend &backend;
   void *arena = nullptr;
@@ -51,6 +65,9 @@ private:
   std::vector<BoundKernel> kernels;
   std::vector<std::string> kernelNames;
   std::vector<double> kernelMs;
+  std::unique_ptr<TransferTable> transfers;
+  bool tracing = false;
+  std::vector<InstructionSpan> spans;
 };
 
 } // namespace parc::rt

@@ -1,0 +1,189 @@
+//===- Trace.cpp - Chrome/Perfetto traces of a run ------------------------===//
+
+#include "Trace.h"
+
+#include "parc/artifact/artifact.pb.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using namespace parc::rt;
+namespace pa = parc::artifact;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quoted(const std::string &text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20)
+      continue;
+    out += c;
+  }
+  return out + "\"";
+}
+
+int64_t attribute(const pa::Instruction &inst, const std::string &name, int64_t absent) {
+  for (const pa::Attribute &attr : inst.attributes())
+    if (attr.name() == name)
+      return attr.i();
+  return absent;
+}
+
+/// Appends events as comma-separated JSON objects.
+class EventWriter {
+public:
+  EventWriter(int pid) : pid(pid) {}
+
+  void metadata(const std::string &kind, int tid, const std::string &name) {
+    add("{\"ph\":\"M\",\"name\":" + quoted(kind) + ",\"pid\":" + std::to_string(pid) +
+        ",\"tid\":" + std::to_string(tid) + ",\"args\":{\"name\":" + quoted(name) + "}}");
+  }
+  void span(const std::string &name, const std::string &category, double start,
+            double end, const std::string &args) {
+    char times[96];
+    std::snprintf(times, sizeof(times), ",\"ts\":%.3f,\"dur\":%.3f", start,
+                  std::max(0.0, end - start));
+    add("{\"ph\":\"X\",\"name\":" + quoted(name) + ",\"cat\":" + quoted(category) +
+        times + ",\"pid\":" + std::to_string(pid) + ",\"tid\":0,\"args\":{" + args + "}}");
+  }
+  void asyncSpan(const std::string &name, const std::string &id, double start, double end) {
+    for (auto [phase, ts] : {std::pair{"b", start}, std::pair{"e", end}}) {
+      char time[48];
+      std::snprintf(time, sizeof(time), ",\"ts\":%.3f", ts);
+      add(std::string("{\"ph\":\"") + phase + "\",\"name\":" + quoted(name) +
+          ",\"cat\":\"transfer\",\"id\":" + quoted(id) + time +
+          ",\"pid\":" + std::to_string(pid) + ",\"tid\":0}");
+    }
+  }
+  std::string str() const { return out.str(); }
+
+private:
+  void add(const std::string &event) {
+    if (!first)
+      out << ",\n";
+    first = false;
+    out << event;
+  }
+  int pid;
+  bool first = true;
+  std::ostringstream out;
+};
+
+} // namespace
+
+std::string parc::rt::rankTraceFile(const std::string &workDir, int rank) {
+  return workDir + "/rank" + std::to_string(rank) + ".trace";
+}
+
+std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
+                                      const Executor &executor) {
+  const pa::Program &program = manifest.programs(rank);
+  const std::vector<InstructionSpan> &spans = executor.lastRunSpans();
+  const std::vector<std::string> &labels = executor.instructionLabels();
+  int64_t tp = std::max<int64_t>(1, manifest.mesh().tp());
+  int64_t pp = std::max<int64_t>(1, manifest.mesh().pp());
+  EventWriter events(rank);
+  events.metadata("process_name", 0,
+                  "rank " + std::to_string(rank) + ": stage " +
+                      std::to_string(rank / tp % pp) + ", tp " + std::to_string(rank % tp));
+  events.metadata("thread_name", 0, "compute");
+  if (spans.size() != static_cast<size_t>(program.instructions_size()))
+    return events.str();
+
+  // Pipeline steps: runs of instructions of one (chunk, microbatch).
+  int stepStart = -1;
+  auto closeStep = [&](int end) {
+    if (stepStart < 0)
+      return;
+    const pa::Instruction &first = program.instructions(stepStart);
+    int64_t chunk = attribute(first, "parc.chunk", 0);
+    int64_t microbatch = attribute(first, "parc.microbatch", 0);
+    events.span("F" + std::to_string(microbatch) + " c" + std::to_string(chunk), "step",
+                spans[stepStart].startMicros, spans[end - 1].endMicros,
+                "\"microbatch\":" + std::to_string(microbatch) +
+                    ",\"chunk\":" + std::to_string(chunk));
+    stepStart = -1;
+  };
+  for (int i = 0; i < program.instructions_size(); ++i) {
+    const pa::Instruction &inst = program.instructions(i);
+    bool inStep = attribute(inst, "parc.chunk", -1) >= 0;
+    bool sameStep =
+        stepStart >= 0 && inStep &&
+        attribute(inst, "parc.chunk", -1) ==
+            attribute(program.instructions(stepStart), "parc.chunk", -1) &&
+        attribute(inst, "parc.microbatch", -1) ==
+            attribute(program.instructions(stepStart), "parc.microbatch", -1);
+    if (!sameStep) {
+      closeStep(i);
+      if (inStep)
+        stepStart = i;
+    }
+  }
+  closeStep(program.instructions_size());
+
+  // Instructions; transfers in flight from their start to their wait.
+  std::map<std::tuple<bool, int64_t, int64_t>, double> started;
+  for (int i = 0; i < program.instructions_size(); ++i) {
+    const pa::Instruction &inst = program.instructions(i);
+    const std::string &op = inst.op();
+    bool transfer = op == "send" || op == "recv" || op == "send_wait" || op == "recv_wait";
+    bool collective = op == "all_reduce" || op == "all_gather" || op == "reduce_scatter";
+    events.span(labels[i], transfer ? "transfer" : collective ? "collective" : "compute",
+                spans[i].startMicros, spans[i].endMicros, "");
+    if (!transfer)
+      continue;
+    bool send = op == "send" || op == "send_wait";
+    int64_t peer = attribute(inst, "peer", -1), tag = attribute(inst, "tag", -1);
+    if (op == "send" || op == "recv") {
+      started[{send, peer, tag}] = spans[i].startMicros;
+      continue;
+    }
+    auto it = started.find({send, peer, tag});
+    if (it == started.end())
+      continue;
+    std::string name = (send ? "send to rank " : "recv from rank ") + std::to_string(peer);
+    events.asyncSpan(name, std::to_string(rank) + (send ? "s" : "r") + std::to_string(peer) +
+                               "t" + std::to_string(tag),
+                     it->second, spans[i].endMicros);
+  }
+  return events.str();
+}
+
+Status parc::rt::writeMergedTrace(const std::string &workDir, int ranks,
+                                  const std::string &path) {
+  std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    if (!out)
+      return Status::error("--trace " + path + ": cannot write");
+    out << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
+    bool first = true;
+    for (int rank = 0; rank < ranks; ++rank) {
+      std::ifstream in(rankTraceFile(workDir, rank));
+      std::stringstream events;
+      events << in.rdbuf();
+      if (events.str().empty())
+        continue;
+      if (!first)
+        out << ",\n";
+      first = false;
+      out << events.str();
+    }
+    out << "\n]}\n";
+    if (!out)
+      return Status::error("--trace " + path + ": cannot write (disk full?)");
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) {
+    fs::remove(temporary, error);
+    return Status::error("--trace " + path + ": " + error.message());
+  }
+  return Status::ok();
+}
