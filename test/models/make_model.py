@@ -33,7 +33,8 @@ a table of the op types in the graph and a summary of its initializers.
 
 Usage:
   python make_model.py NAME OUT.onnx [--exporter torchscript|dynamo]
-                       [--dynamic] [--batch B] [--seq S] [--reference DIR]
+                       [--dynamic] [--batch B] [--seq S] [--layers N]
+                       [--vocab V] [--reference DIR]
                        [--print-ops]
 
 The module can also be imported: ``build_model``, ``make_inputs``,
@@ -610,6 +611,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="sequence length of the example input (default: %(default)s)",
     )
     parser.add_argument(
+        "--layers",
+        type=int,
+        default=NUM_LAYERS,
+        help="number of transformer layers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--vocab",
+        type=int,
+        default=VOCAB_SIZE,
+        help="vocabulary size of the token models (default: %(default)s)",
+    )
+    parser.add_argument(
         "--reference",
         type=Path,
         metavar="DIR",
@@ -628,6 +641,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error("--batch must be at least 1")
+    if args.layers < 1 or args.vocab < 2:
+        parser.error("--layers must be at least 1 and --vocab at least 2")
     if not 1 <= args.seq <= MAX_POSITIONS:
         parser.error(f"--seq must be between 1 and {MAX_POSITIONS}")
     if args.dynamic and min(args.batch, args.seq) < 2:
@@ -639,7 +654,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global NUM_LAYERS, VOCAB_SIZE  # read by the model builders
     args = _parse_args(argv)
+    NUM_LAYERS, VOCAB_SIZE = args.layers, args.vocab
     start = time.perf_counter()
     try:
         spec = build_model(args.name)
