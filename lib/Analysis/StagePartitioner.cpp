@@ -6,6 +6,9 @@
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <cassert>
+#include <optional>
+
 using namespace mlir;
 using namespace mlir::parc;
 
@@ -120,6 +123,41 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
       low = middle;
   }
   std::vector<size_t> starts = *fill(cost, high, memoryLimitBytes);
+  // Fewer stages than asked (an op heavier than everything else): cut the heaviest stage
+  // that has two ops with work where it is half done, until there are enough. Cuts only
+  // lighten stages, so the heaviest stays what the fill achieved.
+  auto segmentEnd = [&](size_t s) { return s + 1 < starts.size() ? starts[s + 1] : ops.size(); };
+  while (static_cast<int64_t>(starts.size()) < stages) {
+    std::optional<size_t> best;
+    double bestLoad = -1;
+    for (size_t s = 0; s < starts.size(); ++s) {
+      double load = 0;
+      int64_t working = 0;
+      for (size_t i = starts[s]; i < segmentEnd(s); ++i) {
+        load += cost[i].seconds;
+        working += cost[i].seconds > 0;
+      }
+      if (working >= 2 && load > bestLoad) {
+        bestLoad = load;
+        best = s;
+      }
+    }
+    assert(best && "fewer ops with work than stages was checked above");
+    // The first op with work past half the load starts the new stage.
+    double load = 0;
+    size_t cut = starts[*best];
+    bool seenWork = false;
+    for (size_t i = starts[*best]; i < segmentEnd(*best); ++i) {
+      if (cost[i].seconds > 0 && seenWork && load + cost[i].seconds / 2 > bestLoad / 2) {
+        cut = i;
+        break;
+      }
+      seenWork |= cost[i].seconds > 0;
+      load += cost[i].seconds;
+      cut = i;
+    }
+    starts.insert(starts.begin() + *best + 1, cut);
+  }
   StagePartition partition;
   partition.stageOfOp.assign(ops.size(), 0);
   partition.stageSeconds.assign(stages, 0);

@@ -104,8 +104,14 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
     const pa::Instruction &first = program.instructions(stepStart);
     int64_t chunk = attribute(first, "parc.chunk", 0);
     int64_t microbatch = attribute(first, "parc.microbatch", 0);
+    // The step's work starts once its inputs arrived: waiting is shown on its own.
+    int computeStart = stepStart;
+    while (computeStart + 1 < end &&
+           (program.instructions(computeStart).op() == "recv" ||
+            program.instructions(computeStart).op() == "recv_wait"))
+      ++computeStart;
     events.span("F" + std::to_string(microbatch) + " c" + std::to_string(chunk), "step",
-                spans[stepStart].startMicros, spans[end - 1].endMicros,
+                spans[computeStart].startMicros, spans[end - 1].endMicros,
                 "\"microbatch\":" + std::to_string(microbatch) +
                     ",\"chunk\":" + std::to_string(chunk));
     stepStart = -1;

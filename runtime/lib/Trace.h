@@ -4,8 +4,8 @@
 // started and ended; the ranks' events are merged into one file in the Chrome trace event
 // format, which Perfetto (ui.perfetto.dev) and chrome://tracing open. Each rank is a
 // process ("rank 3: stage 1, tp 1"); its compute track shows every pipeline step
-// ("F3 c1": the forward of microbatch 3 through chunk 1) with its instructions nested
-// inside, and transfers in flight (from a send or receive's start to its wait) are async
+// ("F3 c1": the forward of microbatch 3 through chunk 1, from the end of the waits for its
+// inputs to its last instruction) with its instructions nested inside, and transfers in flight (from a send or receive's start to its wait) are async
 // spans beside it.
 //
 //===----------------------------------------------------------------------===//

@@ -123,6 +123,10 @@ static Status runRank(const LaunchOptions &options,
   executor->setTracing(!options.tracePath.empty());
   std::string runTimes;
   for (int i = 0; i < options.repeat; ++i) {
+    // Ranks start each run together, so a run's time and trace do not include a peer
+    // still finishing the previous one.
+    if (groups.count("world"))
+      PARC_RETURN_IF_ERROR(groups["world"]->barrier());
     Clock::time_point runStart = Clock::now();
     PARC_RETURN_IF_ERROR(executor->run(options.profile));
     char text[32];

@@ -173,6 +173,8 @@ int main(int argc, char **argv) {
   }
 
   MLIRContext context;
+  // Errors name the ONNX node; a dump of the op they were found at helps no user.
+  context.printOpOnDiagnostic(false);
   OneLineDiagnosticHandler diagnostics(&context, "parc-compile");
   if (inputFile.empty()) {
     emitError(UnknownLoc::get(&context)) << "no model given (parc-compile MODEL.onnx -o OUT.parc)";
