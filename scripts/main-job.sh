@@ -6,7 +6,9 @@
 # compile it again with tensor parallelism (--tp=2: parc chooses every weight's split), run
 # it on two CPU ranks over Gloo and check it gives the same logits.
 #
-# Pipeline parallelism (--pp) arrives with its issue; this script grows with it.
+# Finally it compiles the model with tensor and pipeline parallelism together (--tp=2 --pp=2,
+# the batch in two microbatches: four ranks), runs it on four CPU ranks with a trace, and
+# checks the same logits.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
@@ -38,4 +40,11 @@ echo "main-job: parc-run gpt2-tp2.parc (2 CPU ranks)"
   --output-dir "$work/out-tp2" --timeout 300 --report
 "$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2" "$work/reference" --names logits --max-rel-l2 1e-5
 "$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2" "$work/out" --names logits --max-rel-l2 1e-5
-echo "main-job: OK (outputs in $work/out and $work/out-tp2)"
+echo "main-job: parc-compile gpt2.onnx --tp=2 --pp=2 --microbatches=2 -o gpt2-tp2-pp2.parc --report"
+"$bin/parc-compile" "$work/gpt2.onnx" --tp=2 --pp=2 --microbatches=2 -o "$work/gpt2-tp2-pp2.parc" --report
+echo "main-job: parc-run gpt2-tp2-pp2.parc (4 CPU ranks) --trace trace.json"
+"$bin/parc-run" "$work/gpt2-tp2-pp2.parc" --input input_ids="$work/reference/input_ids.npy" \
+  --output-dir "$work/out-tp2-pp2" --timeout 300 --report --trace "$work/trace.json"
+"$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2-pp2" "$work/reference" --names logits --max-rel-l2 1e-5
+"$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2-pp2" "$work/out" --names logits --max-rel-l2 1e-5
+echo "main-job: OK (outputs in $work/out, $work/out-tp2 and $work/out-tp2-pp2; open $work/trace.json in ui.perfetto.dev)"
