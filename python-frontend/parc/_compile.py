@@ -1,0 +1,125 @@
+"""parc.compile: export (when given a module) and compile."""
+
+import os
+import tempfile
+
+from parc._artifact import Artifact
+from parc._tools import ParcError, run_tool
+
+# The opset torch.onnx.export is asked for.
+EXPORT_OPSET = 17
+
+
+def _graph_names(onnx_path):
+    """The graph's input names (initializers excluded) and output names."""
+    try:
+        import onnx
+    except ImportError as error:
+        raise ParcError("reading the model's input and output names needs the onnx "
+                        "package (pip install onnx)") from error
+    model = onnx.load(onnx_path, load_external_data=False)
+    initializers = {tensor.name for tensor in model.graph.initializer}
+    inputs = [value.name for value in model.graph.input if value.name not in initializers]
+    outputs = [value.name for value in model.graph.output]
+    return inputs, outputs
+
+
+def _positional_names(module, count):
+    """Names for `count` positional inputs: the parameters of forward, else input<i>."""
+    import inspect
+
+    try:
+        parameters = [p.name for p in inspect.signature(module.forward).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        parameters = []
+    if len(parameters) >= count:
+        return parameters[:count]
+    return ["input%d" % i for i in range(count)]
+
+
+def _output_names(outputs):
+    """Names for what forward returned: "output" for one tensor, output<i> for a tuple or
+    list, the keys of a dict (torch.onnx.export flattens them in that order)."""
+    if isinstance(outputs, dict):
+        return [str(key) for key in outputs]
+    if isinstance(outputs, (tuple, list)):
+        return ["output%d" % i for i in range(len(outputs))]
+    return ["output"]
+
+
+def _export(module, example_inputs, path):
+    """Exports `module` with torch.onnx.export (TorchScript exporter, opset 17).
+
+    `example_inputs` is a dict (its keys become the graph input names and are passed as
+    keyword arguments), a tuple of positional arguments (named after forward's
+    parameters), or one tensor. Outputs are named "output" (or output0, output1, ...).
+    """
+    import torch
+
+    if isinstance(example_inputs, dict):
+        args, kwargs = (), dict(example_inputs)
+        names = list(example_inputs)
+    else:
+        args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
+        kwargs, names = {}, _positional_names(module, len(args))
+    module.eval()
+    with torch.no_grad():
+        outputs = module(*args, **kwargs)
+        torch.onnx.export(module, args, path, kwargs=kwargs or None, input_names=names,
+                          output_names=_output_names(outputs), opset_version=EXPORT_OPSET,
+                          dynamo=False)
+
+
+def _flag(name, value):
+    """A parc-compile flag from a keyword option: schedule="gpipe" -> --schedule=gpipe,
+    virtual_stages=2 -> --virtual-stages=2, report=True -> --report."""
+    flag = "--" + name.replace("_", "-")
+    if value is True:
+        return [flag]
+    if value is False or value is None:
+        return []
+    return ["%s=%s" % (flag, value)]
+
+
+def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbatches=1,
+            target="cpu", output=None, **options):
+    """Compiles a torch.nn.Module or an ONNX file into a parc Artifact.
+
+    A module is exported with torch.onnx.export (opset 17) on `example_inputs` (a dict of
+    name -> tensor, whose names become the graph inputs; a tuple; or one tensor). `tp`, `pp`
+    and `microbatches` are parc-compile's --tp, --pp and --microbatches; other keyword
+    options become flags (schedule="gpipe" -> --schedule=gpipe, virtual_stages=2 ->
+    --virtual-stages=2, memory_limit="2GB", input_shape="input_ids=2x128"). The artifact
+    goes to `output` (a .parc path) or a temporary folder that lives as long as the
+    Artifact. Raises ParcError with parc-compile's message when compiling fails.
+    """
+    if dp != 1:
+        raise ParcError("dp=%d: data parallelism is not compiled yet (only dp=1)" % dp)
+    for name, value in (("tp", tp), ("pp", pp), ("microbatches", microbatches)):
+        if not isinstance(value, int) or value < 1:
+            raise ParcError("%s=%r: expected a positive integer" % (name, value))
+    keep_alive = None
+    if output is None:
+        keep_alive = tempfile.TemporaryDirectory(prefix="parc-")
+        output = os.path.join(keep_alive.name, "model.parc")
+    if isinstance(module_or_onnx_path, (str, os.PathLike)):
+        onnx_path = os.fspath(module_or_onnx_path)
+        if not os.path.exists(onnx_path):
+            raise ParcError("%s: no such file" % onnx_path)
+    else:
+        if example_inputs is None:
+            raise ParcError("compiling a module needs example_inputs to export it with")
+        export_dir = keep_alive.name if keep_alive else os.path.dirname(os.path.abspath(output))
+        onnx_path = os.path.join(export_dir, os.path.splitext(os.path.basename(output))[0]
+                                 + ".onnx")
+        _export(module_or_onnx_path, example_inputs, onnx_path)
+
+    arguments = [onnx_path, "-o", output, "--tp=%d" % tp, "--pp=%d" % pp,
+                 "--microbatches=%d" % microbatches, "--target=%s" % target, "--report"]
+    for name, value in options.items():
+        arguments += _flag(name, value)
+    report = run_tool("parc-compile", arguments)
+    inputs, outputs = _graph_names(onnx_path)
+    return Artifact(output, inputs, outputs, {"dp": dp, "pp": pp, "tp": tp}, report,
+                    keep_alive)
