@@ -32,12 +32,6 @@ namespace {
 /// cost model's link).
 constexpr double kLinkBytesPerSecond = 10e9;
 
-double bytesOf(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  unsigned bits = tensor.getElementType().getIntOrFloatBitWidth();
-  return double(tensor.getNumElements()) * (bits == 1 ? 1 : bits / 8);
-}
-
 /// Builds the stage functions from @main and its partition into chunks.
 class PipelineBuilder {
 public:
@@ -137,7 +131,6 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   function->setAttr("parc.stage", builder.getI64IntegerAttr(stage));
   function->setAttr("parc.outputs", builder.getDenseI64ArrayAttr(outputs));
   Block *entry = function.addEntryBlock();
-  OpBuilder freeBuilder = OpBuilder::atBlockBegin(entry);
   builder.setInsertionPointToEnd(entry);
 
   // The stage function's value for (value of @main, microbatch).
@@ -207,9 +200,10 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     }
     Operation *def = value.getDefiningOp();
     if (isFree(def) && def->getNumOperands() == 0) {
+      // Loaded once, where first needed (which dominates every later use).
       Value &clone = freeClones[def];
       if (!clone)
-        clone = freeBuilder.clone(*def)->getResult(0);
+        clone = builder.clone(*def)->getResult(0);
       return clone;
     }
     if (isFree(def) && !values.count({value, microbatch})) {
