@@ -276,6 +276,12 @@ Status CpuBackend::bind(const parc::artifact::Instruction &inst,
     kernel = [=]() { return cpu::gather(in[0], in[1], axis, out[0]); };
     return Status::ok();
   }
+  if (op == "scatter_add") {
+    PARC_RETURN_IF_ERROR(expect(2));
+    int64_t axis = attrs.getInt("axis");
+    kernel = [=]() { return cpu::scatterAdd(in[0], in[1], axis, out[0]); };
+    return Status::ok();
+  }
   if (op == "broadcast_to") {
     PARC_RETURN_IF_ERROR(expect(1));
     kernel = done([=] { cpu::broadcastTo(in[0], out[0]); });

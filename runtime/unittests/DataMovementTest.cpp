@@ -158,6 +158,17 @@ TEST(DataMovementTest, GatherRowsWithNegativeIndices) {
             (std::vector<float>{30, 31, 0, 1, 30, 31, 10, 11}));
 }
 
+TEST(DataMovementTest, ScatterAddAccumulatesRepeatedIndices) {
+  // The adjoint of gathering rows {3, 0, 3} of a 4x2 table: row 3 gets two updates.
+  Tensor updates = f32({3, 2}, {1, 2, 10, 20, 100, 200});
+  Tensor indices = i64({3}, {3, 0, -1});
+  Tensor out(DType::F32, {4, 2});
+  ASSERT_TRUE(cpu::scatterAdd(updates.ref(), indices.ref(), 0, out.ref()).isOk());
+  EXPECT_EQ(out.values<float>(), (std::vector<float>{10, 20, 0, 0, 0, 0, 101, 202}));
+  Tensor outOfRange = i64({3}, {3, 0, 4});
+  EXPECT_FALSE(cpu::scatterAdd(updates.ref(), outOfRange.ref(), 0, out.ref()).isOk());
+}
+
 TEST(DataMovementTest, GatherInnerAxisWithI32Indices) {
   Tensor in = iota(DType::I64, {2, 3, 2});
   Tensor indices = i32({2}, {2, 0});

@@ -65,6 +65,10 @@ void slice(const TensorRef &in, const std::vector<int64_t> &starts,
 /// range is an error naming it.
 Status gather(const TensorRef &in, const TensorRef &indices, int64_t axis,
               const TensorRef &out);
+/// The adjoint of gather: out = 0, then out[.., indices[j], ..] += updates[.., j, ..]
+/// along `axis` (repeated indices accumulate); f32 only. An index out of range is an error.
+Status scatterAdd(const TensorRef &updates, const TensorRef &indices, int64_t axis,
+                  const TensorRef &out);
 /// out[i][j] = in[indices[i][j]][j] along `axis` (ONNX GatherElements); out has the
 /// indices' shape; negative indices wrap; an index out of range is an error.
 Status gatherElements(const TensorRef &in, const TensorRef &indices, int64_t axis,

@@ -15,6 +15,7 @@
 #include "KernelSupport.h"
 #include "StridedLoop.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -276,6 +277,36 @@ Status gather(const TensorRef &in, const TensorRef &indices, int64_t axis,
     using T = typename decltype(tag)::type;
     gatherRows(in.as<const T>(), normalized, outer, axisSize, rowSize,
                out.as<T>());
+  });
+  return Status::ok();
+}
+
+Status scatterAdd(const TensorRef &updates, const TensorRef &indices, int64_t axis,
+                  const TensorRef &out) {
+  if (updates.dtype != DType::F32 || out.dtype != DType::F32)
+    return Status::error("scatter_add supports f32 only");
+  int64_t axisSize = out.shape[axis];
+  std::vector<int64_t> normalized;
+  PARC_RETURN_IF_ERROR(
+      normalizeAnyIndices(indices, axisSize, "scatter_add", normalized));
+  int64_t outer = 1, rowSize = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= out.shape[d];
+  for (int64_t d = axis + 1; d < out.rank(); ++d)
+    rowSize *= out.shape[d];
+  float *target = out.as<float>();
+  const float *source = updates.as<const float>();
+  std::fill(target, target + out.numElements(), 0.0f);
+  int64_t count = static_cast<int64_t>(normalized.size());
+  // Sequential over the indices (they may repeat); parallel over the outer dims.
+  parallelFor(outer, count * rowSize, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p)
+      for (int64_t j = 0; j < count; ++j) {
+        float *row = target + (p * axisSize + normalized[j]) * rowSize;
+        const float *update = source + (p * count + j) * rowSize;
+        for (int64_t e = 0; e < rowSize; ++e)
+          row[e] += update[e];
+      }
   });
   return Status::ok();
 }

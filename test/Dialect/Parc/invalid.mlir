@@ -124,3 +124,11 @@ func.func @softmax_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = parc.softmax %a {axis = 2 : i64} : tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+
+func.func @scatter_add_shape(%u: tensor<2x3xf32>, %i: tensor<4xi64>) -> tensor<5x3xf32> {
+  // expected-error @+1 {{updates shape 2x3 is not what gathering 4 indices from the result gives (4x3)}}
+  %0 = parc.scatter_add %u[%i] {axis = 0 : i64} : tensor<2x3xf32>, tensor<4xi64> -> tensor<5x3xf32>
+  return %0 : tensor<5x3xf32>
+}

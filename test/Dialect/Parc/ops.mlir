@@ -50,10 +50,12 @@ func.func @structure(%x: tensor<2x3x4xf32>, %i: tensor<5xi64>) -> tensor<4x6xf32
 }
 
 // CHECK-LABEL: func.func @remainders_and_element_gathers
-func.func @remainders_and_element_gathers(%a: tensor<4xi64>, %b: tensor<4xi64>, %x: tensor<2x3xf32>, %i: tensor<2x3xi64>) -> (tensor<4xi64>, tensor<2x3xf32>) {
+func.func @remainders_and_element_gathers(%a: tensor<4xi64>, %b: tensor<4xi64>, %x: tensor<2x3xf32>, %i: tensor<2x3xi64>, %s: tensor<2x2x3xf32>) -> (tensor<4xi64>, tensor<2x3xf32>) {
   // CHECK: parc.mod %{{.*}}, %{{.*}} {fmod} : tensor<4xi64>, tensor<4xi64> -> tensor<4xi64>
   %0 = parc.mod %a, %b {fmod} : tensor<4xi64>, tensor<4xi64> -> tensor<4xi64>
   // CHECK: parc.gather_elements %{{.*}}[%{{.*}}] {axis = 1 : i64} : tensor<2x3xf32>, tensor<2x3xi64> -> tensor<2x3xf32>
   %1 = parc.gather_elements %x[%i] {axis = 1 : i64} : tensor<2x3xf32>, tensor<2x3xi64> -> tensor<2x3xf32>
+  // CHECK: parc.scatter_add %{{.*}}[%{{.*}}] {axis = 1 : i64} : tensor<2x2x3xf32>, tensor<2x3xi64> -> tensor<2x4xf32>
+  %scattered = parc.scatter_add %s[%i] {axis = 1 : i64} : tensor<2x2x3xf32>, tensor<2x3xi64> -> tensor<2x4xf32>
   return %0, %1 : tensor<4xi64>, tensor<2x3xf32>
 }

@@ -100,6 +100,26 @@ LogicalResult ShardSliceOp::verify() {
   return verifyCollective(*this, getGroup(), getAxis(), /*shrinks=*/true);
 }
 
+LogicalResult ScatterAddOp::verify() {
+  auto updates = cast<RankedTensorType>(getUpdates().getType());
+  auto indices = cast<RankedTensorType>(getIndices().getType());
+  RankedTensorType result = getType();
+  int64_t axis = getAxis();
+  if (updates.getElementType() != result.getElementType())
+    return emitOpError("updates and result must have the same element type");
+  if (axis < 0 || axis >= result.getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank " << result.getRank();
+  SmallVector<int64_t> expected(result.getShape().take_front(axis));
+  llvm::append_range(expected, indices.getShape());
+  llvm::append_range(expected, result.getShape().drop_front(axis + 1));
+  if (updates.getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("updates shape ")
+           << formatShape(updates.getShape()) << " is not what gathering "
+           << formatShape(indices.getShape()) << " indices from the result gives ("
+           << formatShape(expected) << ")";
+  return success();
+}
+
 LogicalResult RecvWaitOp::verify() {
   if (!getRecv())
     return emitOpError("waits on a buffer that no parc.recv started");

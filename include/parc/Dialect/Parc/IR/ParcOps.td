@@ -329,6 +329,28 @@ def Parc_GatherElementsOp : Parc_Op<"gather_elements", [Pure]> {
   let hasFolder = 1;
 }
 
+def Parc_ScatterAddOp : Parc_Op<"scatter_add", [Pure]> {
+  let summary = "Adds slices into a zero tensor at indexed positions (the adjoint of gather)";
+  let description = [{
+    The gradient of `parc.gather` with respect to its table: the result (of the table's
+    type) starts at zero and every slice of `updates` is added at the position its index
+    names along `axis`; repeated indices accumulate. `updates` has the shape gather
+    produced: result dims before `axis`, then the indices' dims, then the result dims
+    after `axis`. Negative indices count from the end, as for gather.
+
+    ```mlir
+    %dtable = parc.scatter_add %dout[%ids] {axis = 0 : i64}
+        : tensor<2x16x64xf32>, tensor<2x16xi64> -> tensor<256x64xf32>
+    ```
+  }];
+  let arguments = (ins Parc_FloatTensor:$updates, Parc_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Parc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $updates `[` $indices `]` attr-dict `:` type($updates) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultElementType]> {
   let summary = "Broadcasts a tensor to a larger shape with numpy rules (ONNX Expand)";
   let arguments = (ins Parc_Tensor:$input);

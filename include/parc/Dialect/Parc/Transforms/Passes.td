@@ -169,4 +169,25 @@ def BuildPipelinePass : Pass<"parc-build-pipeline", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::parc::ParcDialect", "::mlir::func::FuncDialect"];
 }
 
+def DifferentiatePass : Pass<"parc-differentiate", "::mlir::ModuleOp"> {
+  let summary = "Appends to @main the gradients of its first result (reverse-mode autodiff)";
+  let description = [{
+    Differentiates the sum of @main's first result (a scalar loss: its plain gradient) with
+    respect to every float weight (`wrt=weights`, one gradient per weight symbol, summed
+    over its loads) or every float argument (`wrt=arguments`), and returns the gradients as
+    extra results named `grad:<weight or input name>`. The backward ops follow the forward
+    ops in reverse order; each op's rule is in GradientRules.cpp (broadcast operands get the
+    gradient summed back to their shape; gather's table gets a `parc.scatter_add`). A
+    value's gradient is the sum over its uses. An op without a rule on the path from a
+    leaf to the loss is an error naming it; a leaf the loss does not depend on gets zeros.
+
+    ```mlir
+    // y = sum(x * w)  gives  (y, grad:w = x)
+    ```
+  }];
+  let options = [Option<"wrt", "wrt", "std::string", "\"weights\"",
+                        "differentiate with respect to: weights or arguments">];
+  let dependentDialects = ["::mlir::parc::ParcDialect", "::mlir::func::FuncDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD

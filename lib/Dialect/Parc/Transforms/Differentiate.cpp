@@ -1,0 +1,159 @@
+//===- Differentiate.cpp - reverse-mode autodiff of @main -----------------===//
+//
+// Appends to @main the gradients of its first result (summed, so a scalar loss gives its
+// plain gradient) with respect to the weights (or float arguments); see the pass
+// description. The sweep visits ops in reverse program order and accumulates each value's
+// gradient over its uses; the rules live in GradientRules.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "GradientRules.h"
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+#include "parc/Dialect/Parc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
+
+namespace mlir::parc {
+#define GEN_PASS_DEF_DIFFERENTIATEPASS
+#include "parc/Dialect/Parc/Transforms/Passes.h.inc"
+} // namespace mlir::parc
+
+using namespace mlir;
+using namespace mlir::parc;
+
+namespace {
+
+bool isFloatTensor(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && isa<FloatType>(type.getElementType());
+}
+
+struct DifferentiatePass
+    : mlir::parc::impl::DifferentiatePassBase<DifferentiatePass> {
+  using DifferentiatePassBase::DifferentiatePassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.isExternal())
+      return;
+    if (wrt != "weights" && wrt != "arguments") {
+      main.emitError("wrt=") << wrt.getValue() << ": expected weights or arguments";
+      return signalPassFailure();
+    }
+    if (failed(differentiate(main)))
+      signalPassFailure();
+  }
+
+  LogicalResult differentiate(func::FuncOp main) {
+    Block &body = main.front();
+    Operation *terminator = body.getTerminator();
+    if (terminator->getNumOperands() == 0 || !isFloatTensor(terminator->getOperand(0)))
+      return main.emitError("differentiation needs a float first result (the loss)");
+    Value loss = terminator->getOperand(0);
+
+    // The leaves, in a stable order: weights by symbol (all their loads), or arguments.
+    llvm::MapVector<StringRef, SmallVector<Value>> leaves;
+    if (wrt == "weights") {
+      for (Operation &op : body)
+        if (auto load = dyn_cast<LoadWeightOp>(op); load && isFloatTensor(load.getResult()))
+          leaves[load.getName()].push_back(load.getResult());
+    } else {
+      for (BlockArgument argument : main.getArguments())
+        if (isFloatTensor(argument)) {
+          auto name = main.getArgAttrOfType<StringAttr>(argument.getArgNumber(), kOnnxNameAttr);
+          std::string key = name ? name.str() : "#" + std::to_string(argument.getArgNumber());
+          leaves[StringAttr::get(main.getContext(), key).getValue()].push_back(argument);
+        }
+    }
+
+    // Active values: float values that depend on a leaf and that the loss depends on.
+    llvm::DenseSet<Value> dependsOnLeaf;
+    for (auto &[name, values] : leaves)
+      dependsOnLeaf.insert(values.begin(), values.end());
+    for (Operation &op : body)
+      if (llvm::any_of(op.getOperands(), [&](Value v) { return dependsOnLeaf.contains(v); }))
+        for (Value result : op.getResults())
+          if (isFloatTensor(result))
+            dependsOnLeaf.insert(result);
+    llvm::DenseSet<Value> reachesLoss{loss};
+    for (Operation &op : llvm::reverse(body))
+      if (llvm::any_of(op.getResults(), [&](Value v) { return reachesLoss.contains(v); }))
+        for (Value operand : op.getOperands())
+          reachesLoss.insert(operand);
+    auto active = [&](Value v) { return dependsOnLeaf.contains(v) && reachesLoss.contains(v); };
+
+    OpBuilder builder(terminator);
+    llvm::DenseMap<Value, Value> gradients;
+    auto accumulate = [&](Value value, Value gradient, Location loc) {
+      Value &sum = gradients[value];
+      sum = sum ? AddOp::create(builder, loc, value.getType(), sum, gradient).getResult()
+                : gradient;
+    };
+    // The loss's own gradient: ones (d sum(loss) / d loss).
+    auto lossType = cast<RankedTensorType>(loss.getType());
+    accumulate(loss,
+               ConstantOp::create(builder, loss.getLoc(),
+                                  DenseElementsAttr::get(lossType, builder.getFloatAttr(
+                                                                       lossType.getElementType(), 1.0))),
+               loss.getLoc());
+
+    // The ops of the forward pass, last first (the new ops go before the terminator).
+    SmallVector<Operation *> forward;
+    for (Operation &op : body)
+      if (&op != terminator)
+        forward.push_back(&op);
+    for (Operation *op : llvm::reverse(forward)) {
+      if (op->getNumResults() != 1 || !active(op->getResult(0)))
+        continue;
+      Value gradient = gradients.lookup(op->getResult(0));
+      if (!gradient)
+        continue;
+      SmallVector<bool> needed;
+      for (Value operand : op->getOperands())
+        needed.push_back(active(operand));
+      if (llvm::none_of(needed, [](bool n) { return n; }))
+        continue;
+      SmallVector<Value> operandGradients;
+      if (failed(buildOperandGradients(builder, op, gradient, needed, operandGradients)))
+        return failure();
+      for (auto [operand, operandGradient] : llvm::zip(op->getOperands(), operandGradients))
+        if (operandGradient)
+          accumulate(operand, operandGradient, op->getLoc());
+    }
+
+    // Return each leaf's gradient (zeros when the loss does not depend on it).
+    SmallVector<Value> results(terminator->getOperands());
+    SmallVector<std::string> names;
+    for (auto &[name, values] : leaves) {
+      Value total;
+      for (Value value : values)
+        if (Value gradient = gradients.lookup(value))
+          total = total ? AddOp::create(builder, loss.getLoc(), value.getType(), total, gradient)
+                              .getResult()
+                        : gradient;
+      if (!total) {
+        auto type = cast<RankedTensorType>(values.front().getType());
+        total = ConstantOp::create(
+            builder, loss.getLoc(),
+            DenseElementsAttr::get(type, builder.getFloatAttr(type.getElementType(), 0.0)));
+      }
+      results.push_back(total);
+      names.push_back("grad:" + name.str());
+    }
+    unsigned firstGradient = terminator->getNumOperands();
+    terminator->setOperands(results);
+    SmallVector<Type> resultTypes;
+    for (Value result : results)
+      resultTypes.push_back(result.getType());
+    main.setFunctionType(FunctionType::get(main.getContext(), main.getArgumentTypes(), resultTypes));
+    for (auto [i, name] : llvm::enumerate(names))
+      main.setResultAttr(firstGradient + i, kOnnxNameAttr, builder.getStringAttr(name));
+    return success();
+  }
+};
+
+} // namespace
