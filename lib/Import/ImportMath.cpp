@@ -205,11 +205,17 @@ static LogicalResult convertDropout(NodeImporter &node) {
   if (failed(input))
     return failure();
   if (node.hasInput(2)) {
+    // Training-mode dropout is the identity when its ratio is a constant 0 (what a model
+    // exported for training with dropout disabled holds).
     std::optional<HostTensor> training = node.constantInput(2);
-    if (!training || training->getInt(0) != 0)
+    std::optional<HostTensor> ratio;
+    if (node.hasInput(1))
+      ratio = node.constantInput(1);
+    bool zeroRatio = ratio && ratio->getFloat(0) == 0.0;
+    if (!training || (training->getInt(0) != 0 && !zeroRatio))
       return node.emitError()
              << "only inference dropout is supported (training_mode must be "
-                "a constant false)";
+                "a constant false, or the ratio a constant 0)";
   }
   node.setOutput(0, *input);
   if (node.numOutputs() > 1) {

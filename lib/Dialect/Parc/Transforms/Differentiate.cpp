@@ -144,14 +144,17 @@ struct DifferentiatePass
       results.push_back(total);
       names.push_back("grad:" + name.str());
     }
-    unsigned firstGradient = terminator->getNumOperands();
+    SmallVector<DictionaryAttr> resultAttrs;
+    main.getAllResultAttrs(resultAttrs);
+    for (const std::string &name : names)
+      resultAttrs.push_back(builder.getDictionaryAttr(
+          builder.getNamedAttr(kOnnxNameAttr, builder.getStringAttr(name))));
     terminator->setOperands(results);
     SmallVector<Type> resultTypes;
     for (Value result : results)
       resultTypes.push_back(result.getType());
     main.setFunctionType(FunctionType::get(main.getContext(), main.getArgumentTypes(), resultTypes));
-    for (auto [i, name] : llvm::enumerate(names))
-      main.setResultAttr(firstGradient + i, kOnnxNameAttr, builder.getStringAttr(name));
+    main.setAllResultAttrs(resultAttrs);
     return success();
   }
 };
