@@ -90,6 +90,28 @@ static cl::opt<std::string> memoryLimit(
     cl::desc("Weight bytes one pipeline rank may hold, e.g. 512MiB or 2GB (default: none)"),
     cl::value_desc("SIZE"), cl::init(""), cl::cat(parcCategory));
 
+static cl::opt<bool> train(
+    "train", cl::desc("Compile a training step: loss, backward pass and optimizer update"),
+    cl::init(false), cl::cat(parcCategory));
+static cl::opt<std::string> lossName("loss", cl::desc("Training loss: cross_entropy or mse"),
+                                     cl::value_desc("cross_entropy|mse"),
+                                     cl::init("cross_entropy"), cl::cat(parcCategory));
+static cl::opt<std::string> optimizerName("optimizer", cl::desc("Optimizer: sgd or adamw"),
+                                          cl::value_desc("sgd|adamw"), cl::init("sgd"),
+                                          cl::cat(parcCategory));
+static cl::opt<double> learningRate("lr", cl::desc("Learning rate"), cl::init(1e-3),
+                                    cl::cat(parcCategory));
+static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"), cl::init(0.0),
+                                cl::cat(parcCategory));
+static cl::opt<double> weightDecay("weight-decay", cl::desc("Weight decay (SGD: L2; AdamW: decoupled)"),
+                                   cl::init(0.0), cl::cat(parcCategory));
+static cl::opt<double> beta1("beta1", cl::desc("AdamW beta1"), cl::init(0.9),
+                             cl::cat(parcCategory));
+static cl::opt<double> beta2("beta2", cl::desc("AdamW beta2"), cl::init(0.999),
+                             cl::cat(parcCategory));
+static cl::opt<double> epsilon("eps", cl::desc("AdamW epsilon"), cl::init(1e-8),
+                               cl::cat(parcCategory));
+
 static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
     cl::init(false), cl::cat(parcCategory));
@@ -212,6 +234,17 @@ int main(int argc, char **argv) {
     memoryLimitBytes = *bytes;
   }
   bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1;
+  if (train && (pipelined || tensorParallel > 1)) {
+    emitError(UnknownLoc::get(&context))
+        << "--train with --tp, --pp or --microbatches is not supported yet: training runs on "
+           "one rank so far";
+    return 1;
+  }
+  if (!train && (lossName.getNumOccurrences() || optimizerName.getNumOccurrences() ||
+                 learningRate.getNumOccurrences())) {
+    emitError(UnknownLoc::get(&context)) << "--loss, --optimizer and --lr need --train";
+    return 1;
+  }
   if (emitStage == EmitStage::Artifact && outputFile == "-") {
     emitError(UnknownLoc::get(&context))
         << "writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)";
@@ -242,6 +275,21 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (emitStage != EmitStage::Parc && train) {
+    pm.addPass(createAddLossPass({lossName}));
+    pm.addPass(createDifferentiatePass());
+    ApplyOptimizerPassOptions step;
+    step.optimizer = optimizerName;
+    step.learningRate = learningRate;
+    step.momentum = momentum;
+    step.weightDecay = weightDecay;
+    step.beta1 = beta1;
+    step.beta2 = beta2;
+    step.epsilon = epsilon;
+    pm.addPass(createApplyOptimizerPass(step));
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   if (emitStage != EmitStage::Parc && microbatchCount > 1)
     pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
   if (emitStage != EmitStage::Parc && tensorParallel > 1) {

@@ -297,6 +297,21 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
     }
     // A transfer's peer is the rank of the other stage with this rank's tp coordinate.
     auto peerOf = [&](int64_t stage) { return stage * tpSize + tpRank; };
+    if (auto assign = dyn_cast<AssignWeightOp>(op)) {
+      // Operand 0 is the weight's own storage, which the instruction overwrites.
+      FailureOr<int> shard = weightShard(assign.getName(), op.getLoc(), tpRank, tpSize);
+      if (failed(shard))
+        return failure();
+      pa::Instruction *inst = program.add_instructions();
+      inst->set_op("assign_weight");
+      inst->set_location(locationName(op.getLoc()));
+      pa::Value &target = *program.add_values();
+      setTensorType(target.mutable_type(), cast<RankedTensorType>(assign.getValue().getType()));
+      target.set_weight(*shard);
+      inst->add_operands(program.values_size() - 1);
+      inst->add_operands(valueIds.lookup(assign.getValue()));
+      continue;
+    }
     if (isa<SendOp, SendWaitOp>(op)) {
       if (failed(addInstruction(&op, program)))
         return failure();
@@ -393,6 +408,7 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   manifest.mutable_mesh()->set_pp(pp);
   manifest.mutable_mesh()->set_tp(tp);
   manifest.set_world_size(dp * pp * tp);
+  manifest.set_training(static_cast<bool>(main->getAttr("parc.training")));
   for (auto [i, type] : llvm::enumerate(main.getArgumentTypes())) {
     pa::GraphValue *input = manifest.add_inputs();
     auto name = main.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr);

@@ -361,6 +361,25 @@ def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultEle
 }
 
 //===----------------------------------------------------------------------===//
+// Training state
+//===----------------------------------------------------------------------===//
+
+def Parc_AssignWeightOp : Parc_Op<"assign_weight", [MemoryEffects<[MemWrite]>]> {
+  let summary = "Stores a new value into a weight (an optimizer step)";
+  let description = [{
+    Overwrites the weight `name` with `value` (same type as the weight, as loaded); later
+    `parc.load_weight`s of it, in this run or the next step, see the new value. Optimizer
+    passes put every assign after the last read of the weight in a step.
+
+    ```mlir
+    parc.assign_weight @w = %updated : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$name, Parc_Tensor:$value);
+  let assemblyFormat = "$name `=` $value attr-dict `:` type($value)";
+}
+
+//===----------------------------------------------------------------------===//
 // Communication between ranks
 //===----------------------------------------------------------------------===//
 

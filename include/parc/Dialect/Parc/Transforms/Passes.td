@@ -190,4 +190,43 @@ def DifferentiatePass : Pass<"parc-differentiate", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::parc::ParcDialect", "::mlir::func::FuncDialect"];
 }
 
+def AddLossPass : Pass<"parc-add-loss", "::mlir::ModuleOp"> {
+  let summary = "Replaces @main's results by a training loss on its first output";
+  let description = [{
+    Adds the graph input `labels` and makes @main return one f32 scalar, `loss`:
+    `cross_entropy` (labels: int64 class indices shaped like the logits without their last
+    dim; the mean over all positions of -log_softmax(logits)[label], as
+    torch.nn.functional.cross_entropy) or `mse` (labels shaped like the output; the mean of
+    the squared difference).
+  }];
+  let options = [Option<"loss", "loss", "std::string", "\"cross_entropy\"",
+                        "cross_entropy or mse">];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Turns weight gradients into one optimizer step (SGD or AdamW)";
+  let description = [{
+    Takes @main as parc-differentiate leaves it (the loss, then `grad:<weight>` results) and
+    writes each reached weight's update back with `parc.assign_weight`, following PyTorch's
+    formulas: torch.optim.SGD (momentum, weight decay, no dampening or Nesterov) and
+    torch.optim.AdamW (bias-corrected moments, decoupled weight decay). Optimizer state
+    (momentum buffers, exp_avg, exp_avg_sq, the step count) becomes zero-initialized weights
+    marked `parc.optimizer_state`, named `<weight>.momentum_buffer`, `<weight>.exp_avg`,
+    `<weight>.exp_avg_sq` and `optimizer.step`. Weights the loss does not reach are left
+    alone, as PyTorch leaves parameters without a gradient. @main then returns the loss
+    alone and is marked `parc.training`.
+  }];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", "\"sgd\"", "sgd or adamw">,
+    Option<"learningRate", "lr", "double", "1e-3", "learning rate">,
+    Option<"momentum", "momentum", "double", "0", "SGD momentum">,
+    Option<"weightDecay", "weight-decay", "double", "0", "weight decay">,
+    Option<"beta1", "beta1", "double", "0.9", "AdamW beta1">,
+    Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
+    Option<"epsilon", "eps", "double", "1e-8", "AdamW epsilon">,
+  ];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD

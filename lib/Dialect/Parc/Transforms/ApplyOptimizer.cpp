@@ -1,0 +1,152 @@
+//===- ApplyOptimizer.cpp - one optimizer step after the backward pass ----===//
+//
+// Turns the gradients parc-differentiate returned into weight updates written back with
+// parc.assign_weight, with PyTorch's update formulas; see the pass description.
+//
+//===----------------------------------------------------------------------===//
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+#include "parc/Dialect/Parc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::parc {
+#define GEN_PASS_DEF_APPLYOPTIMIZERPASS
+#include "parc/Dialect/Parc/Transforms/Passes.h.inc"
+} // namespace mlir::parc
+
+using namespace mlir;
+using namespace mlir::parc;
+
+namespace {
+
+/// True for a gradient that is a literal zero: the loss does not reach the weight, and
+/// PyTorch leaves such a parameter alone (its .grad is None).
+bool isUnreached(Value gradient) {
+  auto constant = gradient.getDefiningOp<ConstantOp>();
+  if (!constant)
+    return false;
+  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+  return dense && dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
+}
+
+struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimizerPass> {
+  using ApplyOptimizerPassBase::ApplyOptimizerPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main || main.isExternal())
+      return;
+    if (failed(apply(module, main)))
+      signalPassFailure();
+  }
+
+  LogicalResult apply(ModuleOp module, func::FuncOp main) {
+    if (optimizer != "sgd" && optimizer != "adamw")
+      return main.emitError("--optimizer=") << optimizer.getValue() << ": expected sgd or adamw";
+    Operation *terminator = main.front().getTerminator();
+    OpBuilder b(terminator);
+    Location loc = NameLoc::get(b.getStringAttr(optimizer.getValue()));
+    Type f32 = b.getF32Type();
+    auto scalar = [&](double value) -> Value {
+      auto type = RankedTensorType::get({}, f32);
+      return ConstantOp::create(b, loc, DenseElementsAttr::get(type, b.getFloatAttr(f32, value)));
+    };
+    auto mul = [&](Value l, Value r) -> Value {
+      Type type = cast<RankedTensorType>(l.getType()).getRank() >= cast<RankedTensorType>(r.getType()).getRank()
+                      ? l.getType() : r.getType();
+      return MulOp::create(b, loc, type, l, r);
+    };
+    auto binary = [&](auto tag, Value l, Value r) -> Value {
+      using OpTy = decltype(tag);
+      Type type = cast<RankedTensorType>(l.getType()).getRank() >= cast<RankedTensorType>(r.getType()).getRank()
+                      ? l.getType() : r.getType();
+      return OpTy::create(b, loc, type, l, r);
+    };
+    SymbolTable symbols(module);
+    // New state weights go after the model's, zero-initialized.
+    OpBuilder moduleBuilder(module.getBodyRegion());
+    moduleBuilder.setInsertionPoint(main);
+    auto stateWeight = [&](StringRef name, RankedTensorType type) -> Value {
+      auto weight = WeightOp::create(
+          moduleBuilder, loc, name,
+          DenseElementsAttr::get(type, moduleBuilder.getFloatAttr(type.getElementType(), 0.0)),
+          ShardingAttr());
+      weight->setAttr("parc.optimizer_state", moduleBuilder.getUnitAttr());
+      symbols.insert(weight);
+      return LoadWeightOp::create(b, loc, type, weight.getSymName());
+    };
+
+    // The step count t (after this step), for AdamW's bias corrections.
+    Value step;
+    if (optimizer == "adamw") {
+      Value previous = stateWeight("optimizer.step", RankedTensorType::get({}, f32));
+      step = binary(AddOp(), previous, scalar(1.0));
+      AssignWeightOp::create(b, loc, "optimizer.step", step);
+    }
+
+    SmallVector<Value> kept{terminator->getOperand(0)};
+    for (unsigned i = 1; i < terminator->getNumOperands(); ++i) {
+      auto name = main.getResultAttrOfType<StringAttr>(i, kOnnxNameAttr);
+      if (!name || !name.getValue().starts_with("grad:"))
+        return main.emitError("result ") << i << " is not a weight gradient (run parc-differentiate)";
+      StringRef weightName = name.getValue().drop_front(5);
+      Value gradient = terminator->getOperand(i);
+      if (isUnreached(gradient))
+        continue;
+      auto type = cast<RankedTensorType>(gradient.getType());
+      Value weight = LoadWeightOp::create(b, loc, type, weightName);
+      Value updated;
+      if (optimizer == "sgd") {
+        // d = g + wd w; buf = momentum buf + d; w -= lr buf (torch.optim.SGD, dampening 0).
+        Value direction = gradient;
+        if (weightDecay != 0)
+          direction = binary(AddOp(), direction, mul(weight, scalar(weightDecay)));
+        if (momentum != 0) {
+          std::string bufferName = (weightName + ".momentum_buffer").str();
+          Value buffer = stateWeight(bufferName, type);
+          direction = binary(AddOp(), mul(buffer, scalar(momentum)), direction);
+          AssignWeightOp::create(b, loc, bufferName, direction);
+        }
+        updated = binary(SubOp(), weight, mul(direction, scalar(learningRate)));
+      } else {
+        // torch.optim.AdamW: w *= 1 - lr wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+        // w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+        std::string mName = (weightName + ".exp_avg").str();
+        std::string vName = (weightName + ".exp_avg_sq").str();
+        Value m = stateWeight(mName, type), v = stateWeight(vName, type);
+        Value decayed = mul(weight, scalar(1.0 - learningRate * weightDecay));
+        Value newM = binary(AddOp(), mul(m, scalar(beta1)), mul(gradient, scalar(1.0 - beta1)));
+        Value newV = binary(AddOp(), mul(v, scalar(beta2)),
+                            mul(mul(gradient, gradient), scalar(1.0 - beta2)));
+        AssignWeightOp::create(b, loc, mName, newM);
+        AssignWeightOp::create(b, loc, vName, newV);
+        Value correction1 = binary(SubOp(), scalar(1.0), binary(PowOp(), scalar(beta1), step));
+        Value correction2 = binary(SubOp(), scalar(1.0), binary(PowOp(), scalar(beta2), step));
+        Value stepSize = binary(DivOp(), scalar(learningRate), correction1);
+        Value denominator =
+            binary(AddOp(), binary(DivOp(), SqrtOp::create(b, loc, type, newV),
+                                   SqrtOp::create(b, loc, correction2.getType(), correction2)),
+                   scalar(epsilon));
+        updated = binary(SubOp(), decayed,
+                         mul(binary(DivOp(), newM, denominator), stepSize));
+      }
+      AssignWeightOp::create(b, loc, weightName, updated);
+    }
+    terminator->setOperands(kept);
+    SmallVector<DictionaryAttr> resultAttrs;
+    main.getAllResultAttrs(resultAttrs);
+    resultAttrs.resize(1);
+    main.setFunctionType(
+        FunctionType::get(main.getContext(), main.getArgumentTypes(), {kept[0].getType()}));
+    main.setAllResultAttrs(resultAttrs);
+    main->setAttr("parc.training", b.getUnitAttr());
+    return success();
+  }
+};
+
+} // namespace
