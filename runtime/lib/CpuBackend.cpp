@@ -276,6 +276,12 @@ Status CpuBackend::bind(const parc::artifact::Instruction &inst,
     kernel = [=]() { return cpu::gather(in[0], in[1], axis, out[0]); };
     return Status::ok();
   }
+  if (op == "assign_weight") {
+    if (in.size() != 2 || !out.empty())
+      return Status::error("expects 2 operands (the weight, its new value) and no result");
+    kernel = done([=] { cpu::copy(in[1], in[0]); });
+    return Status::ok();
+  }
   if (op == "scatter_add") {
     PARC_RETURN_IF_ERROR(expect(2));
     int64_t axis = attrs.getInt("axis");

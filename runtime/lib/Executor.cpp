@@ -7,6 +7,7 @@
 #include "parc/artifact/artifact.pb.h"
 
 #include <chrono>
+#include <map>
 #include <cstring>
 
 using namespace parc::rt;
@@ -63,6 +64,26 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
     executor->inputs.push_back(ref);
   }
 
+  // Weights that assign_weight instructions write get a writable copy (the file is mapped
+  // read-only); every value of that weight shares it, so later loads see the update.
+  std::map<int, void *> writableShards;
+  for (const pa::Instruction &inst : program.instructions()) {
+    if (inst.op() != "assign_weight" || inst.operands_size() != 2)
+      continue;
+    const pa::Value &target = program.values(inst.operands(0));
+    if (target.storage_case() != pa::Value::kWeight)
+      continue;
+    int shard = target.weight();
+    if (writableShards.count(shard))
+      continue;
+    const pa::WeightShard &weight = manifest.weights(shard);
+    void *copy = allocate(weight.size());
+    std::memcpy(copy, artifact.weightData(shard), weight.size());
+    writableShards[shard] = copy;
+    executor->writable.push_back(
+        {weight.name(), TensorRef{copy, toDType(weight.type().dtype()), toShape(weight.type())}});
+  }
+
   // Every value of the program, bound to its memory.
   std::vector<TensorRef> values;
   for (const pa::Value &value : program.values()) {
@@ -71,9 +92,13 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
     case pa::Value::kArenaOffset:
       ref.data = static_cast<char *>(executor->arena) + value.arena_offset();
       break;
-    case pa::Value::kWeight:
-      ref.data = const_cast<void *>(artifact.weightData(value.weight()));
+    case pa::Value::kWeight: {
+      auto copy = writableShards.find(value.weight());
+      ref.data = copy != writableShards.end()
+                     ? copy->second
+                     : const_cast<void *>(artifact.weightData(value.weight()));
       break;
+    }
     case pa::Value::kConstant:
       ref.data = allocate(value.constant().size());
       std::memcpy(ref.data, value.constant().data(), value.constant().size());

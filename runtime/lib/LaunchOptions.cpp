@@ -10,7 +10,8 @@ using namespace parc::rt;
 const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
          "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
-         "[--repeat N] [--report] [--profile] [--trace TRACE.json]\n";
+         "[--repeat N] [--report] [--profile] [--trace TRACE.json] "
+         "[--steps N] [--save DIR] [--resume DIR]\n";
 }
 
 /// Parses a positive integer flag value.
@@ -86,6 +87,20 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (hasValue)
         return Status::error("--profile takes no value");
       options.profile = true;
+    } else if (arg == "--steps") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.steps))
+        return Status::error("--steps '" + value + "': expected a positive number");
+    } else if (arg == "--save") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (value.empty())
+        return Status::error("--save needs a folder");
+      options.saveDir = value;
+    } else if (arg == "--resume") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (value.empty())
+        return Status::error("--resume needs a folder");
+      options.resumeDir = value;
     } else if (arg == "--trace") {
       PARC_RETURN_IF_ERROR(takeValue());
       if (value.empty())

@@ -71,12 +71,22 @@ Status checkInputs(const Artifact &artifact, const LaunchOptions &options) {
       return Status::error("missing input '" + input.name() + "' (" + dtypeName(dtype) +
                            " " + formatShape(shape) + "); give it with --input " +
                            input.name() + "=FILE.npy");
+    // A training run takes --steps global batches stacked along dim 0.
+    if (options.steps > 0 && manifest.training()) {
+      if (shape.empty())
+        return Status::error("input '" + input.name() + "' has no batch dim to stack steps on");
+      shape[0] *= options.steps;
+    }
     NpyArray array;
     PARC_RETURN_IF_ERROR(readNpy(*path, array));
     if (array.dtype != dtype || array.shape != shape)
       return Status::error("input '" + input.name() + "' must be " + dtypeName(dtype) +
-                           " " + formatShape(shape) + ", but " + *path + " holds " +
-                           dtypeName(array.dtype) + " " + formatShape(array.shape));
+                           " " + formatShape(shape) +
+                           (options.steps > 0 && manifest.training()
+                                ? " (" + std::to_string(options.steps) + " steps of batches)"
+                                : std::string()) +
+                           ", but " + *path + " holds " + dtypeName(array.dtype) + " " +
+                           formatShape(array.shape));
   }
   return Status::ok();
 }
@@ -212,6 +222,10 @@ int parc::rt::runParcRun(int argc, char **argv) {
     return reportError("--nproc " + std::to_string(options.nproc) +
                        " does not match the artifact's world size " +
                        std::to_string(world) + " (the layout is fixed at compile time)");
+  if (!manifest.training() &&
+      (options.steps > 0 || !options.saveDir.empty() || !options.resumeDir.empty()))
+    return reportError("--steps, --save and --resume need a training artifact "
+                       "(parc-compile --train)");
   Status inputs = checkInputs(*artifact, options);
   if (!inputs)
     return reportError(inputs.message());

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -58,6 +59,53 @@ static void printProfile(int rank, const Executor &executor, int runs) {
   for (size_t k = 0; k < std::min<size_t>(10, order.size()); ++k)
     std::printf("    %9.3f ms  %s\n", ms[order[k]] / runs, labels[order[k]].c_str());
   std::fflush(stdout);
+}
+
+/// The lowest rank that holds graph output `index`, or -1.
+static int ownerOf(const pa::Manifest &manifest, int index) {
+  for (int r = 0; r < manifest.programs_size(); ++r)
+    if (manifest.programs(r).outputs(index) >= 0)
+      return r;
+  return -1;
+}
+
+/// The checkpoint file of weight `name`.
+static std::string checkpointFile(const std::string &dir, const std::string &name) {
+  return dir + "/" + outputFileName(name);
+}
+
+/// Writes every trained weight and optimizer state into `dir`, replacing it only once all
+/// files are written (a failed save leaves no half checkpoint under that name).
+static Status saveCheckpoint(const std::string &dir, const Executor &executor) {
+  namespace fs = std::filesystem;
+  std::string partial = dir + ".partial";
+  std::error_code error;
+  fs::remove_all(partial, error);
+  fs::create_directories(partial, error);
+  if (error)
+    return Status::error("--save " + dir + ": " + error.message());
+  for (const auto &[name, tensor] : executor.mutableWeights())
+    PARC_RETURN_IF_ERROR(writeNpy(checkpointFile(partial, name), tensor));
+  fs::remove_all(dir, error);
+  fs::rename(partial, dir, error);
+  if (error)
+    return Status::error("--save " + dir + ": " + error.message());
+  return Status::ok();
+}
+
+/// Reads every trained weight and optimizer state from `dir` (what --save wrote).
+static Status loadCheckpoint(const std::string &dir, Executor &executor) {
+  for (const auto &[name, tensor] : executor.mutableWeights()) {
+    NpyArray array;
+    std::string path = checkpointFile(dir, name);
+    PARC_RETURN_IF_ERROR(readNpy(path, array));
+    if (array.dtype != tensor.dtype || array.shape != tensor.shape)
+      return Status::error("--resume: " + path + " holds " + dtypeName(array.dtype) + " " +
+                           formatShape(array.shape) + ", but '" + name + "' is " +
+                           dtypeName(tensor.dtype) + " " + formatShape(tensor.shape));
+    std::memcpy(tensor.data, array.data.data(), array.data.size());
+  }
+  return Status::ok();
 }
 
 /// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
@@ -106,23 +154,48 @@ static Status runRank(const LaunchOptions &options,
   if (!executor)
     return status;
 
+  // Each input file holds `steps` batches stacked along dim 0 (one for inference).
+  int steps = manifest.training() ? std::max(1, options.steps) : 1;
+  std::vector<NpyArray> inputFiles(manifest.inputs_size());
   for (int i = 0; i < manifest.inputs_size(); ++i) {
     const std::string &name = manifest.inputs(i).name();
     for (const auto &[given, path] : options.inputs) {
       if (given != name)
         continue;
-      NpyArray array;
-      PARC_RETURN_IF_ERROR(readNpy(path, array));
-      TensorRef buffer = executor->input(i);
-      if (array.data.size() != buffer.bytes())
+      PARC_RETURN_IF_ERROR(readNpy(path, inputFiles[i]));
+      if (inputFiles[i].data.size() != executor->input(i).bytes() * steps)
         return Status::error("input '" + name + "' changed size while running");
-      std::memcpy(buffer.data, array.data.data(), array.data.size());
     }
   }
+  auto loadStep = [&](int step) {
+    for (int i = 0; i < manifest.inputs_size(); ++i) {
+      TensorRef buffer = executor->input(i);
+      std::memcpy(buffer.data, inputFiles[i].data.data() + step * buffer.bytes(),
+                  buffer.bytes());
+    }
+  };
+  loadStep(0);
+  if (!options.resumeDir.empty())
+    PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor));
   double loadMs = milliseconds(loadStart);
   executor->setTracing(!options.tracePath.empty());
   std::string runTimes;
-  for (int i = 0; i < options.repeat; ++i) {
+  if (manifest.training()) {
+    // The loss is the training step's one output; its owner prints it each step.
+    bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
+                      ownerOf(manifest, 0) == options.rank;
+    for (int step = 0; step < steps; ++step) {
+      loadStep(step);
+      PARC_RETURN_IF_ERROR(executor->run(options.profile));
+      if (printsLoss) {
+        std::printf("step=%d loss=%.9g\n", step, *executor->output(0).as<float>());
+        std::fflush(stdout);
+      }
+    }
+    if (!options.saveDir.empty() && options.rank == 0)
+      PARC_RETURN_IF_ERROR(saveCheckpoint(options.saveDir, *executor));
+  }
+  for (int i = 0; i < (manifest.training() ? 0 : options.repeat); ++i) {
     // Ranks start each run together, so a run's time and trace do not include a peer
     // still finishing the previous one.
     if (groups.count("world"))
@@ -151,11 +224,7 @@ static Status runRank(const LaunchOptions &options,
 
   // Each output is written by the lowest rank that holds it.
   for (int i = 0; i < manifest.outputs_size(); ++i) {
-    int owner = -1;
-    for (int r = 0; r < manifest.programs_size() && owner < 0; ++r)
-      if (manifest.programs(r).outputs(i) >= 0)
-        owner = r;
-    if (owner != options.rank)
+    if (ownerOf(manifest, i) != options.rank)
       continue;
     std::string path = options.workDir + "/" + outputFileName(manifest.outputs(i).name());
     PARC_RETURN_IF_ERROR(writeNpy(path, executor->output(i)));

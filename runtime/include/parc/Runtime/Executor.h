@@ -49,6 +49,11 @@ public:
   const std::vector<std::string> &instructionLabels() const { return kernelNames; }
   /// Graph output `index` as this rank holds it; data is null where it does not produce it.
   TensorRef output(int index) const { return outputs[index]; }
+  /// The weights this program writes (assign_weight: trained weights and optimizer
+  /// state), by name, in writable memory of their own.
+  const std::vector<std::pair<std::string, TensorRef>> &mutableWeights() const {
+    return writable;
+  }
   /// Records when each instruction of the following runs starts and ends.
   void setTracing(bool enabled) { tracing = enabled; }
   /// Each instruction's span in the last traced run.
@@ -66,6 +71,7 @@ private:
   std::vector<std::string> kernelNames;
   std::vector<double> kernelMs;
   std::unique_ptr<TransferTable> transfers;
+  std::vector<std::pair<std::string, TensorRef>> writable;
   bool tracing = false;
   std::vector<InstructionSpan> spans;
 };

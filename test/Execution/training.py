@@ -1,0 +1,48 @@
+# RUN: rm -rf %t && mkdir -p %t
+# Training on one CPU rank reproduces PyTorch's loss trajectory from the same initial
+# weights and batches (relative error per step at most 1e-4; f32): GPT-2 with
+# cross-entropy for 10 SGD steps (momentum, weight decay) and 10 AdamW steps, and the MLP
+# with mean squared error.
+# RUN: %python %models/train_reference.py gpt2 %t/sgd --steps 10 --optimizer sgd --lr 0.1 --momentum 0.9 --weight-decay 0.01
+# RUN: parc-compile %t/sgd/model.onnx --train --loss=cross_entropy --optimizer=sgd --lr=0.1 --momentum=0.9 --weight-decay=0.01 -o %t/sgd.parc
+# RUN: parc-run %t/sgd.parc --steps 10 --input input_ids=%t/sgd/input_ids.npy --input labels=%t/sgd/labels.npy --output-dir %t/sgd-out > %t/sgd.txt
+# RUN: %python %pylib/compare_losses.py %t/sgd.txt %t/sgd/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=SGD
+# SGD: step 0: {{.*}} ok
+# SGD: step 9: {{.*}} ok
+# RUN: %python %models/train_reference.py gpt2 %t/adamw --steps 10 --optimizer adamw --lr 0.01 --weight-decay 0.01
+# RUN: parc-compile %t/adamw/model.onnx --train --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/adamw.parc
+# RUN: parc-run %t/adamw.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/adamw-out > %t/adamw.txt
+# RUN: %python %pylib/compare_losses.py %t/adamw.txt %t/adamw/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=ADAMW
+# ADAMW: step 9: {{.*}} ok
+# RUN: %python %models/train_reference.py mlp %t/mlp --steps 5 --optimizer sgd --lr 0.05
+# RUN: parc-compile %t/mlp/model.onnx --train --loss=mse --optimizer=sgd --lr=0.05 -o %t/mlp.parc
+# RUN: parc-run %t/mlp.parc --steps 5 --input input=%t/mlp/input.npy --input labels=%t/mlp/labels.npy --output-dir %t/mlp-out > %t/mlp.txt
+# RUN: %python %pylib/compare_losses.py %t/mlp.txt %t/mlp/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=MLP
+# MLP: step 4: {{.*}} ok
+#
+# --save after 5 AdamW steps and --resume for the other 5 continues exactly where the
+# uninterrupted run went: the same printed losses, digit for digit.
+# RUN: %python %pylib/slice_steps.py %t/adamw/input_ids.npy %t/first_ids.npy --batch 2 --first 0 --count 5
+# RUN: %python %pylib/slice_steps.py %t/adamw/labels.npy %t/first_labels.npy --batch 2 --first 0 --count 5
+# RUN: parc-run %t/adamw.parc --steps 5 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/first-out --save %t/checkpoint
+# RUN: %python %pylib/slice_steps.py %t/adamw/input_ids.npy %t/rest_ids.npy --batch 2 --first 5
+# RUN: %python %pylib/slice_steps.py %t/adamw/labels.npy %t/rest_labels.npy --batch 2 --first 5
+# RUN: parc-run %t/adamw.parc --steps 5 --input input_ids=%t/rest_ids.npy --input labels=%t/rest_labels.npy --output-dir %t/rest-out --resume %t/checkpoint > %t/resumed.txt
+# RUN: %python %pylib/compare_losses.py %t/resumed.txt %t/adamw.txt --exact --first-step -5 | FileCheck %s --check-prefix=RESUME
+# RESUME: step 0: {{.*}} identical
+# RESUME: step 4: {{.*}} identical
+# RUN: ls %t/checkpoint | FileCheck %s --check-prefix=CHECKPOINT
+# CHECKPOINT: model.transformer.wte.weight.exp_avg.npy
+# CHECKPOINT: model.transformer.wte.weight.npy
+# CHECKPOINT: optimizer.step.npy
+#
+# Misuse is a clear error.
+# RUN: not parc-run %t/adamw.parc --steps 3 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/bad 2>&1 | FileCheck %s --check-prefix=STEPS
+# STEPS: parc-run: error: input 'input_ids' must be i64 6x16 (3 steps of batches), but {{.*}} holds i64 20x16
+# RUN: parc-compile %t/sgd/model.onnx -o %t/inference.parc
+# RUN: not parc-run %t/inference.parc --steps 2 --input input_ids=%t/sgd/input_ids.npy --output-dir %t/bad 2>&1 | FileCheck %s --check-prefix=INFERENCE
+# INFERENCE: parc-run: error: --steps, --save and --resume need a training artifact (parc-compile --train)
+# RUN: not parc-compile %t/sgd/model.onnx --train --tp=2 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=TP
+# TP: error: --train with --tp, --pp or --microbatches is not supported yet
+# RUN: not parc-compile %t/sgd/model.onnx --train --loss=hinge -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=LOSS
+# LOSS: error: {{.*}}--loss=hinge: expected cross_entropy or mse
