@@ -89,14 +89,12 @@ def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbat
     A module is exported with torch.onnx.export (opset 17) on `example_inputs` (a dict of
     name -> tensor, whose names become the graph inputs; a tuple; or one tensor). `tp`, `pp`
     and `microbatches` are parc-compile's --tp, --pp and --microbatches; other keyword
-    options become flags (schedule="gpipe" -> --schedule=gpipe, virtual_stages=2 ->
+    options become flags (dp is --dp; schedule="gpipe" -> --schedule=gpipe, virtual_stages=2 ->
     --virtual-stages=2, memory_limit="2GB", input_shape="input_ids=2x128"). The artifact
     goes to `output` (a .parc path) or a temporary folder that lives as long as the
     Artifact. Raises ParcError with parc-compile's message when compiling fails.
     """
-    if dp != 1:
-        raise ParcError("dp=%d: data parallelism is not compiled yet (only dp=1)" % dp)
-    for name, value in (("tp", tp), ("pp", pp), ("microbatches", microbatches)):
+    for name, value in (("dp", dp), ("tp", tp), ("pp", pp), ("microbatches", microbatches)):
         if not isinstance(value, int) or value < 1:
             raise ParcError("%s=%r: expected a positive integer" % (name, value))
     keep_alive = None
@@ -115,7 +113,7 @@ def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbat
                                  + ".onnx")
         _export(module_or_onnx_path, example_inputs, onnx_path)
 
-    arguments = [onnx_path, "-o", output, "--tp=%d" % tp, "--pp=%d" % pp,
+    arguments = [onnx_path, "-o", output, "--dp=%d" % dp, "--tp=%d" % tp, "--pp=%d" % pp,
                  "--microbatches=%d" % microbatches, "--target=%s" % target, "--report"]
     for name, value in options.items():
         arguments += _flag(name, value)

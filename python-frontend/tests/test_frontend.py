@@ -82,8 +82,8 @@ def test_compiler_errors_are_exceptions_with_parcs_message(tmp_path):
     spec, inputs, _ = build("mlp")
     with pytest.raises(parc.ParcError, match="--microbatches=3 does not divide the batch"):
         parc.compile(spec.module, inputs, pp=2, microbatches=3)
-    with pytest.raises(parc.ParcError, match="data parallelism"):
-        parc.compile(spec.module, inputs, dp=2)
+    with pytest.raises(parc.ParcError, match="--dp with --tp"):
+        parc.compile(spec.module, inputs, dp=2, tp=2)
 
 
 def test_runtime_errors_are_exceptions_with_parcs_message():
@@ -112,3 +112,12 @@ def test_positional_inputs_are_named_after_forward():
     with torch.no_grad():
         expected = model(x).numpy()
     assert relative_l2(artifact.run({"input": x})["output"], expected) <= TOLERANCE
+
+
+def test_data_parallel_inference():
+    spec, inputs, expected = build("gpt2")
+    with spec.export_context():
+        artifact = parc.compile(spec.module, inputs, dp=2)
+    assert artifact.mesh == {"dp": 2, "pp": 1, "tp": 1} and artifact.ranks == 2
+    (actual,) = artifact.run(inputs).values()
+    assert relative_l2(actual, expected) <= TOLERANCE

@@ -144,6 +144,16 @@ static Status runRank(const LaunchOptions &options,
     groups["tp"] = comm->group(tpRanks, status);
     if (!groups["tp"])
       return status;
+    // The data-parallel group: the ranks with this rank's stage and tp coordinate.
+    int pp = std::max<int>(1, manifest.mesh().pp()), dp = std::max<int>(1, manifest.mesh().dp());
+    if (dp > 1) {
+      std::vector<int> dpRanks;
+      for (int d = 0; d < dp; ++d)
+        dpRanks.push_back(d * pp * tp + options.rank % (pp * tp));
+      groups["dp"] = comm->group(dpRanks, status);
+      if (!groups["dp"])
+        return status;
+    }
     // Pipeline transfers name their peer by world rank.
     groups["world"] = comm->world(status);
     if (!groups["world"])

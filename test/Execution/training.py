@@ -20,6 +20,17 @@
 # RUN: %python %pylib/compare_losses.py %t/mlp.txt %t/mlp/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=MLP
 # MLP: step 4: {{.*}} ok
 #
+# Data parallelism: --dp=2 gives each rank one row of the global batch of 2 and averages
+# the loss and gradients over the two ranks; the losses are PyTorch's on the global batch.
+# RUN: parc-compile %t/sgd/model.onnx --train --dp=2 --optimizer=sgd --lr=0.1 --momentum=0.9 --weight-decay=0.01 -o %t/sgd-dp2.parc --report | FileCheck %s --check-prefix=MESH
+# MESH: target: cpu, 2 ranks
+# MESH: mesh: dp=2 pp=1 tp=1
+# RUN: parc-run %t/sgd-dp2.parc --steps 10 --input input_ids=%t/sgd/input_ids.npy --input labels=%t/sgd/labels.npy --output-dir %t/sgd-dp2-out > %t/sgd-dp2.txt
+# RUN: %python %pylib/compare_losses.py %t/sgd-dp2.txt %t/sgd/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=SGD
+# RUN: parc-compile %t/adamw/model.onnx --train --dp=2 --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/adamw-dp2.parc
+# RUN: parc-run %t/adamw-dp2.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/adamw-dp2-out > %t/adamw-dp2.txt
+# RUN: %python %pylib/compare_losses.py %t/adamw-dp2.txt %t/adamw/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=ADAMW
+#
 # --save after 5 AdamW steps and --resume for the other 5 continues exactly where the
 # uninterrupted run went: the same printed losses, digit for digit.
 # RUN: %python %pylib/slice_steps.py %t/adamw/input_ids.npy %t/first_ids.npy --batch 2 --first 0 --count 5
@@ -44,5 +55,7 @@
 # INFERENCE: parc-run: error: --steps, --save and --resume need a training artifact (parc-compile --train)
 # RUN: not parc-compile %t/sgd/model.onnx --train --tp=2 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=TP
 # TP: error: --train with --tp, --pp or --microbatches is not supported yet
+# RUN: not parc-compile %t/sgd/model.onnx --train --dp=4 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=DP
+# DP: error: {{.*}}--dp=4 does not divide the batch of 2 (dim 0 of input 'input_ids')
 # RUN: not parc-compile %t/sgd/model.onnx --train --loss=hinge -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=LOSS
 # LOSS: error: {{.*}}--loss=hinge: expected cross_entropy or mse

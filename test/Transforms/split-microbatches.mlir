@@ -24,7 +24,7 @@ func.func @main(%x: tensor<4x8xf32>, %position: tensor<1x8xf32>) -> tensor<4x8xf
 
 // A sum over the batch mixes samples: no microbatch can compute its part alone.
 func.func @main(%x: tensor<4x8xf32>) -> tensor<8xf32> {
-  // expected-error @+1 {{cannot split the batch into microbatches: 'parc.reduce_sum' needs operand #0 whole across the batch (it mixes samples)}}
+  // expected-error @+1 {{cannot split the batch (microbatches): 'parc.reduce_sum' needs operand #0 whole across the batch (it mixes samples)}}
   %0 = parc.reduce_sum %x {axes = array<i64: 0>} : tensor<4x8xf32> -> tensor<8xf32>
   return %0 : tensor<8xf32>
 }

@@ -66,6 +66,11 @@ static cl::opt<int64_t> tensorParallel(
     "tp", cl::desc("Tensor-parallel ranks: parc chooses how to split every weight"),
     cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
 
+static cl::opt<int64_t> dataParallel(
+    "dp", cl::desc("Data-parallel ranks: each takes 1/N of the batch (training averages "
+                   "gradients over them)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
+
 static cl::opt<int64_t> pipelineParallel(
     "pp", cl::desc("Pipeline stages: parc cuts the model into N stages of even modelled time"),
     cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
@@ -213,7 +218,8 @@ int main(int argc, char **argv) {
         << "--target=" << target << ": only 'cpu' is supported so far";
     return 1;
   }
-  if (failed(checkPositive(context, "tp", tensorParallel)) ||
+  if (failed(checkPositive(context, "dp", dataParallel)) ||
+      failed(checkPositive(context, "tp", tensorParallel)) ||
       failed(checkPositive(context, "pp", pipelineParallel)) ||
       failed(checkPositive(context, "microbatches", microbatchCount)) ||
       failed(checkPositive(context, "virtual-stages", virtualStages)))
@@ -234,6 +240,11 @@ int main(int argc, char **argv) {
     memoryLimitBytes = *bytes;
   }
   bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1;
+  if (dataParallel > 1 && (pipelined || tensorParallel > 1)) {
+    emitError(UnknownLoc::get(&context))
+        << "--dp with --tp, --pp or --microbatches is not supported yet";
+    return 1;
+  }
   if (train && (pipelined || tensorParallel > 1)) {
     emitError(UnknownLoc::get(&context))
         << "--train with --tp, --pp or --microbatches is not supported yet: training runs on "
@@ -266,15 +277,18 @@ int main(int argc, char **argv) {
     return 1;
 
   Builder builder(&context);
-  if (tensorParallel > 1)
+  if (tensorParallel > 1 || dataParallel > 1)
     (*module)->setAttr(kMeshAttr, builder.getDictionaryAttr(
-                                    {builder.getNamedAttr("dp", builder.getI64IntegerAttr(1)),
+                                    {builder.getNamedAttr("dp", builder.getI64IntegerAttr(
+                                                                    dataParallel)),
                                      builder.getNamedAttr("pp", builder.getI64IntegerAttr(1)),
                                      builder.getNamedAttr("tp", builder.getI64IntegerAttr(
                                                                     tensorParallel))}));
   PassManager pm(&context);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (emitStage != EmitStage::Parc && dataParallel > 1)
+    pm.addPass(createPartitionDataParallelPass());
   if (emitStage != EmitStage::Parc && train) {
     pm.addPass(createAddLossPass({lossName}));
     pm.addPass(createDifferentiatePass());
@@ -290,6 +304,8 @@ int main(int argc, char **argv) {
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  if (emitStage != EmitStage::Parc && dataParallel > 1)
+    pm.addPass(createFinishDataParallelPass());
   if (emitStage != EmitStage::Parc && microbatchCount > 1)
     pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
   if (emitStage != EmitStage::Parc && tensorParallel > 1) {

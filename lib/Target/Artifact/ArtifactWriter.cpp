@@ -138,10 +138,11 @@ public:
       : module(module), manifest(manifest) {}
 
   /// Adds the program of world rank `rank`, whose index in its tensor-parallel group of
-  /// `tpSize` ranks is `tpRank`. `outputCount` is the number of graph outputs; a stage
-  /// function's `parc.outputs` says which of them it returns.
+  /// `tpSize` ranks is `tpRank` and in its data-parallel group of `dpSize` ranks `dpRank`.
+  /// `outputCount` is the number of graph outputs; a stage function's `parc.outputs` says
+  /// which of them it returns.
   LogicalResult addProgram(func::FuncOp function, int rank, int tpRank, int tpSize,
-                           int outputCount);
+                           int dpRank, int dpSize, int outputCount);
   std::vector<ShardBytes> &getShards() { return shards; }
 
 private:
@@ -267,7 +268,8 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
 }
 
 LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
-                                          int tpRank, int tpSize, int outputCount) {
+                                          int tpRank, int tpSize, int dpRank, int dpSize,
+                                          int outputCount) {
   valueIds.clear();
   pa::Program &program = *manifest.add_programs();
   program.set_rank(rank);
@@ -376,8 +378,9 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       return failure();
     if (isa<ShardSliceOp, ShardGatherOp>(op)) {
       // The slice a rank keeps depends on its place in the group.
-      addIntAttribute(program, "rank", tpRank);
-      addIntAttribute(program, "ranks", tpSize);
+      bool dp = op.getAttrOfType<StringAttr>("group").getValue() == "dp";
+      addIntAttribute(program, "rank", dp ? dpRank : tpRank);
+      addIntAttribute(program, "ranks", dp ? dpSize : tpSize);
     }
     if (auto recv = dyn_cast<RecvOp>(op))
       addIntAttribute(program, "peer", peerOf(recv.getStage()));
@@ -396,10 +399,6 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   int64_t dp = getMeshAxisSize(main, "dp").value_or(1);
   int64_t pp = getMeshAxisSize(main, "pp").value_or(1);
   int64_t tp = getMeshAxisSize(main, "tp").value_or(1);
-  if (dp != 1)
-    return module.emitError("the artifact writer handles tensor and pipeline parallelism "
-                            "only so far (mesh dp=")
-           << dp << ")";
   pa::Manifest manifest;
   manifest.set_format_version(::parc::rt::kArtifactFormatVersion);
   manifest.set_producer("parc-compile");
@@ -426,8 +425,8 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   // tensor-parallel group is consecutive ranks and a stage's peers are tp ranks apart.
   ManifestBuilder builder(module, manifest);
   bool pipelined = static_cast<bool>(module->getAttr(kPipelinePlanAttr));
-  for (int rank = 0; rank < pp * tp; ++rank) {
-    int64_t stage = rank / tp;
+  for (int rank = 0; rank < dp * pp * tp; ++rank) {
+    int64_t stage = rank / tp % pp;
     func::FuncOp program = main;
     if (pipelined) {
       program = module.lookupSymbol<func::FuncOp>("stage" + std::to_string(stage));
@@ -436,8 +435,9 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
     } else if (main.isExternal()) {
       return main.emitError("@main has no body");
     }
-    if (failed(builder.addProgram(program, rank, /*tpRank=*/rank % tp,
-                                  static_cast<int>(tp), main.getNumResults())))
+    if (failed(builder.addProgram(program, rank, /*tpRank=*/rank % tp, static_cast<int>(tp),
+                                  /*dpRank=*/rank / (tp * pp), static_cast<int>(dp),
+                                  main.getNumResults())))
       return failure();
   }
   // Bytes one rank maps: its own shards and the replicated weights.

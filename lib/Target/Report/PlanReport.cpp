@@ -132,7 +132,7 @@ void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
   int64_t pp = getMeshAxisSize(module, "pp").value_or(1);
   int64_t tp = getMeshAxisSize(module, "tp").value_or(1);
   auto plan = module->getAttrOfType<DictionaryAttr>(kPipelinePlanAttr);
-  if (tp <= 1 && !plan)
+  if (tp <= 1 && dp <= 1 && !plan)
     return;
   os << "  mesh: dp=" << dp << " pp=" << pp << " tp=" << tp
      << " (rank = (d * pp + stage) * tp + t)\n";

@@ -103,8 +103,13 @@ struct AddLossPass : mlir::parc::impl::AddLossPassBase<AddLossPass> {
     terminator->setOperands(lossValue);
     main.setFunctionType(FunctionType::get(context, main.front().getArgumentTypes(),
                                            {scalarType}));
-    argAttrs.push_back(
-        b.getDictionaryAttr(b.getNamedAttr(kOnnxNameAttr, b.getStringAttr("labels"))));
+    // Under data parallelism the program is one rank's share: so are its labels.
+    SmallVector<NamedAttribute> labelAttrs{
+        b.getNamedAttr(kOnnxNameAttr, b.getStringAttr("labels"))};
+    if (getMeshAxisSize(main, "dp").value_or(1) > 1)
+      labelAttrs.push_back(b.getNamedAttr(kMicrobatchLayoutAttr,
+                                          ShardingAttr::getSplit(context, 0, 1)));
+    argAttrs.push_back(b.getDictionaryAttr(labelAttrs));
     main.setAllArgAttrs(argAttrs);
     SmallVector<DictionaryAttr> resultAttrs{
         b.getDictionaryAttr(b.getNamedAttr(kOnnxNameAttr, b.getStringAttr("loss")))};

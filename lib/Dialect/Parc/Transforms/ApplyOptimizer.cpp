@@ -89,7 +89,16 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       AssignWeightOp::create(b, loc, "optimizer.step", step);
     }
 
-    SmallVector<Value> kept{terminator->getOperand(0)};
+    // Data parallelism: each rank's loss and gradients are its share's; the global ones
+    // are their average over the dp group.
+    int64_t dataParallel = getMeshAxisSize(module, "dp").value_or(1);
+    auto average = [&](Value value) -> Value {
+      if (dataParallel <= 1)
+        return value;
+      Value sum = AllReduceOp::create(b, loc, value.getType(), value, b.getStringAttr("dp"));
+      return mul(sum, scalar(1.0 / dataParallel));
+    };
+    SmallVector<Value> kept{average(terminator->getOperand(0))};
     for (unsigned i = 1; i < terminator->getNumOperands(); ++i) {
       auto name = main.getResultAttrOfType<StringAttr>(i, kOnnxNameAttr);
       if (!name || !name.getValue().starts_with("grad:"))
@@ -98,6 +107,7 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       Value gradient = terminator->getOperand(i);
       if (isUnreached(gradient))
         continue;
+      gradient = average(gradient);
       auto type = cast<RankedTensorType>(gradient.getType());
       Value weight = LoadWeightOp::create(b, loc, type, weightName);
       Value updated;

@@ -214,8 +214,9 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     (momentum buffers, exp_avg, exp_avg_sq, the step count) becomes zero-initialized weights
     marked `parc.optimizer_state`, named `<weight>.momentum_buffer`, `<weight>.exp_avg`,
     `<weight>.exp_avg_sq` and `optimizer.step`. Weights the loss does not reach are left
-    alone, as PyTorch leaves parameters without a gradient. @main then returns the loss
-    alone and is marked `parc.training`.
+    alone, as PyTorch leaves parameters without a gradient. With a dp mesh axis, the loss
+    and every gradient are first averaged over the dp ranks (an all-reduce). @main then
+    returns the loss alone and is marked `parc.training`.
   }];
   let options = [
     Option<"optimizer", "optimizer", "std::string", "\"sgd\"", "sgd or adamw">,
@@ -226,6 +227,28 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
     Option<"epsilon", "eps", "double", "1e-8", "AdamW epsilon">,
   ];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+def PartitionDataParallelPass : Pass<"parc-partition-data-parallel", "::mlir::ModuleOp"> {
+  let summary = "Rewrites @main to one data-parallel rank's share of the batch";
+  let description = [{
+    With a mesh of dp > 1 ranks, splits the batch (dim 0 of the inputs that carry it) into
+    dp equal parts as parc-split-microbatches does, over the mesh axis "dp": @main and every
+    pass after it see one rank's program, and the arguments and results record their layout
+    (`parc.microbatch_layout`). parc-finish-data-parallel restores the global signature.
+  }];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+def FinishDataParallelPass : Pass<"parc-finish-data-parallel", "::mlir::ModuleOp"> {
+  let summary = "Gives a data-parallel @main back the global batch's inputs and outputs";
+  let description = [{
+    Every input split over "dp" takes the global batch again and each rank slices its rows
+    (`parc.shard_slice {group = "dp"}`); split outputs are all-gathered and partial ones
+    all-reduced over "dp", so every rank returns the global result. A training loss was
+    already averaged over the dp group by parc-apply-optimizer.
+  }];
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
