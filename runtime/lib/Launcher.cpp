@@ -226,6 +226,9 @@ int parc::rt::runParcRun(int argc, char **argv) {
       (options.steps > 0 || !options.saveDir.empty() || !options.resumeDir.empty()))
     return reportError("--steps, --save and --resume need a training artifact "
                        "(parc-compile --train)");
+  if (manifest.mesh().tp() > 1 && (!options.saveDir.empty() || !options.resumeDir.empty()))
+    return reportError("--save and --resume with tensor parallelism are not supported yet "
+                       "(a checkpoint holds whole tensors; the ranks hold shards)");
   Status inputs = checkInputs(*artifact, options);
   if (!inputs)
     return reportError(inputs.message());

@@ -3,7 +3,8 @@
 // Without any hint, the planner splits an MLP block as Megatron does: the first projection
 // and its bias by columns, the second projection by rows, the last bias replicated; the
 // partitioned program holds one all-reduce, before the replicated bias, and each rank loads
-// half of each matrix.
+// half of each matrix. Values that are not replicated record their layout for the passes
+// after the partition (the backward pass).
 // CHECK-DAG: parc.weight @w1 = {{.*}}{sharding = #parc.sharding<split(1)>}
 // CHECK-DAG: parc.weight @b1 = {{.*}}{sharding = #parc.sharding<split(0)>}
 // CHECK-DAG: parc.weight @w2 = {{.*}}{sharding = #parc.sharding<split(0)>}
@@ -13,7 +14,7 @@
 // CHECK: parc.matmul {{.*}} -> tensor<8x32xf32>
 // CHECK: parc.gelu {{.*}} : tensor<8x32xf32>
 // CHECK: parc.load_weight @w2 : tensor<32x16xf32>
-// CHECK: %[[P:.+]] = parc.matmul {{.*}} -> tensor<8x16xf32>
+// CHECK: %[[P:.+]] = parc.matmul {{.*}} {parc.tp_layout = #parc.sharding<partial>} : {{.*}} -> tensor<8x16xf32>
 // CHECK: %[[R:.+]] = parc.all_reduce %[[P]] {group = "tp"} : tensor<8x16xf32>
 // CHECK: parc.add %[[R]]
 // CHECK-NOT: parc.all_

@@ -245,10 +245,9 @@ int main(int argc, char **argv) {
         << "--dp with --tp, --pp or --microbatches is not supported yet";
     return 1;
   }
-  if (train && (pipelined || tensorParallel > 1)) {
+  if (train && pipelined) {
     emitError(UnknownLoc::get(&context))
-        << "--train with --tp, --pp or --microbatches is not supported yet: training runs on "
-           "one rank so far";
+        << "--train with --pp or --microbatches is not supported yet";
     return 1;
   }
   if (!train && (lossName.getNumOccurrences() || optimizerName.getNumOccurrences() ||
@@ -287,39 +286,47 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (emitStage != EmitStage::Parc && dataParallel > 1)
-    pm.addPass(createPartitionDataParallelPass());
-  if (emitStage != EmitStage::Parc && train) {
-    pm.addPass(createAddLossPass({lossName}));
-    pm.addPass(createDifferentiatePass());
-    ApplyOptimizerPassOptions step;
-    step.optimizer = optimizerName;
-    step.learningRate = learningRate;
-    step.momentum = momentum;
-    step.weightDecay = weightDecay;
-    step.beta1 = beta1;
-    step.beta2 = beta2;
-    step.epsilon = epsilon;
-    pm.addPass(createApplyOptimizerPass(step));
-    pm.addPass(createCanonicalizerPass());
-    pm.addPass(createCSEPass());
-  }
-  if (emitStage != EmitStage::Parc && dataParallel > 1)
-    pm.addPass(createFinishDataParallelPass());
-  if (emitStage != EmitStage::Parc && microbatchCount > 1)
-    pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
-  if (emitStage != EmitStage::Parc && tensorParallel > 1) {
-    pm.addPass(createPlanTensorParallelPass());
-    pm.addPass(createPartitionTensorParallelPass());
-    pm.addPass(createCanonicalizerPass());
-  }
-  if (emitStage != EmitStage::Parc && pipelined) {
-    BuildPipelinePassOptions pipeline;
-    pipeline.stages = pipelineParallel;
-    pipeline.virtualStages = virtualStages;
-    pipeline.schedule = scheduleName;
-    pipeline.memoryLimit = memoryLimitBytes;
-    pm.addPass(createBuildPipelinePass(pipeline));
+  if (emitStage != EmitStage::Parc) {
+    // Data parallelism and the loss first: everything after sees one rank's share of the
+    // batch and a scalar loss.
+    if (dataParallel > 1)
+      pm.addPass(createPartitionDataParallelPass());
+    if (train)
+      pm.addPass(createAddLossPass({lossName}));
+    if (microbatchCount > 1)
+      pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
+    if (tensorParallel > 1) {
+      pm.addPass(createPlanTensorParallelPass());
+      pm.addPass(createPartitionTensorParallelPass());
+      // The backward pass reads the layouts the partition recorded on each op; cleaning
+      // up waits until it is built.
+      if (!train)
+        pm.addPass(createCanonicalizerPass());
+    }
+    if (train) {
+      pm.addPass(createDifferentiatePass());
+      ApplyOptimizerPassOptions step;
+      step.optimizer = optimizerName;
+      step.learningRate = learningRate;
+      step.momentum = momentum;
+      step.weightDecay = weightDecay;
+      step.beta1 = beta1;
+      step.beta2 = beta2;
+      step.epsilon = epsilon;
+      pm.addPass(createApplyOptimizerPass(step));
+      pm.addPass(createCanonicalizerPass());
+      pm.addPass(createCSEPass());
+    }
+    if (dataParallel > 1)
+      pm.addPass(createFinishDataParallelPass());
+    if (pipelined) {
+      BuildPipelinePassOptions pipeline;
+      pipeline.stages = pipelineParallel;
+      pipeline.virtualStages = virtualStages;
+      pipeline.schedule = scheduleName;
+      pipeline.memoryLimit = memoryLimitBytes;
+      pm.addPass(createBuildPipelinePass(pipeline));
+    }
   }
   if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned)
     pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());

@@ -244,7 +244,7 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
   for (Value result : op->getResults())
     inst->add_results(valueIds.lookup(result));
   for (NamedAttribute attr : op->getAttrs()) {
-    if (attr.getName() == kOffsetAttr)
+    if (attr.getName() == kOffsetAttr || attr.getName() == kTensorParallelLayoutAttr)
       continue;
     pa::Attribute *out = inst->add_attributes();
     out->set_name(attr.getName().str());

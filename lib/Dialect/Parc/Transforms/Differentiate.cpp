@@ -13,6 +13,7 @@
 #include "parc/Dialect/Parc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -87,11 +88,41 @@ struct DifferentiatePass
     auto active = [&](Value v) { return dependsOnLeaf.contains(v) && reachesLoss.contains(v); };
 
     OpBuilder builder(terminator);
-    llvm::DenseMap<Value, Value> gradients;
+    // Under tensor parallelism a replicated value can get partial contributions (the
+    // input of a column-parallel matmul: each rank's share of the gradient); they are
+    // summed apart and all-reduced once, when the value's gradient is complete (Megatron's
+    // f operator).
+    MLIRContext *context = main.getContext();
+    auto layoutOf = [&](Value value) -> ShardingAttr {
+      if (Operation *def = value.getDefiningOp()) {
+        if (auto layout = def->getAttrOfType<ShardingAttr>(kTensorParallelLayoutAttr))
+          return layout;
+        if (auto load = dyn_cast<LoadWeightOp>(def))
+          if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(def, load.getNameAttr()))
+            if (ShardingAttr sharding = weight.getShardingAttr())
+              return sharding;
+      }
+      return ShardingAttr::getReplicated(context);
+    };
+    llvm::DenseMap<Value, Value> gradients, partialGradients;
+    auto sum = [&](Value &total, Value gradient, Location loc) {
+      total = total ? AddOp::create(builder, loc, total.getType(), total, gradient).getResult()
+                    : gradient;
+    };
     auto accumulate = [&](Value value, Value gradient, Location loc) {
-      Value &sum = gradients[value];
-      sum = sum ? AddOp::create(builder, loc, value.getType(), sum, gradient).getResult()
-                : gradient;
+      sum(gradients[value], gradient, loc);
+    };
+    // The complete gradient of `value`: its whole contributions plus the all-reduced sum of
+    // the partial ones.
+    auto complete = [&](Value value, Location loc) -> Value {
+      auto partial = partialGradients.find(value);
+      if (partial == partialGradients.end())
+        return gradients.lookup(value);
+      Value reduced = AllReduceOp::create(builder, loc, partial->second.getType(),
+                                          partial->second, builder.getStringAttr("tp"));
+      partialGradients.erase(partial);
+      sum(gradients[value], reduced, loc);
+      return gradients.lookup(value);
     };
     // The loss's own gradient: ones (d sum(loss) / d loss).
     auto lossType = cast<RankedTensorType>(loss.getType());
@@ -109,7 +140,7 @@ struct DifferentiatePass
     for (Operation *op : llvm::reverse(forward)) {
       if (op->getNumResults() != 1 || !active(op->getResult(0)))
         continue;
-      Value gradient = gradients.lookup(op->getResult(0));
+      Value gradient = complete(op->getResult(0), op->getLoc());
       if (!gradient)
         continue;
       SmallVector<bool> needed;
@@ -120,9 +151,19 @@ struct DifferentiatePass
       SmallVector<Value> operandGradients;
       if (failed(buildOperandGradients(builder, op, gradient, needed, operandGradients)))
         return failure();
-      for (auto [operand, operandGradient] : llvm::zip(op->getOperands(), operandGradients))
-        if (operandGradient)
+      // A replicated operand of an op whose result is not replicated gets a partial
+      // contribution (collectives and shard ops give whole gradients by construction).
+      bool rankLocal = !layoutOf(op->getResult(0)).isReplicated() &&
+                       !isa<AllReduceOp, AllGatherOp, ReduceScatterOp, ShardSliceOp,
+                            ShardGatherOp>(op);
+      for (auto [operand, operandGradient] : llvm::zip(op->getOperands(), operandGradients)) {
+        if (!operandGradient)
+          continue;
+        if (rankLocal && layoutOf(operand).isReplicated())
+          sum(partialGradients[operand], operandGradient, op->getLoc());
+        else
           accumulate(operand, operandGradient, op->getLoc());
+      }
     }
 
     // Return each leaf's gradient (zeros when the loss does not depend on it).
@@ -131,7 +172,7 @@ struct DifferentiatePass
     for (auto &[name, values] : leaves) {
       Value total;
       for (Value value : values)
-        if (Value gradient = gradients.lookup(value))
+        if (Value gradient = complete(value, loss.getLoc()))
           total = total ? AddOp::create(builder, loss.getLoc(), value.getType(), total, gradient)
                               .getResult()
                         : gradient;

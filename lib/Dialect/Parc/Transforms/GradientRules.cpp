@@ -337,6 +337,46 @@ LogicalResult mlir::parc::buildOperandGradients(OpBuilder &b, Operation *op, Val
           grads[0] = ScatterAddOp::create(b, loc, gather.getInput().getType(), g,
                                           gather.getIndices(), gather.getAxisAttr());
       })
+      // Collectives (Megatron's conjugate operators): the backward of a gather is a
+      // slice, of a sum over ranks the identity, of a slice a gather.
+      .Case<AllReduceOp>([&](auto) { grads[0] = needed[0] ? g : Value(); })
+      .Case<AllGatherOp>([&](AllGatherOp gather) {
+        if (needed[0])
+          grads[0] = ShardSliceOp::create(b, loc, gather.getInput().getType(), g,
+                                          gather.getAxisAttr(), b.getI64IntegerAttr(1),
+                                          gather.getGroupAttr());
+      })
+      .Case<ReduceScatterOp>([&](ReduceScatterOp scatter) {
+        if (needed[0])
+          grads[0] = AllGatherOp::create(b, loc, scatter.getInput().getType(), g,
+                                         scatter.getAxisAttr(), scatter.getGroupAttr());
+      })
+      .Case<ShardSliceOp>([&](ShardSliceOp slice) {
+        if (slice.getGroups() != 1) {
+          handled = false;
+          return;
+        }
+        if (needed[0])
+          grads[0] = AllGatherOp::create(b, loc, slice.getInput().getType(), g,
+                                         slice.getAxisAttr(), slice.getGroupAttr());
+      })
+      .Case<ShardGatherOp>([&](ShardGatherOp gather) {
+        // This rank's rows of the whole table's gradient.
+        RankedTensorType local = typeOf(gather.getInput());
+        std::optional<int64_t> ranks = getMeshAxisSize(op, gather.getGroup());
+        if (!ranks || !local.getElementType().isF32()) {
+          handled = false;
+          return;
+        }
+        if (!needed[0])
+          return;
+        SmallVector<int64_t> shape(local.getShape());
+        shape[gather.getAxis()] *= *ranks;
+        Value whole = ScatterAddOp::create(b, loc, RankedTensorType::get(shape, local.getElementType()),
+                                           g, gather.getIndices(), gather.getAxisAttr());
+        grads[0] = ShardSliceOp::create(b, loc, local, whole, gather.getAxisAttr(),
+                                        b.getI64IntegerAttr(1), gather.getGroupAttr());
+      })
       .Default([&](Operation *) { handled = false; });
   if (!handled)
     return op->emitError("no gradient rule for '") << op->getName() << "'";

@@ -114,4 +114,29 @@ void SpmdRewriter::run() {
       result.setType(localType(full, program.of(result, context)));
     }
   }
+  recordLayouts();
+}
+
+/// Marks every value that is not replicated over the tensor-parallel axis with its layout,
+/// for passes after the partition (the backward pass needs to know which gradients are
+/// partial sums).
+void SpmdRewriter::recordLayouts() {
+  if (axis != "tp")
+    return;
+  for (Operation &op : function.front()) {
+    // A loaded weight's layout is its `sharding`.
+    if (op.getNumResults() != 1 || isa<LoadWeightOp>(op))
+      continue;
+    ShardingAttr layout = layoutOf(op.getResult(0));
+    if (auto scatter = dyn_cast<ReduceScatterOp>(op))
+      layout = ShardingAttr::getSplit(context, scatter.getAxis(), 1);
+    else if (auto slice = dyn_cast<ShardSliceOp>(op))
+      layout = ShardingAttr::getSplit(context, slice.getAxis(), slice.getGroups());
+    else if (isa<ShardGatherOp>(op))
+      layout = ShardingAttr::getPartial(context);
+    else if (isa<AllReduceOp, AllGatherOp>(op) || !program.values.count(op.getResult(0)))
+      layout = ShardingAttr::getReplicated(context); // collectives and what follows them
+    if (!layout.isReplicated())
+      op.setAttr(kTensorParallelLayoutAttr, layout);
+  }
 }

@@ -40,6 +40,7 @@ private:
                 ShardingAttr to, Location loc);
   Value gather(Value value, RankedTensorType full, ShardingAttr from, Location loc);
   void localizeSlice(SliceOp slice, RankedTensorType fullInput, ShardingAttr layout);
+  void recordLayouts();
   /// The layout of a value, also of values the rewrite put in place of planned ones.
   ShardingAttr layoutOf(Value value) {
     auto it = replacements.find(value);

@@ -39,6 +39,9 @@ constexpr llvm::StringLiteral kMicrobatchesAttr = "parc.microbatches";
 constexpr llvm::StringLiteral kMicrobatchLayoutAttr = "parc.microbatch_layout";
 /// Attribute of @main after the microbatch split: its function type for the whole batch.
 constexpr llvm::StringLiteral kWholeBatchTypeAttr = "parc.whole_batch_type";
+/// Attribute on an op of a tensor-parallel program whose result is not replicated over the
+/// tp ranks: its layout (a ShardingAttr), as the partition decided it.
+constexpr llvm::StringLiteral kTensorParallelLayoutAttr = "parc.tp_layout";
 /// Attribute of a module whose @main was cut into pipeline stages: the plan (a dictionary;
 /// see the parc-build-pipeline pass).
 constexpr llvm::StringLiteral kPipelinePlanAttr = "parc.pipeline";
