@@ -27,5 +27,9 @@
 # RUN: %python %pylib/compare_outputs.py %t/mlp-out %t/mlp --names output --max-rel-l2 1e-5
 # RUN: not parc-compile %t/mlp.onnx --dp=3 -o %t/bad.parc 2>&1 | FileCheck %s
 # CHECK: error: {{.*}}--dp=3 does not divide the batch of 4 (dim 0 of input 'input')
-# RUN: not parc-compile %t/mlp.onnx --dp=2 --tp=2 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=MIX
-# MIX: error: --dp with --tp, --pp or --microbatches is not supported yet
+# dp combines with tp: 2 x 2 ranks.
+# RUN: parc-compile %t/gpt2.onnx --dp=2 --tp=2 -o %t/gpt2-dptp.parc
+# RUN: parc-run %t/gpt2-dptp.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-dptp-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-dptp-out %t/gpt2 --names logits --max-rel-l2 1e-5
+# RUN: not parc-compile %t/mlp.onnx --dp=2 --pp=2 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=MIX
+# MIX: error: --dp with --pp or --microbatches is not supported yet

@@ -41,6 +41,15 @@
 # RUN: parc-run %t/adamw-tp2.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/adamw-tp2-out > %t/adamw-tp2.txt
 # RUN: %python %pylib/compare_losses.py %t/adamw-tp2.txt %t/adamw/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=ADAMW
 #
+# dp=2 x tp=2 on four ranks (a global batch of 4: two rows per dp rank) against PyTorch.
+# RUN: %python %models/train_reference.py gpt2 %t/b4 --steps 5 --batch 4 --optimizer adamw --lr 0.01
+# RUN: parc-compile %t/b4/model.onnx --train --dp=2 --tp=2 --optimizer=adamw --lr=0.01 -o %t/dp2tp2.parc --report | FileCheck %s --check-prefix=MESH4
+# MESH4: target: cpu, 4 ranks
+# MESH4: mesh: dp=2 pp=1 tp=2
+# RUN: parc-run %t/dp2tp2.parc --steps 5 --input input_ids=%t/b4/input_ids.npy --input labels=%t/b4/labels.npy --output-dir %t/dp2tp2-out --timeout 120 > %t/dp2tp2.txt
+# RUN: %python %pylib/compare_losses.py %t/dp2tp2.txt %t/b4/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=DPTP
+# DPTP: step 4: {{.*}} ok
+#
 # --save after 5 AdamW steps and --resume for the other 5 continues exactly where the
 # uninterrupted run went: the same printed losses, digit for digit.
 # RUN: %python %pylib/slice_steps.py %t/adamw/input_ids.npy %t/first_ids.npy --batch 2 --first 0 --count 5

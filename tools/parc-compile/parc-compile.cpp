@@ -240,9 +240,9 @@ int main(int argc, char **argv) {
     memoryLimitBytes = *bytes;
   }
   bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1;
-  if (dataParallel > 1 && (pipelined || tensorParallel > 1)) {
+  if (dataParallel > 1 && pipelined) {
     emitError(UnknownLoc::get(&context))
-        << "--dp with --tp, --pp or --microbatches is not supported yet";
+        << "--dp with --pp or --microbatches is not supported yet";
     return 1;
   }
   if (train && pipelined) {
