@@ -189,14 +189,18 @@ static Status runRank(const LaunchOptions &options,
     PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor));
   double loadMs = milliseconds(loadStart);
   executor->setTracing(!options.tracePath.empty());
-  std::string runTimes;
+  std::string runTimes; // per run, or per training step
   if (manifest.training()) {
     // The loss is the training step's one output; its owner prints it each step.
     bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
                       ownerOf(manifest, 0) == options.rank;
     for (int step = 0; step < steps; ++step) {
       loadStep(step);
+      Clock::time_point stepStart = Clock::now();
       PARC_RETURN_IF_ERROR(executor->run(options.profile));
+      char text[32];
+      std::snprintf(text, sizeof(text), " %.3f", milliseconds(stepStart));
+      runTimes += text;
       if (printsLoss) {
         std::printf("step=%d loss=%.9g\n", step, *executor->output(0).as<float>());
         std::fflush(stdout);
@@ -217,7 +221,7 @@ static Status runRank(const LaunchOptions &options,
     runTimes += text;
   }
   if (options.profile)
-    printProfile(options.rank, *executor, options.repeat);
+    printProfile(options.rank, *executor, manifest.training() ? steps : options.repeat);
   if (!options.tracePath.empty()) {
     std::ofstream trace(rankTraceFile(options.workDir, options.rank));
     trace << rankTraceEvents(manifest, options.rank, *executor);

@@ -1,0 +1,132 @@
+"""Benchmark: one training step of a GPT-2-style model on one CPU rank, parc vs PyTorch.
+
+Exports GPT-2 (transformers' architecture, random weights, dropout off) for training,
+compiles it with `parc-compile --train` (cross-entropy, SGD), runs `--steps` steps with
+`parc-run --report` and times the same steps in PyTorch eager (forward, backward,
+optimizer step) on the same thread count, in one run; prints the median step times, their
+ratio, both peak memories, and checks that both saw the same losses.
+
+    .venv/bin/python bench/gpt2_train_step.py [--layers 12 --hidden 768 --heads 12
+        --vocab 50257 --batch 1 --seq 128 --threads 2 --steps 6]
+
+Target (issue 6): parc's step <= 1.5x PyTorch's. Results are recorded in
+docs/perf-training.md.
+"""
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build", "bin")
+sys.path.insert(0, os.path.join(ROOT, "test", "models"))
+
+
+def build(args):
+    import torch
+    import transformers
+
+    config = transformers.GPT2Config(
+        vocab_size=args.vocab, n_positions=max(1024, args.seq), n_embd=args.hidden,
+        n_layer=args.layers, n_head=args.heads, use_cache=False, attn_implementation="eager",
+        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(config)
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids):
+            return self.inner(input_ids=input_ids, use_cache=False, return_dict=False)[0]
+
+    return Logits(model).train()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=12)
+    parser.add_argument("--hidden", type=int, default=768)
+    parser.add_argument("--heads", type=int, default=12)
+    parser.add_argument("--vocab", type=int, default=50257)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--seq", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    args = parser.parse_args()
+
+    import torch
+    from make_model import _without_packed_sequence_detection
+
+    torch.set_num_threads(args.threads)
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, args.vocab, (args.steps * args.batch, args.seq), generator=generator)
+    labels = torch.randint(0, args.vocab, (args.steps * args.batch, args.seq), generator=generator)
+    model = build(args)
+    with tempfile.TemporaryDirectory() as work:
+        onnx_path = os.path.join(work, "gpt2.onnx")
+        with _without_packed_sequence_detection():
+            torch.onnx.export(model, (ids[:args.batch],), onnx_path, input_names=["input_ids"],
+                              output_names=["logits"], opset_version=17, dynamo=False,
+                              training=torch.onnx.TrainingMode.TRAINING,
+                              do_constant_folding=False)
+        np.save(os.path.join(work, "ids.npy"), ids.numpy())
+        np.save(os.path.join(work, "labels.npy"), labels.numpy())
+        artifact = os.path.join(work, "train.parc")
+        subprocess.run([os.path.join(BIN, "parc-compile"), onnx_path, "--train",
+                        "--optimizer=sgd", "--lr=%g" % args.lr, "-o", artifact], check=True)
+        run = subprocess.run(
+            [os.path.join(BIN, "parc-run"), artifact, "--steps", str(args.steps),
+             "--threads", str(args.threads), "--input", "input_ids=" + os.path.join(work, "ids.npy"),
+             "--input", "labels=" + os.path.join(work, "labels.npy"),
+             "--output-dir", os.path.join(work, "out"), "--report"],
+            check=True, capture_output=True, text=True)
+        parc_losses = [float(v) for v in re.findall(r"loss=(\S+)", run.stdout)]
+        report = re.search(r"run ms:([\d. ]+), peak RSS ([\d.]+) MiB", run.stdout)
+        parc_steps = [float(v) for v in report.group(1).split()]
+        parc_rss = float(report.group(2))
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    torch_steps, torch_losses = [], []
+    for step in range(args.steps):
+        batch = slice(step * args.batch, (step + 1) * args.batch)
+        start = time.perf_counter()
+        optimizer.zero_grad()
+        logits = model(ids[batch])
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, args.vocab),
+                                                 labels[batch].reshape(-1))
+        loss.backward()
+        optimizer.step()
+        torch_steps.append((time.perf_counter() - start) * 1e3)
+        torch_losses.append(loss.item())
+    torch_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+    # The first step of each warms caches; the median of the rest is reported.
+    parc_ms = statistics.median(parc_steps[1:])
+    torch_ms = statistics.median(torch_steps[1:])
+    worst = max(abs(a - b) / abs(b) for a, b in zip(parc_losses, torch_losses))
+    print("GPT-2 training step: %d layers, hidden %d, vocab %d, batch %d x %d tokens, "
+          "%d threads" % (args.layers, args.hidden, args.vocab, args.batch, args.seq,
+                          args.threads))
+    print("  parc     %8.1f ms per step (median of %d), peak RSS %.0f MiB"
+          % (parc_ms, args.steps - 1, parc_rss))
+    print("  PyTorch  %8.1f ms per step (median of %d), peak RSS %.0f MiB (whole process)"
+          % (torch_ms, args.steps - 1, torch_rss))
+    print("  ratio parc / PyTorch: %.2fx (target <= 1.5x)" % (parc_ms / torch_ms))
+    print("  losses agree to %.1e relative (parc %s..., PyTorch %s...)"
+          % (worst, " ".join("%.4f" % l for l in parc_losses[:3]),
+             " ".join("%.4f" % l for l in torch_losses[:3])))
+
+
+if __name__ == "__main__":
+    main()
