@@ -30,7 +30,8 @@ class Artifact:
         report: what parc-compile --report printed (the plan, memory per rank, ...).
     """
 
-    def __init__(self, path, inputs, outputs, mesh, report="", keep_alive=None):
+    def __init__(self, path, inputs, outputs, mesh, report="", keep_alive=None,
+                 training=False):
         self.path = str(path)
         self.inputs = list(inputs)
         self.outputs = list(outputs)
@@ -38,6 +39,7 @@ class Artifact:
         self.report = report
         # The temporary folder holding the file when compile() chose where to put it.
         self._keep_alive = keep_alive
+        self.training = training
 
     @property
     def ranks(self):
@@ -67,6 +69,36 @@ class Artifact:
                     raise ParcError("parc-run wrote no file for output '%s'" % name)
                 results[name] = np.load(path)
             return results
+
+    def train(self, batches, steps, save=None, resume=None, timeout=600, threads=None):
+        """Runs `steps` training steps of a training artifact (compile(..., train=True)).
+
+        `batches` maps each input name (the model's inputs and "labels") to an array
+        holding `steps` global batches stacked along dim 0; step i takes the i-th block of
+        rows. Returns the loss of each step. `save` writes the trained weights and optimizer
+        state to a folder; `resume` starts from one. Raises ParcError with parc-run's
+        message on bad input."""
+        if not self.training:
+            raise ParcError("train() needs a training artifact (parc.compile(..., train=True))")
+        with tempfile.TemporaryDirectory(prefix="parc-train-") as work:
+            arguments = [self.path, "--steps", steps, "--output-dir", os.path.join(work, "out"),
+                         "--timeout", timeout]
+            if threads:
+                arguments += ["--threads", threads]
+            if save:
+                arguments += ["--save", save]
+            if resume:
+                arguments += ["--resume", resume]
+            for index, (name, value) in enumerate(batches.items()):
+                path = os.path.join(work, "batch%d.npy" % index)
+                np.save(path, _to_numpy(value))
+                arguments += ["--input", "%s=%s" % (name, path)]
+            printed = run_tool("parc-run", arguments)
+        losses = [float(line.split("loss=")[1]) for line in printed.splitlines()
+                  if line.startswith("step=")]
+        if len(losses) != steps:
+            raise ParcError("parc-run printed %d losses for %d steps" % (len(losses), steps))
+        return losses
 
     def __repr__(self):
         return "Artifact(%r, inputs=%r, outputs=%r, mesh=%r)" % (

@@ -48,12 +48,14 @@ def _output_names(outputs):
     return ["output"]
 
 
-def _export(module, example_inputs, path):
+def _export(module, example_inputs, path, training=False):
     """Exports `module` with torch.onnx.export (TorchScript exporter, opset 17).
 
     `example_inputs` is a dict (its keys become the graph input names and are passed as
     keyword arguments), a tuple of positional arguments (named after forward's
     parameters), or one tensor. Outputs are named "output" (or output0, output1, ...).
+    For training, the module is exported in training mode without constant folding, which
+    keeps every parameter distinct and tied weights tied (dropout must be off).
     """
     import torch
 
@@ -63,12 +65,13 @@ def _export(module, example_inputs, path):
     else:
         args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
         kwargs, names = {}, _positional_names(module, len(args))
-    module.eval()
+    module.train(training)
+    mode = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.EVAL
     with torch.no_grad():
         outputs = module(*args, **kwargs)
         torch.onnx.export(module, args, path, kwargs=kwargs or None, input_names=names,
                           output_names=_output_names(outputs), opset_version=EXPORT_OPSET,
-                          dynamo=False)
+                          dynamo=False, training=mode, do_constant_folding=not training)
 
 
 def _flag(name, value):
@@ -90,7 +93,8 @@ def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbat
     name -> tensor, whose names become the graph inputs; a tuple; or one tensor). `tp`, `pp`
     and `microbatches` are parc-compile's --tp, --pp and --microbatches; other keyword
     options become flags (dp is --dp; schedule="gpipe" -> --schedule=gpipe, virtual_stages=2 ->
-    --virtual-stages=2, memory_limit="2GB", input_shape="input_ids=2x128"). The artifact
+    --virtual-stages=2, memory_limit="2GB", input_shape="input_ids=2x128"; train=True,
+    loss="cross_entropy", optimizer="adamw", lr=1e-3 for a training step). The artifact
     goes to `output` (a .parc path) or a temporary folder that lives as long as the
     Artifact. Raises ParcError with parc-compile's message when compiling fails.
     """
@@ -111,7 +115,8 @@ def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbat
         export_dir = keep_alive.name if keep_alive else os.path.dirname(os.path.abspath(output))
         onnx_path = os.path.join(export_dir, os.path.splitext(os.path.basename(output))[0]
                                  + ".onnx")
-        _export(module_or_onnx_path, example_inputs, onnx_path)
+        _export(module_or_onnx_path, example_inputs, onnx_path,
+                training=bool(options.get("train")))
 
     arguments = [onnx_path, "-o", output, "--dp=%d" % dp, "--tp=%d" % tp, "--pp=%d" % pp,
                  "--microbatches=%d" % microbatches, "--target=%s" % target, "--report"]
@@ -119,5 +124,8 @@ def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbat
         arguments += _flag(name, value)
     report = run_tool("parc-compile", arguments)
     inputs, outputs = _graph_names(onnx_path)
+    if options.get("train"):
+        # A training step takes the labels too and returns the loss.
+        inputs, outputs = inputs + ["labels"], ["loss"]
     return Artifact(output, inputs, outputs, {"dp": dp, "pp": pp, "tp": tp}, report,
-                    keep_alive)
+                    keep_alive, training=bool(options.get("train")))

@@ -121,3 +121,27 @@ def test_data_parallel_inference():
     assert artifact.mesh == {"dp": 2, "pp": 1, "tp": 1} and artifact.ranks == 2
     (actual,) = artifact.run(inputs).values()
     assert relative_l2(actual, expected) <= TOLERANCE
+
+
+def test_training_matches_pytorch():
+    # An MLP trained for 4 SGD steps with momentum through parc.compile(train=True) and
+    # Artifact.train gives torch.optim.SGD's losses on the same batches.
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 8))
+    steps, batch = 4, 3
+    x = torch.randn(steps * batch, 16)
+    y = torch.randn(steps * batch, 8)
+    artifact = parc.compile(model, (x[:batch],), train=True, loss="mse", optimizer="sgd",
+                            lr=0.1, momentum=0.9)
+    assert artifact.inputs == ["input", "labels"] and artifact.outputs == ["loss"]
+    losses = artifact.train({"input": x, "labels": y}, steps)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for step in range(steps):
+        rows = slice(step * batch, (step + 1) * batch)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x[rows]), y[rows])
+        loss.backward()
+        optimizer.step()
+        assert abs(losses[step] - loss.item()) <= 1e-4 * abs(loss.item())
+    with pytest.raises(parc.ParcError, match="needs a training artifact"):
+        parc.compile(model, (x[:batch],)).train({"input": x}, steps)

@@ -27,27 +27,31 @@ using namespace mlir::parc;
 
 namespace {
 
+/// @main with a body and the number of dp ranks, when there are more than one.
+std::optional<std::pair<func::FuncOp, int64_t>> dataParallelMain(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  std::optional<int64_t> ranks = getMeshAxisSize(module, "dp");
+  if (!main || main.isExternal() || !ranks || *ranks <= 1)
+    return std::nullopt;
+  return std::make_pair(main, *ranks);
+}
+
 struct PartitionDataParallelPass
     : mlir::parc::impl::PartitionDataParallelPassBase<PartitionDataParallelPass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    std::optional<int64_t> ranks = getMeshAxisSize(module, "dp");
-    if (!main || main.isExternal() || !ranks || *ranks <= 1)
-      return;
-    if (failed(splitBatch(main, *ranks, "dp", "dp")))
-      signalPassFailure();
+    if (auto target = dataParallelMain(getOperation()))
+      if (failed(splitBatch(target->first, target->second, "dp", "dp")))
+        signalPassFailure();
   }
 };
 
 struct FinishDataParallelPass
     : mlir::parc::impl::FinishDataParallelPassBase<FinishDataParallelPass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    auto main = module.lookupSymbol<func::FuncOp>("main");
-    std::optional<int64_t> ranks = getMeshAxisSize(module, "dp");
-    if (!main || main.isExternal() || !ranks || *ranks <= 1)
+    auto target = dataParallelMain(getOperation());
+    if (!target)
       return;
+    auto [main, dp] = *target;
     MLIRContext *context = main.getContext();
     Block &entry = main.front();
     OpBuilder builder = OpBuilder::atBlockBegin(&entry);
@@ -60,7 +64,7 @@ struct FinishDataParallelPass
         continue;
       auto local = cast<RankedTensorType>(argument.getType());
       SmallVector<int64_t> shape(local.getShape());
-      shape[layout.getDim()] *= *ranks;
+      shape[layout.getDim()] *= dp;
       argument.setType(RankedTensorType::get(shape, local.getElementType()));
       auto rows = ShardSliceOp::create(builder, argument.getLoc(), local, argument,
                                        builder.getI64IntegerAttr(layout.getDim()),
@@ -82,7 +86,7 @@ struct FinishDataParallelPass
         continue;
       }
       SmallVector<int64_t> shape(local.getShape());
-      shape[layout.getDim()] *= *ranks;
+      shape[layout.getDim()] *= dp;
       operand.set(AllGatherOp::create(builder, value.getLoc(),
                                       RankedTensorType::get(shape, local.getElementType()),
                                       value, builder.getI64IntegerAttr(layout.getDim()),

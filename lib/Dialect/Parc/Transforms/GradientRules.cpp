@@ -19,6 +19,18 @@ namespace {
 
 RankedTensorType typeOf(Value value) { return cast<RankedTensorType>(value.getType()); }
 
+/// The numpy broadcast of two shapes (they are known to be compatible).
+SmallVector<int64_t> broadcastShapes(ArrayRef<int64_t> l, ArrayRef<int64_t> r) {
+  size_t rank = std::max(l.size(), r.size());
+  SmallVector<int64_t> shape(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t a = i + l.size() >= rank ? l[i + l.size() - rank] : 1;
+    int64_t c = i + r.size() >= rank ? r[i + r.size() - rank] : 1;
+    shape[i] = a == 1 ? c : a;
+  }
+  return shape;
+}
+
 /// Builds parc ops of one rule: small helpers that keep the rules readable.
 class GradientBuilder {
 public:
@@ -37,14 +49,7 @@ public:
   }
   /// Elementwise arithmetic; the result takes the broadcast of both shapes.
   template <typename OpTy> Value binary(Value lhs, Value rhs) {
-    ArrayRef<int64_t> l = typeOf(lhs).getShape(), r = typeOf(rhs).getShape();
-    size_t rank = std::max(l.size(), r.size());
-    SmallVector<int64_t> shape(rank, 1);
-    for (size_t i = 0; i < rank; ++i) {
-      int64_t a = i + l.size() >= rank ? l[i + l.size() - rank] : 1;
-      int64_t c = i + r.size() >= rank ? r[i + r.size() - rank] : 1;
-      shape[i] = a == 1 ? c : a;
-    }
+    SmallVector<int64_t> shape = broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape());
     return OpTy::create(b, loc, RankedTensorType::get(shape, typeOf(lhs).getElementType()),
                         lhs, rhs);
   }
@@ -83,14 +88,7 @@ public:
   /// Batched matmul of [..., m, k] and [..., k, n] with numpy batch broadcasting.
   Value matmul(Value lhs, Value rhs) {
     ArrayRef<int64_t> l = typeOf(lhs).getShape(), r = typeOf(rhs).getShape();
-    SmallVector<int64_t> lb(l.drop_back(2)), rb(r.drop_back(2));
-    size_t rank = std::max(lb.size(), rb.size());
-    SmallVector<int64_t> shape(rank, 1);
-    for (size_t i = 0; i < rank; ++i) {
-      int64_t a = i + lb.size() >= rank ? lb[i + lb.size() - rank] : 1;
-      int64_t c = i + rb.size() >= rank ? rb[i + rb.size() - rank] : 1;
-      shape[i] = a == 1 ? c : a;
-    }
+    SmallVector<int64_t> shape = broadcastShapes(l.drop_back(2), r.drop_back(2));
     shape.append({l[l.size() - 2], r.back()});
     return MatMulOp::create(b, loc, RankedTensorType::get(shape, typeOf(lhs).getElementType()),
                             lhs, rhs);
