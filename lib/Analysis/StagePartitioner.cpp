@@ -19,10 +19,7 @@ constexpr double kMemoryBytesPerSecond = 20e9;
 
 double bytesOf(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
-  if (!type)
-    return 0;
-  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
-  return double(type.getNumElements()) * (bits == 1 ? 1 : bits / 8);
+  return type ? double(getStorageBytes(type)) : 0;
 }
 
 /// Modelled seconds of one op: its arithmetic and the bytes it writes.

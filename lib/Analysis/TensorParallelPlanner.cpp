@@ -13,11 +13,6 @@ static RankedTensorType typeOf(Value value) {
   return cast<RankedTensorType>(value.getType());
 }
 
-static double byteSize(RankedTensorType type) {
-  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
-  return double(type.getNumElements()) * (bits == 1 ? 1 : bits / 8);
-}
-
 double mlir::parc::reshardBytes(ShardingAttr from, ShardingAttr to, double bytes,
                                 int64_t ranks) {
   if (from == to || to.isPartial())
@@ -61,7 +56,7 @@ TensorParallelPlan mlir::parc::evaluatePlan(func::FuncOp function,
       splitWork |= !needed.isReplicated();
       if (needed == given || !counted.insert({operand, needed}).second)
         continue;
-      double bytes = reshardBytes(given, needed, byteSize(typeOf(operand)), model.ranks);
+      double bytes = reshardBytes(given, needed, double(getStorageBytes(typeOf(operand))), model.ranks);
       if (bytes == 0)
         continue;
       commSeconds += bytes / model.bytesPerSecond + model.latencySeconds;
@@ -79,7 +74,7 @@ TensorParallelPlan mlir::parc::evaluatePlan(func::FuncOp function,
       continue;
     auto it = weights.find(load.getName());
     bool split = it != weights.end() && it->second && it->second.isSplit();
-    plan.weightBytesPerRank += byteSize(load.getType()) / (split ? model.ranks : 1);
+    plan.weightBytesPerRank += double(getStorageBytes(load.getType())) / (split ? model.ranks : 1);
   }
   plan.seconds = commSeconds + computeSeconds;
   return plan;

@@ -2,6 +2,8 @@
 
 #include "OnnxTensors.h"
 
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -70,11 +72,6 @@ OnnxTensorReader::getType(const onnx::TensorProto &tensor,
   return RankedTensorType::get(shape, *element);
 }
 
-/// Size in bytes of one element as ONNX stores it in raw_data (bools take a byte).
-static int64_t storageBytes(Type element) {
-  return element.isInteger(1) ? 1 : element.getIntOrFloatBitWidth() / 8;
-}
-
 /// Copies a typed repeated field into little-endian bytes of `element`.
 static std::shared_ptr<std::vector<char>>
 typedFieldBytes(const onnx::TensorProto &tensor, Type element) {
@@ -110,7 +107,7 @@ OnnxTensorReader::rawBytes(const onnx::TensorProto &tensor,
   FailureOr<RankedTensorType> type = getType(tensor, reason);
   if (failed(type))
     return failure();
-  int64_t expected = type->getNumElements() * storageBytes(type->getElementType());
+  int64_t expected = type->getNumElements() * getElementStorageBytes(type->getElementType());
 
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
@@ -180,7 +177,7 @@ OnnxTensorReader::rawBytes(const onnx::TensorProto &tensor,
   std::shared_ptr<std::vector<char>> bytes =
       typedFieldBytes(tensor, type->getElementType());
   if (static_cast<int64_t>(bytes->size()) != expected) {
-    reason = "holds " + std::to_string(bytes->size() / storageBytes(type->getElementType())) +
+    reason = "holds " + std::to_string(bytes->size() / getElementStorageBytes(type->getElementType())) +
              " values, expected " + std::to_string(type->getNumElements());
     return failure();
   }
@@ -217,7 +214,7 @@ OnnxTensorReader::readResource(const onnx::TensorProto &tensor,
   FailureOr<ArrayRef<char>> bytes = rawBytes(tensor, owner, reason);
   if (failed(bytes))
     return failure();
-  size_t alignment = std::max<int64_t>(1, storageBytes(type->getElementType()));
+  size_t alignment = std::max<int64_t>(1, getElementStorageBytes(type->getElementType()));
   AsmResourceBlob blob;
   if (reinterpret_cast<uintptr_t>(bytes->data()) % alignment != 0) {
     blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(*bytes, alignment,

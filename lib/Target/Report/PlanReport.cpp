@@ -12,11 +12,6 @@
 using namespace mlir;
 using namespace mlir::parc;
 
-static int64_t byteSize(RankedTensorType type) {
-  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
-  return type.getNumElements() * (bits == 1 ? 1 : bits / 8);
-}
-
 static std::string nodeOf(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))
     return name.getName().str();
@@ -32,7 +27,7 @@ static void printTensorParallelReport(ModuleOp module, int64_t ranks,
   for (auto weight : module.getOps<WeightOp>()) {
     RankedTensorType type = weight.getType();
     ShardingAttr sharding = weight.getShardingAttr();
-    int64_t bytes = byteSize(type);
+    int64_t bytes = getStorageBytes(type);
     int64_t local = sharding && sharding.isSplit() ? bytes / ranks : bytes;
     (sharding && sharding.isSplit() ? split : whole) += local;
     os << "    " << weight.getSymName() << "  ";
@@ -65,7 +60,7 @@ static void printTensorParallelReport(ModuleOp module, int64_t ranks,
                                            : op->getResult(0).getType());
     std::string node = nodeOf(op->getLoc());
     os << "    " << op->getName().stripDialect() << "  " << type.getNumElements()
-       << " elements, " << byteSize(type) << " bytes"
+       << " elements, " << getStorageBytes(type) << " bytes"
        << (node.empty() ? "" : "  after '" + node + "'") << "\n";
     ++count;
   });

@@ -137,6 +137,14 @@ LogicalResult WeightOp::verify() {
   return success();
 }
 
+int64_t mlir::parc::getElementStorageBytes(Type element) {
+  return element.isInteger(1) ? 1 : element.getIntOrFloatBitWidth() / 8;
+}
+
+int64_t mlir::parc::getStorageBytes(RankedTensorType type) {
+  return type.getNumElements() * getElementStorageBytes(type.getElementType());
+}
+
 std::optional<int64_t> mlir::parc::getMeshAxisSize(Operation *op,
                                                    StringRef axis) {
   auto module = dyn_cast<ModuleOp>(op);

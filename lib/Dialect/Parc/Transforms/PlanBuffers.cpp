@@ -51,13 +51,6 @@ bool isOutsideArena(Value root) {
   return !def || isa<ConstantOp, LoadWeightOp>(def);
 }
 
-int64_t storageBytes(Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  unsigned bits = type.getElementType().getIntOrFloatBitWidth();
-  int64_t elementBytes = bits == 1 ? 1 : bits / 8;
-  return type.getNumElements() * elementBytes;
-}
-
 int64_t alignUp(int64_t bytes) {
   return (bytes + kAlignment - 1) / kAlignment * kAlignment;
 }
@@ -86,7 +79,7 @@ struct PlanBuffersPass
         continue;
       for (Value result : op.getResults()) {
         rangeOf[result] = ranges.size();
-        ranges.push_back({result, storageBytes(result), position[&op],
+        ranges.push_back({result, getStorageBytes(cast<RankedTensorType>(result.getType())), position[&op],
                           position[&op]});
       }
     }

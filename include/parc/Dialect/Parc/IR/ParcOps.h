@@ -29,6 +29,11 @@ constexpr llvm::StringLiteral kMeshAttr = "parc.mesh";
 /// The layout the planner chose for a weight of the unpartitioned program (the weight's
 /// inherent `sharding` is set only once the program is partitioned).
 constexpr llvm::StringLiteral kPlannedShardingAttr = "parc.plan";
+/// Bytes of one element of `element` as parc stores it (and ONNX's raw_data): i1 takes a
+/// byte.
+int64_t getElementStorageBytes(Type element);
+/// Bytes of a whole tensor of `type` as parc stores it.
+int64_t getStorageBytes(RankedTensorType type);
 /// Attribute on @main's arguments and results holding the graph's (ONNX) names.
 constexpr llvm::StringLiteral kOnnxNameAttr = "parc.name";
 /// Attribute of @main after the microbatch split: the number of microbatches.
