@@ -1,10 +1,11 @@
 // RUN: parc-opt %s -split-input-file -verify-diagnostics -parc-differentiate | FileCheck %s
 
 // With respect to weights: one gradient per weight symbol, named after it, summed over
-// its loads (a tied weight used twice); a weight the loss does not reach gets zeros;
+// its loads (a tied weight used twice); a weight the loss does not reach gets zeros,
+// marked unreached (an optimizer leaves it alone);
 // integer inputs carry no gradient.
 // CHECK-LABEL: func.func @main
-// CHECK-SAME: -> (tensor<f32>, tensor<4x4xf32> {parc.name = "grad:w"}, tensor<4xf32> {parc.name = "grad:unused"})
+// CHECK-SAME: -> (tensor<f32>, tensor<4x4xf32> {parc.name = "grad:w"}, tensor<4xf32> {parc.name = "grad:unused", parc.unreached})
 // CHECK: %[[D1:.*]] = parc.matmul
 // CHECK: %[[D2:.*]] = parc.matmul
 // CHECK: %[[SUM:.*]] = parc.add %{{.*}}, %{{.*}} : tensor<4x4xf32>

@@ -50,9 +50,6 @@ struct AddLossPass : mlir::parc::impl::AddLossPassBase<AddLossPass> {
     Location loc = NameLoc::get(StringAttr::get(context, "loss"));
     Type f32 = b.getF32Type();
     auto scalarType = RankedTensorType::get({}, f32);
-    auto splat = [&](RankedTensorType type, double value) -> Value {
-      return ConstantOp::create(b, loc, DenseElementsAttr::get(type, b.getFloatAttr(f32, value)));
-    };
     auto allAxes = [](int64_t rank) {
       SmallVector<int64_t> axes(rank);
       for (int64_t i = 0; i < rank; ++i)
@@ -90,7 +87,7 @@ struct AddLossPass : mlir::parc::impl::AddLossPassBase<AddLossPass> {
       Value total = ReduceMeanOp::create(b, loc, scalarType, picked,
                                          b.getDenseI64ArrayAttr(allAxes(rank)), UnitAttr());
       // The mean over all entries is the mean over positions divided by the class count.
-      lossValue = MulOp::create(b, loc, scalarType, total, splat(scalarType, -double(classes)));
+      lossValue = MulOp::create(b, loc, scalarType, total, ConstantOp::create(b, loc, scalarType, -double(classes)));
     } else {
       labelsType = outputType;
       labels = main.front().addArgument(labelsType, loc);

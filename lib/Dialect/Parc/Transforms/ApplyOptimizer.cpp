@@ -23,16 +23,6 @@ using namespace mlir::parc;
 
 namespace {
 
-/// True for a gradient that is a literal zero: the loss does not reach the weight, and
-/// PyTorch leaves such a parameter alone (its .grad is None).
-bool isUnreached(Value gradient) {
-  auto constant = gradient.getDefiningOp<ConstantOp>();
-  if (!constant)
-    return false;
-  auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
-  return dense && dense.isSplat() && dense.getSplatValue<APFloat>().isZero();
-}
-
 struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimizerPass> {
   using ApplyOptimizerPassBase::ApplyOptimizerPassBase;
 
@@ -53,20 +43,18 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
     Location loc = NameLoc::get(b.getStringAttr(optimizer.getValue()));
     Type f32 = b.getF32Type();
     auto scalar = [&](double value) -> Value {
-      auto type = RankedTensorType::get({}, f32);
-      return ConstantOp::create(b, loc, DenseElementsAttr::get(type, b.getFloatAttr(f32, value)));
+      return ConstantOp::create(b, loc, RankedTensorType::get({}, f32), value);
     };
-    auto mul = [&](Value l, Value r) -> Value {
-      Type type = cast<RankedTensorType>(l.getType()).getRank() >= cast<RankedTensorType>(r.getType()).getRank()
-                      ? l.getType() : r.getType();
-      return MulOp::create(b, loc, type, l, r);
-    };
+    // An elementwise op of a tensor and a scalar (or two tensors of one shape).
     auto binary = [&](auto tag, Value l, Value r) -> Value {
       using OpTy = decltype(tag);
-      Type type = cast<RankedTensorType>(l.getType()).getRank() >= cast<RankedTensorType>(r.getType()).getRank()
-                      ? l.getType() : r.getType();
+      Type type = cast<RankedTensorType>(l.getType()).getRank() >=
+                          cast<RankedTensorType>(r.getType()).getRank()
+                      ? l.getType()
+                      : r.getType();
       return OpTy::create(b, loc, type, l, r);
     };
+    auto mul = [&](Value l, Value r) { return binary(MulOp(), l, r); };
     SymbolTable symbols(module);
     // New state weights go after the model's, zero-initialized.
     OpBuilder moduleBuilder(module.getBodyRegion());
@@ -104,9 +92,10 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       if (!name || !name.getValue().starts_with("grad:"))
         return main.emitError("result ") << i << " is not a weight gradient (run parc-differentiate)";
       StringRef weightName = name.getValue().drop_front(5);
-      Value gradient = terminator->getOperand(i);
-      if (isUnreached(gradient))
+      // PyTorch leaves a parameter the loss does not reach alone (its .grad is None).
+      if (main.getResultAttr(i, kUnreachedGradientAttr))
         continue;
+      Value gradient = terminator->getOperand(i);
       gradient = average(gradient);
       auto type = cast<RankedTensorType>(gradient.getType());
       Value weight = LoadWeightOp::create(b, loc, type, weightName);

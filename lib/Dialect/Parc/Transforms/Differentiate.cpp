@@ -126,11 +126,7 @@ struct DifferentiatePass
     };
     // The loss's own gradient: ones (d sum(loss) / d loss).
     auto lossType = cast<RankedTensorType>(loss.getType());
-    accumulate(loss,
-               ConstantOp::create(builder, loss.getLoc(),
-                                  DenseElementsAttr::get(lossType, builder.getFloatAttr(
-                                                                       lossType.getElementType(), 1.0))),
-               loss.getLoc());
+    accumulate(loss, ConstantOp::create(builder, loss.getLoc(), lossType, 1.0), loss.getLoc());
 
     // The ops of the forward pass, last first (the new ops go before the terminator).
     SmallVector<Operation *> forward;
@@ -166,30 +162,26 @@ struct DifferentiatePass
       }
     }
 
-    // Return each leaf's gradient (zeros when the loss does not depend on it).
+    // Return each leaf's gradient (zeros, marked unreached, when the loss does not depend
+    // on it).
     SmallVector<Value> results(terminator->getOperands());
-    SmallVector<std::string> names;
+    SmallVector<DictionaryAttr> resultAttrs;
+    main.getAllResultAttrs(resultAttrs);
     for (auto &[name, values] : leaves) {
       Value total;
       for (Value value : values)
         if (Value gradient = complete(value, loss.getLoc()))
-          total = total ? AddOp::create(builder, loss.getLoc(), value.getType(), total, gradient)
-                              .getResult()
-                        : gradient;
+          sum(total, gradient, loss.getLoc());
+      SmallVector<NamedAttribute> attrs{
+          builder.getNamedAttr(kOnnxNameAttr, builder.getStringAttr("grad:" + name.str()))};
       if (!total) {
-        auto type = cast<RankedTensorType>(values.front().getType());
-        total = ConstantOp::create(
-            builder, loss.getLoc(),
-            DenseElementsAttr::get(type, builder.getFloatAttr(type.getElementType(), 0.0)));
+        total = ConstantOp::create(builder, loss.getLoc(),
+                                   cast<RankedTensorType>(values.front().getType()), 0.0);
+        attrs.push_back(builder.getNamedAttr(kUnreachedGradientAttr, builder.getUnitAttr()));
       }
       results.push_back(total);
-      names.push_back("grad:" + name.str());
+      resultAttrs.push_back(builder.getDictionaryAttr(attrs));
     }
-    SmallVector<DictionaryAttr> resultAttrs;
-    main.getAllResultAttrs(resultAttrs);
-    for (const std::string &name : names)
-      resultAttrs.push_back(builder.getDictionaryAttr(
-          builder.getNamedAttr(kOnnxNameAttr, builder.getStringAttr(name))));
     terminator->setOperands(results);
     SmallVector<Type> resultTypes;
     for (Value result : results)

@@ -38,15 +38,10 @@ public:
 
   /// A rank-0 literal of `like`'s element type (it broadcasts against anything).
   Value scalar(Value like, double value) {
-    auto type = RankedTensorType::get({}, typeOf(like).getElementType());
-    return ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), value)));
+    return ConstantOp::create(b, loc, RankedTensorType::get({}, typeOf(like).getElementType()),
+                              value);
   }
-  Value zerosLike(Value like) {
-    RankedTensorType type = typeOf(like);
-    return ConstantOp::create(
-        b, loc, DenseElementsAttr::get(type, b.getFloatAttr(type.getElementType(), 0.0)));
-  }
+  Value zerosLike(Value like) { return ConstantOp::create(b, loc, typeOf(like), 0.0); }
   /// Elementwise arithmetic; the result takes the broadcast of both shapes.
   template <typename OpTy> Value binary(Value lhs, Value rhs) {
     SmallVector<int64_t> shape = broadcastShapes(typeOf(lhs).getShape(), typeOf(rhs).getShape());
@@ -310,9 +305,8 @@ LogicalResult mlir::parc::buildOperandGradients(OpBuilder &b, Operation *op, Val
           auto zeros = [&](int64_t count) {
             SmallVector<int64_t> shape(typeOf(padded).getShape());
             shape[d] = count;
-            auto type = RankedTensorType::get(shape, input.getElementType());
             return ConstantOp::create(
-                b, loc, DenseElementsAttr::get(type, b.getFloatAttr(input.getElementType(), 0.0)));
+                b, loc, RankedTensorType::get(shape, input.getElementType()), 0.0);
           };
           if (start > 0)
             pieces.push_back(zeros(start));

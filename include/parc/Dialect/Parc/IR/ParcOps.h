@@ -44,6 +44,9 @@ constexpr llvm::StringLiteral kMicrobatchesAttr = "parc.microbatches";
 constexpr llvm::StringLiteral kMicrobatchLayoutAttr = "parc.microbatch_layout";
 /// Attribute of @main after the microbatch split: its function type for the whole batch.
 constexpr llvm::StringLiteral kWholeBatchTypeAttr = "parc.whole_batch_type";
+/// Attribute on a gradient result of parc-differentiate whose weight (or argument) the loss
+/// does not reach: the gradient is zeros, and an optimizer leaves the weight alone.
+constexpr llvm::StringLiteral kUnreachedGradientAttr = "parc.unreached";
 /// Attribute on an op of a tensor-parallel program whose result is not replicated over the
 /// tp ranks: its layout (a ShardingAttr), as the partition decided it.
 constexpr llvm::StringLiteral kTensorParallelLayoutAttr = "parc.tp_layout";

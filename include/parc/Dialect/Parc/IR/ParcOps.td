@@ -34,6 +34,13 @@ def Parc_ConstantOp : Parc_Op<"constant",
   let results = (outs Parc_Tensor:$result);
   let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
+  let builders = [
+    // A float tensor of `type` filled with `value` (what autodiff and optimizers need).
+    OpBuilder<(ins "::mlir::RankedTensorType":$type, "double":$value), [{
+      build($_builder, $_state, ::mlir::DenseElementsAttr::get(
+                                    type, $_builder.getFloatAttr(type.getElementType(), value)));
+    }]>
+  ];
 }
 
 def Parc_WeightOp : Parc_Op<"weight", [Symbol]> {

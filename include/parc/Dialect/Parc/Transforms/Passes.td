@@ -179,7 +179,8 @@ def DifferentiatePass : Pass<"parc-differentiate", "::mlir::ModuleOp"> {
     ops in reverse order; each op's rule is in GradientRules.cpp (broadcast operands get the
     gradient summed back to their shape; gather's table gets a `parc.scatter_add`). A
     value's gradient is the sum over its uses. An op without a rule on the path from a
-    leaf to the loss is an error naming it; a leaf the loss does not depend on gets zeros.
+    leaf to the loss is an error naming it; a leaf the loss does not depend on gets zeros
+    and the result attribute `parc.unreached`.
 
     ```mlir
     // y = sum(x * w)  gives  (y, grad:w = x)
@@ -213,8 +214,9 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     torch.optim.AdamW (bias-corrected moments, decoupled weight decay). Optimizer state
     (momentum buffers, exp_avg, exp_avg_sq, the step count) becomes zero-initialized weights
     marked `parc.optimizer_state`, named `<weight>.momentum_buffer`, `<weight>.exp_avg`,
-    `<weight>.exp_avg_sq` and `optimizer.step`. Weights the loss does not reach are left
-    alone, as PyTorch leaves parameters without a gradient. With a dp mesh axis, the loss
+    `<weight>.exp_avg_sq` and `optimizer.step`. Weights the loss does not reach (their
+    gradient is marked `parc.unreached`) are left alone, as PyTorch leaves parameters
+    without a gradient. With a dp mesh axis, the loss
     and every gradient are first averaged over the dp ranks (an all-reduce). @main then
     returns the loss alone and is marked `parc.training`.
   }];
