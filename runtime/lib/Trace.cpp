@@ -2,6 +2,8 @@
 
 #include "Trace.h"
 
+#include "Transfers.h"
+
 #include "parc/artifact/artifact.pb.h"
 
 #include <cstdio>
@@ -28,11 +30,9 @@ std::string quoted(const std::string &text) {
   return out + "\"";
 }
 
+/// An integer attribute of `inst`, or `absent`.
 int64_t attribute(const pa::Instruction &inst, const std::string &name, int64_t absent) {
-  for (const pa::Attribute &attr : inst.attributes())
-    if (attr.name() == name)
-      return attr.i();
-  return absent;
+  return InstructionAttributes(inst).getInt(name, absent);
 }
 
 /// Appends events as comma-separated JSON objects.
@@ -138,7 +138,7 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
   for (int i = 0; i < program.instructions_size(); ++i) {
     const pa::Instruction &inst = program.instructions(i);
     const std::string &op = inst.op();
-    bool transfer = op == "send" || op == "recv" || op == "send_wait" || op == "recv_wait";
+    bool transfer = isTransfer(op);
     bool collective = op == "all_reduce" || op == "all_gather" || op == "reduce_scatter";
     events.span(labels[i], transfer ? "transfer" : collective ? "collective" : "compute",
                 spans[i].startMicros, spans[i].endMicros, "");

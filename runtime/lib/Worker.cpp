@@ -185,6 +185,8 @@ static Status runRank(const LaunchOptions &options,
     }
   };
   loadStep(0);
+  if (!manifest.training())
+    inputFiles.clear(); // copied into the input buffers; not needed while running
   if (!options.resumeDir.empty())
     PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor));
   double loadMs = milliseconds(loadStart);
@@ -195,7 +197,8 @@ static Status runRank(const LaunchOptions &options,
     bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
                       ownerOf(manifest, 0) == options.rank;
     for (int step = 0; step < steps; ++step) {
-      loadStep(step);
+      if (step > 0) // step 0's batch is in place already
+        loadStep(step);
       Clock::time_point stepStart = Clock::now();
       PARC_RETURN_IF_ERROR(executor->run(options.profile));
       char text[32];
