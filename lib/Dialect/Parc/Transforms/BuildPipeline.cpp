@@ -32,6 +32,20 @@ namespace {
 /// cost model's link).
 constexpr double kLinkBytesPerSecond = 10e9;
 
+/// Microbatch `microbatch`'s rows of `whole` along `dim`: a slice of type `local`.
+SliceOp sliceMicrobatch(OpBuilder &builder, Location loc, Value whole,
+                        RankedTensorType local, int64_t dim, int64_t microbatch) {
+  auto wholeType = cast<RankedTensorType>(whole.getType());
+  int64_t rows = local.getDimSize(dim);
+  SmallVector<int64_t> starts(wholeType.getRank(), 0), strides(wholeType.getRank(), 1);
+  SmallVector<int64_t> limits(wholeType.getShape());
+  starts[dim] = microbatch * rows;
+  limits[dim] = starts[dim] + rows;
+  return SliceOp::create(builder, loc, local, whole, builder.getDenseI64ArrayAttr(starts),
+                         builder.getDenseI64ArrayAttr(limits),
+                         builder.getDenseI64ArrayAttr(strides));
+}
+
 /// Builds the stage functions from @main and its partition into chunks.
 class PipelineBuilder {
 public:
@@ -155,17 +169,8 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       // A whole value meeting the batch: this microbatch's rows of it.
       if (slice.getGroups() != 1)
         return op->emitError("cannot take a microbatch of interleaved groups");
-      Value input = lookup(slice.getInput(), microbatch);
-      auto inputType = cast<RankedTensorType>(input.getType());
-      int64_t dim = slice.getAxis(), rows = slice.getType().getDimSize(dim);
-      SmallVector<int64_t> starts(inputType.getRank(), 0), strides(inputType.getRank(), 1);
-      SmallVector<int64_t> limits(inputType.getShape());
-      starts[dim] = microbatch * rows;
-      limits[dim] = starts[dim] + rows;
-      clone = SliceOp::create(builder, op->getLoc(), slice.getType(), input,
-                              builder.getDenseI64ArrayAttr(starts),
-                              builder.getDenseI64ArrayAttr(limits),
-                              builder.getDenseI64ArrayAttr(strides));
+      clone = sliceMicrobatch(builder, op->getLoc(), lookup(slice.getInput(), microbatch),
+                              slice.getType(), slice.getAxis(), microbatch);
     } else {
       IRMapping mapping;
       for (Value operand : op->getOperands())
@@ -185,16 +190,9 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
                                                         kMicrobatchLayoutAttr);
       if (!layout || !layout.isSplit())
         return slice = whole;
-      auto wholeType = cast<RankedTensorType>(whole.getType());
-      int64_t dim = layout.getDim(), rows = wholeType.getDimSize(dim) / microbatches;
-      SmallVector<int64_t> starts(wholeType.getRank(), 0), strides(wholeType.getRank(), 1);
-      SmallVector<int64_t> limits(wholeType.getShape());
-      starts[dim] = microbatch * rows;
-      limits[dim] = starts[dim] + rows;
-      auto op = SliceOp::create(builder, main.getLoc(), argument.getType(), whole,
-                                builder.getDenseI64ArrayAttr(starts),
-                                builder.getDenseI64ArrayAttr(limits),
-                                builder.getDenseI64ArrayAttr(strides));
+      SliceOp op = sliceMicrobatch(builder, main.getLoc(), whole,
+                                   cast<RankedTensorType>(argument.getType()),
+                                   layout.getDim(), microbatch);
       mark(op);
       return slice = op.getResult();
     }
