@@ -15,6 +15,17 @@ def _to_numpy(value):
     return np.ascontiguousarray(np.asarray(value))
 
 
+def _input_arguments(work, inputs):
+    """Saves each input (name -> array or tensor) as a .npy file in `work` and returns the
+    parc-run arguments that pass them."""
+    arguments = []
+    for index, (name, value) in enumerate(inputs.items()):
+        path = os.path.join(work, "input%d.npy" % index)
+        np.save(path, _to_numpy(value))
+        arguments += ["--input", "%s=%s" % (name, path)]
+    return arguments
+
+
 def _output_file(name):
     """The file parc-run writes output `name` to."""
     return name.replace("/", "_") + ".npy"
@@ -57,10 +68,7 @@ class Artifact:
                          "--timeout", timeout]
             if threads:
                 arguments += ["--threads", threads]
-            for index, (name, value) in enumerate(inputs.items()):
-                path = os.path.join(work, "input%d.npy" % index)
-                np.save(path, _to_numpy(value))
-                arguments += ["--input", "%s=%s" % (name, path)]
+            arguments += _input_arguments(work, inputs)
             run_tool("parc-run", arguments)
             results = {}
             for name in self.outputs:
@@ -89,10 +97,7 @@ class Artifact:
                 arguments += ["--save", save]
             if resume:
                 arguments += ["--resume", resume]
-            for index, (name, value) in enumerate(batches.items()):
-                path = os.path.join(work, "batch%d.npy" % index)
-                np.save(path, _to_numpy(value))
-                arguments += ["--input", "%s=%s" % (name, path)]
+            arguments += _input_arguments(work, batches)
             printed = run_tool("parc-run", arguments)
         losses = [float(line.split("loss=")[1]) for line in printed.splitlines()
                   if line.startswith("step=")]
