@@ -29,28 +29,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, os.path.join(ROOT, "test", "models"))
 
+from gpt2_model import add_model_args, gpt2_logits_model  # noqa: E402
+
 
 def export_gpt2(args, path):
     import torch
-    import transformers
 
-    config = transformers.GPT2Config(
-        vocab_size=args.vocab, n_positions=max(1024, args.seq), n_embd=args.hidden,
-        n_layer=args.layers, n_head=args.heads, use_cache=False,
-        attn_implementation="eager",
-    )
-    torch.manual_seed(0)
-    model = transformers.GPT2LMHeadModel(config).eval()
-
-    class Logits(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids):
-            return self.inner(input_ids=input_ids, use_cache=False, return_dict=False)[0]
-
-    wrapper = Logits(model).eval()
+    wrapper = gpt2_logits_model(args).eval()
     ids = torch.randint(0, args.vocab, (args.batch, args.seq), generator=torch.Generator().manual_seed(1))
     from make_model import _without_packed_sequence_detection
 
@@ -144,13 +129,7 @@ def big_compile(work):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", type=int, default=12)
-    parser.add_argument("--hidden", type=int, default=768)
-    parser.add_argument("--heads", type=int, default=12)
-    parser.add_argument("--vocab", type=int, default=50257)
-    parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--seq", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    add_model_args(parser)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--big-compile", action="store_true")
     args = parser.parse_args()

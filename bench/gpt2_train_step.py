@@ -29,38 +29,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, os.path.join(ROOT, "test", "models"))
 
-
-def build(args):
-    import torch
-    import transformers
-
-    config = transformers.GPT2Config(
-        vocab_size=args.vocab, n_positions=max(1024, args.seq), n_embd=args.hidden,
-        n_layer=args.layers, n_head=args.heads, use_cache=False, attn_implementation="eager",
-        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
-    torch.manual_seed(0)
-    model = transformers.GPT2LMHeadModel(config)
-
-    class Logits(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids):
-            return self.inner(input_ids=input_ids, use_cache=False, return_dict=False)[0]
-
-    return Logits(model).train()
+from gpt2_model import add_model_args, gpt2_logits_model  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", type=int, default=12)
-    parser.add_argument("--hidden", type=int, default=768)
-    parser.add_argument("--heads", type=int, default=12)
-    parser.add_argument("--vocab", type=int, default=50257)
-    parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--seq", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    add_model_args(parser)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--lr", type=float, default=1e-4)
     args = parser.parse_args()
@@ -72,7 +46,7 @@ def main():
     generator = torch.Generator().manual_seed(1)
     ids = torch.randint(0, args.vocab, (args.steps * args.batch, args.seq), generator=generator)
     labels = torch.randint(0, args.vocab, (args.steps * args.batch, args.seq), generator=generator)
-    model = build(args)
+    model = gpt2_logits_model(args).train()
     with tempfile.TemporaryDirectory() as work:
         onnx_path = os.path.join(work, "gpt2.onnx")
         with _without_packed_sequence_detection():
