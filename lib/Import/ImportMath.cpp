@@ -130,16 +130,21 @@ static LogicalResult convertGelu(NodeImporter &node) {
   return success();
 }
 
+/// The normalized `axis` attribute (default -1) of a node whose input, of type `type`,
+/// must be floating point (Softmax, LogSoftmax, LayerNormalization).
+static FailureOr<int64_t> floatInputAxis(NodeImporter &node, RankedTensorType type) {
+  if (!isa<FloatType>(type.getElementType()))
+    return node.emitError() << "needs a floating-point input";
+  return node.normalizeAxis(node.intAttr("axis", -1), type.getRank(), "axis");
+}
+
 template <typename OpTy>
 static LogicalResult convertSoftmax(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
   if (failed(input))
     return failure();
   auto type = NodeImporter::typeOf(*input);
-  if (!isa<FloatType>(type.getElementType()))
-    return node.emitError() << "needs a floating-point input";
-  FailureOr<int64_t> axis =
-      node.normalizeAxis(node.intAttr("axis", -1), type.getRank(), "axis");
+  FailureOr<int64_t> axis = floatInputAxis(node, type);
   if (failed(axis))
     return failure();
   OpBuilder &b = node.getBuilder();
@@ -358,10 +363,7 @@ static LogicalResult convertLayerNormalization(NodeImporter &node) {
   if (failed(input) || failed(scale))
     return failure();
   auto type = NodeImporter::typeOf(*input);
-  if (!isa<FloatType>(type.getElementType()))
-    return node.emitError() << "needs a floating-point input";
-  FailureOr<int64_t> axis =
-      node.normalizeAxis(node.intAttr("axis", -1), type.getRank(), "axis");
+  FailureOr<int64_t> axis = floatInputAxis(node, type);
   if (failed(axis))
     return failure();
   SmallVector<int64_t> axes;
