@@ -68,6 +68,8 @@ public:
         chunkOps[chunk].push_back(&op);
     }
     numberEdges();
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+      incomingValues.push_back(collectIncoming(chunk));
   }
 
   /// Builds the function of pipeline stage `stage`, running `steps` in order.
@@ -86,7 +88,8 @@ private:
   }
   void numberEdges();
   /// The values chunk `chunk` reads that another stage computes, in order of first use.
-  SmallVector<Value> incoming(int64_t chunk) const;
+  SmallVector<Value> collectIncoming(int64_t chunk) const;
+  ArrayRef<Value> incoming(int64_t chunk) const { return incomingValues[chunk]; }
 
   func::FuncOp main;
   int64_t stages, microbatches, chunks;
@@ -94,6 +97,8 @@ private:
   llvm::DenseMap<Operation *, int64_t> chunkOf;
   llvm::DenseSet<Operation *> freeOps;
   std::vector<std::vector<Operation *>> chunkOps;
+  /// collectIncoming of each chunk, asked for at every step of every stage.
+  std::vector<SmallVector<Value>> incomingValues;
   /// Every (value, receiving stage) pair, numbered: the transfer of microbatch m has tag
   /// number * microbatches + m.
   llvm::MapVector<std::pair<Value, int64_t>, int64_t> edges;
@@ -112,7 +117,7 @@ void PipelineBuilder::numberEdges() {
       }
 }
 
-SmallVector<Value> PipelineBuilder::incoming(int64_t chunk) const {
+SmallVector<Value> PipelineBuilder::collectIncoming(int64_t chunk) const {
   SmallVector<Value> values;
   llvm::DenseSet<Value> seen;
   for (Operation *op : chunkOps[chunk])
