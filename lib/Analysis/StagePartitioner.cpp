@@ -76,13 +76,18 @@ std::optional<std::vector<size_t>> fill(const std::vector<OpCost> &cost, double 
 
 } // namespace
 
+double mlir::parc::modelledSeconds(Operation *op) { return secondsOf(op); }
+
 FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
                                                       int64_t stages,
-                                                      double memoryLimitBytes) {
+                                                      double memoryLimitBytes,
+                                                      llvm::function_ref<bool(Operation *)> include) {
   std::vector<Operation *> ops;
   std::vector<OpCost> cost;
   llvm::DenseMap<Operation *, int64_t> weightIndex;
   for (Operation &op : function.front()) {
+    if (include && !include(&op))
+      continue;
     ops.push_back(&op);
     OpCost &c = cost.emplace_back();
     c.seconds = secondsOf(&op);
@@ -208,5 +213,12 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
   double heaviest = *std::max_element(partition.stageSeconds.begin(),
                                       partition.stageSeconds.end());
   partition.imbalance = heaviest / (total / stages);
+  // Back to one entry per op of the body.
+  std::vector<int64_t> bodyStages;
+  for (Operation &op : function.front()) {
+    auto it = stageOf.find(&op);
+    bodyStages.push_back(it == stageOf.end() ? -1 : it->second);
+  }
+  partition.stageOfOp = std::move(bodyStages);
   return partition;
 }

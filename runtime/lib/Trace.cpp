@@ -104,16 +104,19 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
     const pa::Instruction &first = program.instructions(stepStart);
     int64_t chunk = attribute(first, "parc.chunk", 0);
     int64_t microbatch = attribute(first, "parc.microbatch", 0);
+    bool backward = attribute(first, "parc.backward", 0) != 0;
     // The step's work starts once its inputs arrived: waiting is shown on its own.
     int computeStart = stepStart;
     while (computeStart + 1 < end &&
            (program.instructions(computeStart).op() == "recv" ||
             program.instructions(computeStart).op() == "recv_wait"))
       ++computeStart;
-    events.span("F" + std::to_string(microbatch) + " c" + std::to_string(chunk), "step",
-                spans[computeStart].startMicros, spans[end - 1].endMicros,
+    events.span((backward ? "B" : "F") + std::to_string(microbatch) + " c" +
+                    std::to_string(chunk),
+                "step", spans[computeStart].startMicros, spans[end - 1].endMicros,
                 "\"microbatch\":" + std::to_string(microbatch) +
-                    ",\"chunk\":" + std::to_string(chunk));
+                    ",\"chunk\":" + std::to_string(chunk) +
+                    ",\"pass\":\"" + (backward ? "backward" : "forward") + "\"");
     stepStart = -1;
   };
   for (int i = 0; i < program.instructions_size(); ++i) {
@@ -124,7 +127,9 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
         attribute(inst, "parc.chunk", -1) ==
             attribute(program.instructions(stepStart), "parc.chunk", -1) &&
         attribute(inst, "parc.microbatch", -1) ==
-            attribute(program.instructions(stepStart), "parc.microbatch", -1);
+            attribute(program.instructions(stepStart), "parc.microbatch", -1) &&
+        attribute(inst, "parc.backward", 0) ==
+            attribute(program.instructions(stepStart), "parc.backward", 0);
     if (!sameStep) {
       closeStep(i);
       if (inStep)

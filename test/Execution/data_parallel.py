@@ -31,5 +31,7 @@
 # RUN: parc-compile %t/gpt2.onnx --dp=2 --tp=2 -o %t/gpt2-dptp.parc
 # RUN: parc-run %t/gpt2-dptp.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-dptp-out --timeout 120
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-dptp-out %t/gpt2 --names logits --max-rel-l2 1e-5
-# RUN: not parc-compile %t/mlp.onnx --dp=2 --pp=2 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=MIX
-# MIX: error: --dp with --pp or --microbatches is not supported yet
+# dp combines with pp: dp=2 x tp=2 x pp=2 on 8 ranks, two microbatches per dp rank.
+# RUN: parc-compile %t/gpt2.onnx --dp=2 --tp=2 --pp=2 --microbatches=2 -o %t/gpt2-all.parc
+# RUN: parc-run %t/gpt2-all.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-all-out --timeout 120
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-all-out %t/gpt2 --names logits --max-rel-l2 1e-5

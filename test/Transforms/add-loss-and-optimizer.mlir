@@ -5,8 +5,8 @@
 // the loss alone; AdamW keeps zero-initialized moments and a step count as weights and
 // writes every reached weight back; @w2 does not reach the loss and is left alone.
 // CHECK: parc.weight @optimizer.step = dense<0.000000e+00> : tensor<f32> {parc.optimizer_state}
-// CHECK: parc.weight @w.exp_avg = dense<0.000000e+00> : tensor<4x3xf32> {parc.optimizer_state}
-// CHECK: parc.weight @w.exp_avg_sq = dense<0.000000e+00> : tensor<4x3xf32> {parc.optimizer_state}
+// CHECK: parc.weight @w.exp_avg = dense<0.000000e+00> : tensor<4x3xf32> {parc.optimizer_state, parc.state_of = "w"}
+// CHECK: parc.weight @w.exp_avg_sq = dense<0.000000e+00> : tensor<4x3xf32> {parc.optimizer_state, parc.state_of = "w"}
 // CHECK-LABEL: func.func @main
 // CHECK-SAME: %arg1: tensor<2xi64> {parc.name = "labels"}
 // CHECK-SAME: -> (tensor<f32> {parc.name = "loss"})
@@ -18,7 +18,7 @@
 // CHECK: parc.assign_weight @w =
 // CHECK-NOT: parc.assign_weight @w2
 // CHECK: return %{{.*}} : tensor<f32>
-// SGD: parc.weight @w.momentum_buffer = dense<0.000000e+00> : tensor<4x3xf32> {parc.optimizer_state}
+// SGD: parc.weight @w.momentum_buffer = dense<0.000000e+00> : tensor<4x3xf32> {parc.optimizer_state, parc.state_of = "w"}
 // SGD-LABEL: func.func @main
 // SGD-SAME: %arg1: tensor<2x3xf32> {parc.name = "labels"}
 // SGD: parc.assign_weight @w.momentum_buffer =

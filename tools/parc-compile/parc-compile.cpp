@@ -240,16 +240,6 @@ int main(int argc, char **argv) {
     memoryLimitBytes = *bytes;
   }
   bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1;
-  if (dataParallel > 1 && pipelined) {
-    emitError(UnknownLoc::get(&context))
-        << "--dp with --pp or --microbatches is not supported yet";
-    return 1;
-  }
-  if (train && pipelined) {
-    emitError(UnknownLoc::get(&context))
-        << "--train with --pp or --microbatches is not supported yet";
-    return 1;
-  }
   if (!train && (lossName.getNumOccurrences() || optimizerName.getNumOccurrences() ||
                  learningRate.getNumOccurrences())) {
     emitError(UnknownLoc::get(&context)) << "--loss, --optimizer and --lr need --train";
@@ -287,14 +277,14 @@ int main(int argc, char **argv) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (emitStage != EmitStage::Parc) {
-    // Data parallelism and the loss first: everything after sees one rank's share of the
-    // batch and a scalar loss.
+    // Data parallelism, the microbatch split and the loss first: everything after sees
+    // one microbatch of one rank's share of the batch, and a scalar loss.
     if (dataParallel > 1)
       pm.addPass(createPartitionDataParallelPass());
+    if (pipelined)
+      pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
     if (train)
       pm.addPass(createAddLossPass({lossName}));
-    if (microbatchCount > 1)
-      pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
     if (tensorParallel > 1) {
       pm.addPass(createPlanTensorParallelPass());
       pm.addPass(createPartitionTensorParallelPass());
@@ -304,7 +294,9 @@ int main(int argc, char **argv) {
         pm.addPass(createCanonicalizerPass());
     }
     if (train) {
-      pm.addPass(createDifferentiatePass());
+      DifferentiatePassOptions backward;
+      backward.linkAdjoints = pipelined;
+      pm.addPass(createDifferentiatePass(backward));
       ApplyOptimizerPassOptions step;
       step.optimizer = optimizerName;
       step.learningRate = learningRate;
@@ -314,11 +306,13 @@ int main(int argc, char **argv) {
       step.beta2 = beta2;
       step.epsilon = epsilon;
       pm.addPass(createApplyOptimizerPass(step));
-      pm.addPass(createCanonicalizerPass());
-      pm.addPass(createCSEPass());
+      // The pipeline build cuts the program as parc-differentiate linked it; it is cleaned
+      // up afterwards.
+      if (!pipelined) {
+        pm.addPass(createCanonicalizerPass());
+        pm.addPass(createCSEPass());
+      }
     }
-    if (dataParallel > 1)
-      pm.addPass(createFinishDataParallelPass());
     if (pipelined) {
       BuildPipelinePassOptions pipeline;
       pipeline.stages = pipelineParallel;
@@ -326,7 +320,13 @@ int main(int argc, char **argv) {
       pipeline.schedule = scheduleName;
       pipeline.memoryLimit = memoryLimitBytes;
       pm.addPass(createBuildPipelinePass(pipeline));
+      if (train) {
+        pm.addPass(createCanonicalizerPass());
+        pm.addPass(createCSEPass());
+      }
     }
+    if (dataParallel > 1)
+      pm.addPass(createFinishDataParallelPass());
   }
   if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned)
     pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());

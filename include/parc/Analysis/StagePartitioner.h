@@ -21,7 +21,8 @@
 namespace mlir::parc {
 
 struct StagePartition {
-  /// The stage of every op of the function's body, in order (the return is in the last).
+  /// The stage of every op of the function's body, in order (the return is in the last);
+  /// -1 for the ops left out.
   std::vector<int64_t> stageOfOp;
   /// Modelled seconds of each stage.
   std::vector<double> stageSeconds;
@@ -35,11 +36,17 @@ struct StagePartition {
   double imbalance = 1;
 };
 
+/// The modelled seconds of one op (its arithmetic and the bytes it writes); what the
+/// partitioner balances.
+double modelledSeconds(Operation *op);
+
 /// Cuts `function` into `stages` stages, each holding at most `memoryLimitBytes` of weights
 /// (no limit when 0); fails (with an error at the function) when it has fewer ops with work
-/// than stages or the weights do not fit.
-FailureOr<StagePartition> partitionStages(func::FuncOp function, int64_t stages,
-                                          double memoryLimitBytes = 0);
+/// than stages or the weights do not fit. With `include`, only the ops it accepts are cut
+/// (a training step's forward pass: its backward ops follow their forward ops' stages).
+FailureOr<StagePartition>
+partitionStages(func::FuncOp function, int64_t stages, double memoryLimitBytes = 0,
+                llvm::function_ref<bool(Operation *)> include = nullptr);
 
 } // namespace mlir::parc
 

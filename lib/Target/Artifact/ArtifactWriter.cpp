@@ -244,7 +244,8 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
   for (Value result : op->getResults())
     inst->add_results(valueIds.lookup(result));
   for (NamedAttribute attr : op->getAttrs()) {
-    if (attr.getName() == kOffsetAttr || attr.getName() == kTensorParallelLayoutAttr)
+    if (llvm::is_contained({kOffsetAttr, kTensorParallelLayoutAttr, kOpIdAttr, kAdjointOfAttr},
+                           attr.getName().getValue()))
       continue;
     pa::Attribute *out = inst->add_attributes();
     out->set_name(attr.getName().str());
@@ -271,6 +272,7 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
                                           int tpRank, int tpSize, int dpRank, int dpSize,
                                           int outputCount) {
   valueIds.clear();
+  int64_t ppSize = manifest.mesh().pp() > 0 ? manifest.mesh().pp() : 1;
   pa::Program &program = *manifest.add_programs();
   program.set_rank(rank);
   auto arena = function->getAttrOfType<IntegerAttr>(kArenaBytesAttr);
@@ -297,8 +299,9 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
         program.set_outputs(which ? which[position] : position, valueIds.lookup(result));
       continue;
     }
-    // A transfer's peer is the rank of the other stage with this rank's tp coordinate.
-    auto peerOf = [&](int64_t stage) { return stage * tpSize + tpRank; };
+    // A transfer's peer is the rank of the other stage with this rank's dp and tp
+    // coordinates.
+    auto peerOf = [&](int64_t stage) { return (dpRank * ppSize + stage) * tpSize + tpRank; };
     if (auto assign = dyn_cast<AssignWeightOp>(op)) {
       // Operand 0 is the weight's own storage, which the instruction overwrites.
       FailureOr<int> shard = weightShard(assign.getName(), op.getLoc(), tpRank, tpSize);

@@ -57,8 +57,11 @@ LogicalResult mlir::parc::verifyReduceOp(Operation *op, ArrayRef<int64_t> axes,
 /// (or /, for `shrinks`) along `axis`.
 static LogicalResult verifyCollective(Operation *op, StringRef group,
                                       std::optional<int64_t> axis, bool shrinks) {
-  if (group != "tp" && group != "dp" && group != "pp")
-    return op->emitOpError("group '") << group << "' is not a mesh axis (tp, dp, pp)";
+  // "microbatch" names the microbatches of one pipeline schedule (an all-reduce over them
+  // is the sum parc-build-pipeline accumulates).
+  if (group != "tp" && group != "dp" && group != "pp" && group != "microbatch")
+    return op->emitOpError("group '")
+           << group << "' is not a mesh axis (tp, dp, pp) or the microbatch axis";
   if (!axis)
     return success();
   auto input = cast<RankedTensorType>(op->getOperand(0).getType());

@@ -100,12 +100,25 @@ struct AddLossPass : mlir::parc::impl::AddLossPassBase<AddLossPass> {
     terminator->setOperands(lossValue);
     main.setFunctionType(FunctionType::get(context, main.front().getArgumentTypes(),
                                            {scalarType}));
-    // Under data parallelism the program is one rank's share: so are its labels.
+    // Under data parallelism and microbatches the program is one share of the batch: so
+    // are its labels.
     SmallVector<NamedAttribute> labelAttrs{
         b.getNamedAttr(kOnnxNameAttr, b.getStringAttr("labels"))};
-    if (getMeshAxisSize(main, "dp").value_or(1) > 1)
+    auto microbatches = main->getAttrOfType<IntegerAttr>(kMicrobatchesAttr);
+    int64_t count = microbatches ? microbatches.getInt() : 1;
+    if (getMeshAxisSize(main, "dp").value_or(1) > 1 || count > 1)
       labelAttrs.push_back(b.getNamedAttr(kMicrobatchLayoutAttr,
                                           ShardingAttr::getSplit(context, 0, 1)));
+    if (auto whole = main->getAttrOfType<TypeAttr>(kWholeBatchTypeAttr)) {
+      // The whole batch's labels: every microbatch's.
+      SmallVector<Type> inputs(cast<FunctionType>(whole.getValue()).getInputs());
+      SmallVector<int64_t> shape(labelsType.getShape());
+      if (!shape.empty())
+        shape[0] *= count;
+      inputs.push_back(RankedTensorType::get(shape, labelsType.getElementType()));
+      main->setAttr(kWholeBatchTypeAttr,
+                    TypeAttr::get(FunctionType::get(context, inputs, {scalarType})));
+    }
     argAttrs.push_back(b.getDictionaryAttr(labelAttrs));
     main.setAllArgAttrs(argAttrs);
     SmallVector<DictionaryAttr> resultAttrs{

@@ -59,12 +59,15 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
     // New state weights go after the model's, zero-initialized.
     OpBuilder moduleBuilder(module.getBodyRegion());
     moduleBuilder.setInsertionPoint(main);
-    auto stateWeight = [&](StringRef name, RankedTensorType type) -> Value {
+    auto stateWeight = [&](StringRef name, RankedTensorType type,
+                           StringRef owner = {}) -> Value {
       auto weight = WeightOp::create(
           moduleBuilder, loc, name,
           DenseElementsAttr::get(type, moduleBuilder.getFloatAttr(type.getElementType(), 0.0)),
           ShardingAttr());
       weight->setAttr("parc.optimizer_state", moduleBuilder.getUnitAttr());
+      if (!owner.empty())
+        weight->setAttr(kStateOfAttr, moduleBuilder.getStringAttr(owner));
       symbols.insert(weight);
       return LoadWeightOp::create(b, loc, type, weight.getSymName());
     };
@@ -77,10 +80,20 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       AssignWeightOp::create(b, loc, "optimizer.step", step);
     }
 
+    // A pipelined program is one microbatch's: the step's loss and gradients are the
+    // average over the microbatches (an all-reduce over the microbatch axis, which
+    // parc-build-pipeline turns into the sum it accumulates).
     // Data parallelism: each rank's loss and gradients are its share's; the global ones
     // are their average over the dp group.
+    auto microbatchAttr = main->getAttrOfType<IntegerAttr>(kMicrobatchesAttr);
     int64_t dataParallel = getMeshAxisSize(module, "dp").value_or(1);
     auto average = [&](Value value) -> Value {
+      if (microbatchAttr) {
+        value = AllReduceOp::create(b, loc, value.getType(), value,
+                                    b.getStringAttr("microbatch"));
+        if (microbatchAttr.getInt() > 1)
+          value = mul(value, scalar(1.0 / microbatchAttr.getInt()));
+      }
       if (dataParallel <= 1)
         return value;
       Value sum = AllReduceOp::create(b, loc, value.getType(), value, b.getStringAttr("dp"));
@@ -107,7 +120,7 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
           direction = binary(AddOp(), direction, mul(weight, scalar(weightDecay)));
         if (momentum != 0) {
           std::string bufferName = (weightName + ".momentum_buffer").str();
-          Value buffer = stateWeight(bufferName, type);
+          Value buffer = stateWeight(bufferName, type, weightName);
           direction = binary(AddOp(), mul(buffer, scalar(momentum)), direction);
           AssignWeightOp::create(b, loc, bufferName, direction);
         }
@@ -117,7 +130,8 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
         // w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
         std::string mName = (weightName + ".exp_avg").str();
         std::string vName = (weightName + ".exp_avg_sq").str();
-        Value m = stateWeight(mName, type), v = stateWeight(vName, type);
+        Value m = stateWeight(mName, type, weightName);
+        Value v = stateWeight(vName, type, weightName);
         Value decayed = mul(weight, scalar(1.0 - learningRate * weightDecay));
         Value newM = binary(AddOp(), mul(m, scalar(beta1)), mul(gradient, scalar(1.0 - beta1)));
         Value newV = binary(AddOp(), mul(v, scalar(beta2)),

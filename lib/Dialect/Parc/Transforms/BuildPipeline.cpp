@@ -14,9 +14,14 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "mlir/IR/SymbolTable.h"
 
 #include <functional>
+#include <map>
 #include <set>
+#include <tuple>
 
 namespace mlir::parc {
 #define GEN_PASS_DEF_BUILDPIPELINEPASS
@@ -46,87 +51,303 @@ SliceOp sliceMicrobatch(OpBuilder &builder, Location loc, Value whole,
                          builder.getDenseI64ArrayAttr(strides));
 }
 
+/// Where an op of @main runs in the pipeline.
+enum class OpKind {
+  /// Weights, literals and what is computed from them alone (a mask, a microbatch's rows
+  /// of it): every stage computes these itself instead of receiving them.
+  Free,
+  /// Part of a chunk's forward pass, run once per microbatch.
+  Forward,
+  /// Part of a chunk's backward pass (parc-differentiate links it to its forward op).
+  Backward,
+  /// Run once per step, after every microbatch: the sums over the microbatches
+  /// (`all_reduce` over the microbatch axis) and what follows from them (the optimizer).
+  PerStep,
+  Return,
+};
+
+/// A forward or backward pass through one chunk: what a pipeline step runs.
+struct Piece {
+  int64_t chunk;
+  bool forward;
+  bool operator<(const Piece &other) const {
+    return std::tie(chunk, forward) < std::tie(other.chunk, other.forward);
+  }
+};
+
+bool isMicrobatchSum(Operation *op) {
+  auto reduce = dyn_cast<AllReduceOp>(op);
+  return reduce && reduce.getGroup() == "microbatch";
+}
+
 /// Builds the stage functions from @main and its partition into chunks.
 class PipelineBuilder {
 public:
-  PipelineBuilder(func::FuncOp main, const StagePartition &partition, int64_t stages,
-                  int64_t microbatches)
+  PipelineBuilder(func::FuncOp main, int64_t stages, int64_t microbatches)
       : main(main), stages(stages), microbatches(microbatches),
-        context(main.getContext()) {
-    chunks = static_cast<int64_t>(partition.stageSeconds.size());
-    chunkOps.resize(chunks);
-    for (auto [op, chunk] : llvm::zip(main.front(), partition.stageOfOp)) {
-      chunkOf[&op] = chunk;
-      bool onFreeValues = op.getNumOperands() > 0 &&
-                          llvm::all_of(op.getOperands(), [&](Value operand) {
-                            Operation *def = operand.getDefiningOp();
-                            return def && isFree(def);
-                          });
-      if (isa<LoadWeightOp, ConstantOp>(op) || (onFreeValues && !isa<func::ReturnOp>(op)))
-        freeOps.insert(&op);
-      else if (!isa<func::ReturnOp>(op))
-        chunkOps[chunk].push_back(&op);
-    }
-    numberEdges();
-    for (int64_t chunk = 0; chunk < chunks; ++chunk)
-      incomingValues.push_back(collectIncoming(chunk));
+        context(main.getContext()) {}
+
+  /// Sorts @main's ops into free, forward, backward and per-step ones; fails on a program
+  /// the pipeline cannot run. `isPartitioned` then says which ops the partition cuts.
+  LogicalResult classify();
+  bool isPartitioned(Operation *op) const {
+    OpKind k = kindOf.lookup(op);
+    return k == OpKind::Forward || k == OpKind::Free || k == OpKind::Return;
   }
+  bool isTraining() const { return training; }
+  /// Gives every forward and backward op its chunk, from the partition of the forward pass.
+  LogicalResult assignChunks(const StagePartition &partition);
+  /// Modelled seconds of each chunk's backward pass (for the schedule simulation).
+  std::vector<double> backwardSeconds(int64_t chunks) const;
 
   /// Builds the function of pipeline stage `stage`, running `steps` in order.
   FailureOr<func::FuncOp> buildStage(int64_t stage, ArrayRef<PipelineStep> steps,
                                      FunctionType wholeType);
 
 private:
-  /// Weights, literals and what is computed from them alone (a mask, a microbatch's rows
-  /// of it): every stage computes these itself instead of receiving them.
-  bool isFree(Operation *op) const { return freeOps.contains(op); }
+  bool isFree(Operation *op) const { return kindOf.lookup(op) == OpKind::Free; }
+  bool isPerStep(Operation *op) const { return kindOf.lookup(op) == OpKind::PerStep; }
   int64_t rankOf(int64_t chunk) const { return chunk % stages; }
-  /// The chunk computing `value`, or -1 for arguments and weights and literals.
+  /// The chunk computing `value` once per microbatch, or -1 (arguments, free and per-step
+  /// values).
   int64_t producerChunk(Value value) const {
     Operation *def = value.getDefiningOp();
-    return def && !isFree(def) ? chunkOf.lookup(def) : -1;
+    return def && chunkOf.count(def) ? chunkOf.lookup(def) : -1;
   }
+  /// The chunk a free forward op belongs to: that of its first forward user.
+  int64_t chunkOfFree(Operation *op);
   void numberEdges();
-  /// The values chunk `chunk` reads that another stage computes, in order of first use.
-  SmallVector<Value> collectIncoming(int64_t chunk) const;
-  ArrayRef<Value> incoming(int64_t chunk) const { return incomingValues[chunk]; }
+  /// Which stages run each per-step op, and which stage returns each output.
+  void placePerStepOps();
+  /// The values piece `piece` reads that another stage computes, in order of first use.
+  SmallVector<Value> collectIncoming(Piece piece) const;
+  const std::vector<Operation *> &opsOf(Piece piece) const {
+    return piece.forward ? forwardOps[piece.chunk] : backwardOps[piece.chunk];
+  }
+  /// The stage that returns output `index` of @main.
+  int64_t homeOfOutput(unsigned index);
 
   func::FuncOp main;
-  int64_t stages, microbatches, chunks;
+  int64_t stages, microbatches, chunks = 0;
   MLIRContext *context;
+  bool training = false;
+  llvm::DenseMap<Operation *, OpKind> kindOf;
   llvm::DenseMap<Operation *, int64_t> chunkOf;
-  llvm::DenseSet<Operation *> freeOps;
-  std::vector<std::vector<Operation *>> chunkOps;
-  /// collectIncoming of each chunk, asked for at every step of every stage.
-  std::vector<SmallVector<Value>> incomingValues;
+  /// The chunk of each free op a backward op refers to (chunkOfFree).
+  llvm::DenseMap<Operation *, int64_t> freeChunks;
+  std::vector<std::vector<Operation *>> forwardOps, backwardOps;
+  std::map<Piece, SmallVector<Value>> incomingValues;
   /// Every (value, receiving stage) pair, numbered: the transfer of microbatch m has tag
-  /// number * microbatches + m.
+  /// number * microbatches + m (per-step transfers use m = 0).
   llvm::MapVector<std::pair<Value, int64_t>, int64_t> edges;
+  /// The stages that run each per-step op; the stage whose microbatch sum a per-step value
+  /// derives from (where an output of it is returned).
+  llvm::DenseMap<Operation *, std::set<int64_t>> perStepStages;
+  llvm::DenseMap<Operation *, int64_t> perStepHome;
 };
+
+LogicalResult PipelineBuilder::classify() {
+  for (Operation &op : main.front()) {
+    auto defined = [&](Value operand, OpKind kind) {
+      Operation *def = operand.getDefiningOp();
+      return def && kindOf.lookup(def) == kind;
+    };
+    bool onFree = op.getNumOperands() > 0 && llvm::all_of(op.getOperands(), [&](Value v) {
+                    return defined(v, OpKind::Free);
+                  });
+    bool onPerStep =
+        llvm::any_of(op.getOperands(), [&](Value v) { return defined(v, OpKind::PerStep); });
+    OpKind kind;
+    if (isa<func::ReturnOp>(op))
+      kind = OpKind::Return;
+    else if (isMicrobatchSum(&op) || isa<AssignWeightOp>(op) || onPerStep)
+      kind = OpKind::PerStep;
+    else if (isa<LoadWeightOp, ConstantOp>(op) || onFree)
+      kind = OpKind::Free;
+    else if (op.hasAttr(kAdjointOfAttr))
+      kind = OpKind::Backward;
+    else
+      kind = OpKind::Forward;
+    kindOf[&op] = kind;
+    training |= kind == OpKind::PerStep;
+    // A per-step op reads microbatch values only through their sum.
+    if (kind == OpKind::PerStep && !isMicrobatchSum(&op))
+      for (Value operand : op.getOperands())
+        if (defined(operand, OpKind::Forward) || defined(operand, OpKind::Backward) ||
+            isa<BlockArgument>(operand))
+          return op.emitError("runs once per training step but reads a value of one "
+                              "microbatch (sum it over the microbatch axis first)");
+  }
+  return success();
+}
+
+int64_t PipelineBuilder::chunkOfFree(Operation *op) {
+  auto known = freeChunks.find(op);
+  if (known != freeChunks.end())
+    return known->second;
+  int64_t chunk = chunks - 1;
+  for (Operation *user : op->getUsers()) {
+    OpKind kind = kindOf.lookup(user);
+    if (kind == OpKind::Forward)
+      chunk = std::min(chunk, chunkOf.lookup(user));
+    else if (kind == OpKind::Free)
+      chunk = std::min(chunk, chunkOfFree(user));
+  }
+  // Remembered apart: a free op is no chunk's work (producerChunk must not see it).
+  freeChunks[op] = chunk;
+  return chunk;
+}
+LogicalResult PipelineBuilder::assignChunks(const StagePartition &partition) {
+  chunks = static_cast<int64_t>(partition.stageSeconds.size());
+  forwardOps.assign(chunks, {});
+  backwardOps.assign(chunks, {});
+  llvm::DenseMap<int64_t, Operation *> forwardOfId;
+  for (auto [op, chunk] : llvm::zip(main.front(), partition.stageOfOp)) {
+    if (kindOf.lookup(&op) == OpKind::Forward) {
+      chunkOf[&op] = chunk;
+      forwardOps[chunk].push_back(&op);
+    }
+    if (auto id = op.getAttrOfType<IntegerAttr>(kOpIdAttr))
+      forwardOfId[id.getInt()] = &op;
+  }
+  for (Operation &op : main.front()) {
+    if (kindOf.lookup(&op) != OpKind::Backward)
+      continue;
+    int64_t id = op.getAttrOfType<IntegerAttr>(kAdjointOfAttr).getInt();
+    Operation *forward = forwardOfId.lookup(id);
+    if (!forward || kindOf.lookup(forward) == OpKind::Backward ||
+        kindOf.lookup(forward) == OpKind::PerStep)
+      return op.emitError("backward op without its forward op (parc.adjoint_of = ")
+             << id << ")";
+    int64_t chunk = kindOf.lookup(forward) == OpKind::Forward ? chunkOf.lookup(forward)
+                                                              : chunkOfFree(forward);
+    chunkOf[&op] = chunk;
+    backwardOps[chunk].push_back(&op);
+  }
+  numberEdges();
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    for (bool forward : {true, false})
+      incomingValues[{chunk, forward}] = collectIncoming({chunk, forward});
+  placePerStepOps();
+  return success();
+}
+
+std::vector<double> PipelineBuilder::backwardSeconds(int64_t chunks) const {
+  std::vector<double> seconds(chunks, 0.0);
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    for (Operation *op : backwardOps[chunk])
+      seconds[chunk] += modelledSeconds(op);
+  return seconds;
+}
 
 void PipelineBuilder::numberEdges() {
   for (int64_t chunk = 0; chunk < chunks; ++chunk)
-    for (Operation *op : chunkOps[chunk])
-      for (Value result : op->getResults()) {
-        std::set<int64_t> receivers;
-        for (Operation *user : result.getUsers())
-          if (!isa<func::ReturnOp>(user) && rankOf(chunkOf.lookup(user)) != rankOf(chunk))
-            receivers.insert(rankOf(chunkOf.lookup(user)));
-        for (int64_t receiver : receivers)
-          edges.insert({{result, receiver}, static_cast<int64_t>(edges.size())});
-      }
+    for (bool forward : {true, false})
+      for (Operation *op : opsOf({chunk, forward}))
+        for (Value result : op->getResults()) {
+          std::set<int64_t> receivers;
+          for (Operation *user : result.getUsers()) {
+            OpKind kind = kindOf.lookup(user);
+            if ((kind == OpKind::Forward || kind == OpKind::Backward) &&
+                rankOf(chunkOf.lookup(user)) != rankOf(chunk))
+              receivers.insert(rankOf(chunkOf.lookup(user)));
+          }
+          for (int64_t receiver : receivers)
+            edges.insert({{result, receiver}, static_cast<int64_t>(edges.size())});
+        }
 }
 
-SmallVector<Value> PipelineBuilder::collectIncoming(int64_t chunk) const {
+SmallVector<Value> PipelineBuilder::collectIncoming(Piece piece) const {
   SmallVector<Value> values;
   llvm::DenseSet<Value> seen;
-  for (Operation *op : chunkOps[chunk])
+  for (Operation *op : opsOf(piece))
     for (Value operand : op->getOperands()) {
       int64_t producer = producerChunk(operand);
-      if (producer >= 0 && rankOf(producer) != rankOf(chunk) && seen.insert(operand).second)
+      if (producer >= 0 && rankOf(producer) != rankOf(piece.chunk) &&
+          seen.insert(operand).second)
         values.push_back(operand);
     }
   return values;
+}
+
+void PipelineBuilder::placePerStepOps() {
+  // The weights each stage's microbatch passes read (through free ops).
+  llvm::StringMap<std::set<int64_t>> owners;
+  std::function<void(Operation *, int64_t, llvm::DenseSet<Operation *> &)> markWeights =
+      [&](Operation *op, int64_t rank, llvm::DenseSet<Operation *> &seen) {
+        if (!seen.insert(op).second)
+          return;
+        if (auto load = dyn_cast<LoadWeightOp>(op))
+          owners[load.getName()].insert(rank);
+        for (Value operand : op->getOperands())
+          if (Operation *def = operand.getDefiningOp(); def && isFree(def))
+            markWeights(def, rank, seen);
+      };
+  for (auto &[op, chunk] : chunkOf) {
+    llvm::DenseSet<Operation *> seen;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp(); def && isFree(def))
+        markWeights(def, rankOf(chunk), seen);
+  }
+  std::set<int64_t> everyStage;
+  for (int64_t s = 0; s < stages; ++s)
+    everyStage.insert(s);
+
+  SmallVector<Operation *> perStep;
+  for (Operation &op : main.front())
+    if (isPerStep(&op))
+      perStep.push_back(&op);
+  // Home: where the microbatch sum a value derives from is computed.
+  for (Operation *op : perStep) {
+    int64_t home = stages - 1;
+    if (isMicrobatchSum(op)) {
+      int64_t producer = producerChunk(op->getOperand(0));
+      home = producer >= 0 ? rankOf(producer) : stages - 1;
+    } else {
+      for (Value operand : op->getOperands())
+        if (Operation *def = operand.getDefiningOp(); def && isPerStep(def)) {
+          home = perStepHome.lookup(def);
+          break;
+        }
+    }
+    perStepHome[op] = home;
+  }
+  // Stages: an update runs on every stage holding the weight (a tied embedding's on the
+  // first and the last); what it needs runs there too; a sum is also made at its home.
+  for (Operation *op : llvm::reverse(perStep)) {
+    std::set<int64_t> &where = perStepStages[op];
+    if (auto assign = dyn_cast<AssignWeightOp>(op)) {
+      StringRef name = assign.getName();
+      if (auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(op, assign.getNameAttr()))
+        if (auto owner = weight->getAttrOfType<StringAttr>(kStateOfAttr))
+          name = owner.getValue();
+      auto held = owners.find(name);
+      where = held != owners.end() ? held->second : everyStage;
+    }
+    for (Operation *user : op->getUsers()) {
+      if (isa<func::ReturnOp>(user))
+        where.insert(perStepHome.lookup(op));
+      else if (isPerStep(user))
+        where.insert(perStepStages[user].begin(), perStepStages[user].end());
+    }
+    if (isMicrobatchSum(op) && !where.empty())
+      where.insert(perStepHome.lookup(op));
+  }
+  // The sums sent from their home to the other stages that need them.
+  for (Operation *op : perStep)
+    if (isMicrobatchSum(op))
+      for (int64_t receiver : perStepStages[op])
+        if (receiver != perStepHome.lookup(op))
+          edges.insert({{op->getResult(0), receiver}, static_cast<int64_t>(edges.size())});
+}
+
+int64_t PipelineBuilder::homeOfOutput(unsigned index) {
+  Value value = main.front().getTerminator()->getOperand(index);
+  Operation *def = value.getDefiningOp();
+  if (def && isPerStep(def))
+    return perStepHome.lookup(def);
+  int64_t producer = producerChunk(value);
+  return producer >= 0 ? rankOf(producer) : stages - 1;
 }
 
 FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
@@ -137,13 +358,11 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   Operation *terminator = main.front().getTerminator();
   SmallVector<int64_t> outputs;
   SmallVector<Type> outputTypes;
-  for (auto [i, value] : llvm::enumerate(terminator->getOperands())) {
-    int64_t producer = producerChunk(value);
-    if ((producer >= 0 ? rankOf(producer) : stages - 1) == stage) {
+  for (unsigned i = 0; i < terminator->getNumOperands(); ++i)
+    if (homeOfOutput(i) == stage) {
       outputs.push_back(i);
       outputTypes.push_back(wholeType.getResult(i));
     }
-  }
   auto function = func::FuncOp::create(
       builder, main.getLoc(), ("stage" + std::to_string(stage)),
       FunctionType::get(context, wholeType.getInputs(), outputTypes));
@@ -154,13 +373,17 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
 
   // The stage function's value for (value of @main, microbatch).
   llvm::DenseMap<std::pair<Value, int64_t>, Value> values;
+  // The stage function's value for each per-step value of @main.
+  llvm::DenseMap<Value, Value> stepValues;
   llvm::DenseMap<Operation *, Value> freeClones;
   llvm::DenseMap<std::pair<Value, int64_t>, Value> posted;
   // The last send of each edge still in flight: the value sent and its tag.
   llvm::MapVector<int64_t, std::pair<Value, int64_t>> inFlight;
   NamedAttrList stepAttrs;
-  // Marks an op with the step (chunk, microbatch) it belongs to.
+  // Marks an op with the step (chunk, microbatch, pass) it belongs to.
   auto mark = [&](Operation *op) {
+    op->removeAttr(kOpIdAttr);
+    op->removeAttr(kAdjointOfAttr);
     for (NamedAttribute attr : stepAttrs)
       op->setAttr(attr.getName(), attr.getValue());
   };
@@ -193,7 +416,7 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       Value whole = function.getArgument(argument.getArgNumber());
       auto layout = main.getArgAttrOfType<ShardingAttr>(argument.getArgNumber(),
                                                         kMicrobatchLayoutAttr);
-      if (!layout || !layout.isSplit())
+      if (!layout || !layout.isSplit() || microbatches == 1)
         return slice = whole;
       SliceOp op = sliceMicrobatch(builder, main.getLoc(), whole,
                                    cast<RankedTensorType>(argument.getType()),
@@ -202,11 +425,16 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       return slice = op.getResult();
     }
     Operation *def = value.getDefiningOp();
+    if (isPerStep(def))
+      return stepValues.lookup(value);
     if (isFree(def) && def->getNumOperands() == 0) {
       // Loaded once, where first needed (which dominates every later use).
       Value &clone = freeClones[def];
-      if (!clone)
+      if (!clone) {
         clone = builder.clone(*def)->getResult(0);
+        clone.getDefiningOp()->removeAttr(kOpIdAttr);
+        clone.getDefiningOp()->removeAttr(kAdjointOfAttr);
+      }
       return clone;
     }
     if (isFree(def) && !values.count({value, microbatch})) {
@@ -222,10 +450,10 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     return edge * microbatches + microbatch;
   };
   auto post = [&](const PipelineStep &step) {
-    int64_t chunk = step.chunk * stages + stage;
-    for (Value value : incoming(chunk)) {
+    Piece piece{step.chunk * stages + stage, step.forward};
+    for (Value value : incomingValues[piece]) {
       Value &buffer = posted[{value, step.microbatch}];
-      if (buffer)
+      if (buffer || values.count({value, step.microbatch}))
         continue;
       int64_t from = rankOf(producerChunk(value));
       int64_t edge = edges.lookup({value, stage});
@@ -236,16 +464,32 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       buffer = recv.getResult();
     }
   };
+  // Sends `sent` along `edge`; the edge's previous send finishes first.
+  auto send = [&](Location loc, Value sent, int64_t receiver, int64_t edge, int64_t tag) {
+    auto peer = builder.getI64IntegerAttr(receiver);
+    auto previous = inFlight.find(edge);
+    if (previous != inFlight.end()) {
+      auto wait = SendWaitOp::create(builder, loc, previous->second.first, peer,
+                                     builder.getI64IntegerAttr(previous->second.second));
+      mark(wait);
+    }
+    auto op = SendOp::create(builder, loc, sent, peer, builder.getI64IntegerAttr(tag));
+    mark(op);
+    inFlight[edge] = {sent, tag};
+  };
 
   for (auto [index, step] : llvm::enumerate(steps)) {
-    if (!step.forward)
-      return main.emitError("backward passes are built by the training pipeline");
-    int64_t chunk = step.chunk * stages + stage, microbatch = step.microbatch;
-    stepAttrs.set("parc.chunk", builder.getI64IntegerAttr(chunk));
+    Piece piece{step.chunk * stages + stage, step.forward};
+    int64_t microbatch = step.microbatch;
+    stepAttrs.set("parc.chunk", builder.getI64IntegerAttr(piece.chunk));
     stepAttrs.set("parc.microbatch", builder.getI64IntegerAttr(microbatch));
+    if (step.forward)
+      stepAttrs.erase(kBackwardStepAttr);
+    else
+      stepAttrs.set(kBackwardStepAttr, builder.getUnitAttr());
     // Receive this step's inputs (posted one step ahead), then post the next step's.
     post(step);
-    for (Value value : incoming(chunk)) {
+    for (Value value : incomingValues[piece]) {
       Value &received = values[{value, microbatch}];
       if (received)
         continue;
@@ -257,7 +501,7 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     if (index + 1 < steps.size())
       post(steps[index + 1]);
 
-    for (Operation *op : chunkOps[chunk]) {
+    for (Operation *op : opsOf(piece)) {
       FailureOr<Operation *> clone = cloneForMicrobatch(op, microbatch);
       if (failed(clone))
         return failure();
@@ -265,28 +509,58 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
         values[{result, microbatch}] = cloned;
     }
 
-    // Send what later stages need; an edge's previous send finishes first.
-    for (Operation *op : chunkOps[chunk])
+    // Send what other stages need.
+    for (Operation *op : opsOf(piece))
       for (Value result : op->getResults())
         for (int64_t receiver = 0; receiver < stages; ++receiver) {
           auto edge = edges.find({result, receiver});
-          if (edge == edges.end())
-            continue;
-          auto peer = builder.getI64IntegerAttr(receiver);
-          auto previous = inFlight.find(edge->second);
-          if (previous != inFlight.end()) {
-            auto wait = SendWaitOp::create(builder, result.getLoc(), previous->second.first,
-                                           peer, builder.getI64IntegerAttr(previous->second.second));
-            mark(wait);
-          }
-          Value sent = values.lookup({result, microbatch});
-          int64_t tag = tagOf(edge->second, microbatch);
-          auto send = SendOp::create(builder, result.getLoc(), sent, peer,
-                                     builder.getI64IntegerAttr(tag));
-          mark(send);
-          inFlight[edge->second] = {sent, tag};
+          if (edge != edges.end())
+            send(result.getLoc(), values.lookup({result, microbatch}), receiver,
+                 edge->second, tagOf(edge->second, microbatch));
         }
   }
+
+  // Once per step: first the microbatch sums made here (sent on to the other stages that
+  // need them), then, in program order, the sums made elsewhere and what follows.
+  stepAttrs.clear();
+  SmallVector<Operation *> perStep;
+  for (Operation &op : main.front())
+    if (isPerStep(&op) && perStepStages.lookup(&op).count(stage))
+      perStep.push_back(&op);
+  for (Operation *op : perStep) {
+    if (!isMicrobatchSum(op) || perStepHome.lookup(op) != stage)
+      continue;
+    Value piece = op->getOperand(0);
+    Value sum = lookup(piece, 0);
+    for (int64_t m = 1; m < microbatches; ++m)
+      sum = AddOp::create(builder, op->getLoc(), sum.getType(), sum, lookup(piece, m));
+    stepValues[op->getResult(0)] = sum;
+    for (int64_t receiver : perStepStages.lookup(op)) {
+      auto edge = edges.find({op->getResult(0), receiver});
+      if (edge != edges.end())
+        send(op->getLoc(), sum, receiver, edge->second, tagOf(edge->second, 0));
+    }
+  }
+  for (Operation *op : perStep) {
+    if (stepValues.count(op->getResult(0)))
+      continue;
+    if (isMicrobatchSum(op)) {
+      Value result = op->getResult(0);
+      int64_t edge = edges.lookup({result, stage});
+      auto recv = RecvOp::create(builder, op->getLoc(), result.getType(),
+                                 builder.getI64IntegerAttr(perStepHome.lookup(op)),
+                                 builder.getI64IntegerAttr(tagOf(edge, 0)));
+      stepValues[result] =
+          RecvWaitOp::create(builder, op->getLoc(), result.getType(), recv.getResult());
+      continue;
+    }
+    FailureOr<Operation *> clone = cloneForMicrobatch(op, 0);
+    if (failed(clone))
+      return failure();
+    for (auto [result, cloned] : llvm::zip(op->getResults(), (*clone)->getResults()))
+      stepValues[result] = cloned;
+  }
+
   for (auto [edge, sent] : inFlight) {
     int64_t receiver = edges.begin()[edge].first.second;
     SendWaitOp::create(builder, main.getLoc(), sent.first,
@@ -298,6 +572,10 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   SmallVector<Value> results;
   for (auto [position, output] : llvm::enumerate(outputs)) {
     Value value = terminator->getOperand(output);
+    if (Operation *def = value.getDefiningOp(); def && isPerStep(def)) {
+      results.push_back(stepValues.lookup(value));
+      continue;
+    }
     SmallVector<Value> pieces;
     for (int64_t m = 0; m < microbatches; ++m)
       pieces.push_back(lookup(value, m));
@@ -318,6 +596,7 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   func::ReturnOp::create(builder, main.getLoc(), results);
   return function;
 }
+
 
 struct BuildPipelinePass
     : mlir::parc::impl::BuildPipelinePassBase<BuildPipelinePass> {
@@ -355,22 +634,27 @@ struct BuildPipelinePass
       kind = PipelineScheduleKind::Interleaved;
     }
     int64_t chunks = stages * virtualStages;
+    PipelineBuilder builder(main, stages, microbatches);
+    if (failed(builder.classify()))
+      return failure();
+    // A training step's forward pass is cut; its backward ops follow their forward ops.
     double chunkMemoryLimit = double(memoryLimit) / virtualStages;
-    FailureOr<StagePartition> partition = partitionStages(main, chunks, chunkMemoryLimit);
-    if (failed(partition))
+    FailureOr<StagePartition> partition = partitionStages(
+        main, chunks, chunkMemoryLimit, [&](Operation *op) { return builder.isPartitioned(op); });
+    if (failed(partition) || failed(builder.assignChunks(*partition)))
       return failure();
     auto wholeTypeAttr = main->getAttrOfType<TypeAttr>(kWholeBatchTypeAttr);
     FunctionType wholeType = wholeTypeAttr ? cast<FunctionType>(wholeTypeAttr.getValue())
                                            : main.getFunctionType();
-    std::vector<std::vector<PipelineStep>> order =
-        buildPipelineSchedule(kind, stages, microbatches, virtualStages, false);
+    std::vector<std::vector<PipelineStep>> order = buildPipelineSchedule(
+        kind, stages, microbatches, virtualStages, builder.isTraining());
 
-    PipelineBuilder builder(main, *partition, stages, microbatches);
     for (int64_t stage = 0; stage < stages; ++stage)
       if (failed(builder.buildStage(stage, order[stage], wholeType)))
         return failure();
 
-    recordPlan(module, *partition, order, microbatches);
+    std::vector<double> backward = builder.backwardSeconds(chunks);
+    recordPlan(module, *partition, backward, order, microbatches);
     main.eraseBody();
     main.setFunctionType(wholeType);
     main.setPrivate();
@@ -380,21 +664,22 @@ struct BuildPipelinePass
   /// Records the plan on the module for --report: per chunk, its modelled time, ops,
   /// weights and incoming bytes; and what the schedule simulation predicts.
   void recordPlan(ModuleOp module, const StagePartition &partition,
+                  const std::vector<double> &backwardSeconds,
                   const std::vector<std::vector<PipelineStep>> &order,
                   int64_t microbatches) {
     Builder b(module.getContext());
     double transfer = *std::max_element(partition.incomingBytes.begin(),
                                         partition.incomingBytes.end()) /
                       kLinkBytesPerSecond;
-    PipelineSimulation simulation = simulatePipeline(
-        order, partition.stageSeconds,
-        std::vector<double>(partition.stageSeconds.size(), 0.0), transfer);
+    PipelineSimulation simulation =
+        simulatePipeline(order, partition.stageSeconds, backwardSeconds, transfer);
     SmallVector<NamedAttribute> plan = {
         b.getNamedAttr("stages", b.getI64IntegerAttr(stages)),
         b.getNamedAttr("virtual_stages", b.getI64IntegerAttr(virtualStages)),
         b.getNamedAttr("microbatches", b.getI64IntegerAttr(microbatches)),
         b.getNamedAttr("schedule", b.getStringAttr(schedule)),
         b.getNamedAttr("chunk_seconds", b.getF64ArrayAttr(partition.stageSeconds)),
+        b.getNamedAttr("chunk_backward_seconds", b.getF64ArrayAttr(backwardSeconds)),
         b.getNamedAttr("chunk_ops", b.getDenseI64ArrayAttr(partition.opCount)),
         b.getNamedAttr("chunk_weight_bytes", b.getF64ArrayAttr(partition.weightBytes)),
         b.getNamedAttr("chunk_incoming_bytes", b.getF64ArrayAttr(partition.incomingBytes)),

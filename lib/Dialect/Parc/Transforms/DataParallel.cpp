@@ -45,55 +45,84 @@ struct PartitionDataParallelPass
   }
 };
 
+/// `type` with dim `dim` `dp` times as large: the global batch's.
+RankedTensorType globalType(Type type, int64_t dim, int64_t dp) {
+  auto local = cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape(local.getShape());
+  shape[dim] *= dp;
+  return RankedTensorType::get(shape, local.getElementType());
+}
+
+/// Gives `function` (@main, or a pipeline stage of it) the global batch: each rank takes
+/// its rows of every batch input, and the outputs are put back together. The layouts are
+/// @main's (`main`); `outputIndex[i]` is the output of @main that `function` returns i-th.
+void finishFunction(func::FuncOp function, func::FuncOp main, ArrayRef<int64_t> outputIndex,
+                    int64_t dp) {
+  Block &entry = function.front();
+  OpBuilder builder = OpBuilder::atBlockBegin(&entry);
+  StringAttr group = builder.getStringAttr("dp");
+  for (BlockArgument argument : entry.getArguments()) {
+    auto layout = main.getArgAttrOfType<ShardingAttr>(argument.getArgNumber(),
+                                                      kMicrobatchLayoutAttr);
+    if (!layout || !layout.isSplit())
+      continue;
+    auto local = cast<RankedTensorType>(argument.getType());
+    argument.setType(globalType(local, layout.getDim(), dp));
+    auto rows = ShardSliceOp::create(builder, argument.getLoc(), local, argument,
+                                     builder.getI64IntegerAttr(layout.getDim()),
+                                     builder.getI64IntegerAttr(layout.getGroups()), group);
+    argument.replaceAllUsesExcept(rows.getResult(), rows);
+  }
+  // Split outputs are gathered, partial sums summed.
+  Operation *terminator = entry.getTerminator();
+  builder.setInsertionPoint(terminator);
+  for (OpOperand &operand : terminator->getOpOperands()) {
+    auto layout = main.getResultAttrOfType<ShardingAttr>(
+        outputIndex[operand.getOperandNumber()], kMicrobatchLayoutAttr);
+    if (!layout || layout.isReplicated())
+      continue;
+    Value value = operand.get();
+    if (layout.isPartial()) {
+      operand.set(AllReduceOp::create(builder, value.getLoc(), value.getType(), value, group));
+      continue;
+    }
+    operand.set(AllGatherOp::create(builder, value.getLoc(),
+                                    globalType(value.getType(), layout.getDim(), dp), value,
+                                    builder.getI64IntegerAttr(layout.getDim()), group));
+  }
+  function.setFunctionType(FunctionType::get(function.getContext(), entry.getArgumentTypes(),
+                                             terminator->getOperandTypes()));
+}
+
 struct FinishDataParallelPass
     : mlir::parc::impl::FinishDataParallelPassBase<FinishDataParallelPass> {
   void runOnOperation() override {
-    auto target = dataParallelMain(getOperation());
-    if (!target)
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    std::optional<int64_t> dp = getMeshAxisSize(module, "dp");
+    if (!main || !dp || *dp <= 1)
       return;
-    auto [main, dp] = *target;
-    MLIRContext *context = main.getContext();
-    Block &entry = main.front();
-    OpBuilder builder = OpBuilder::atBlockBegin(&entry);
-    StringAttr group = builder.getStringAttr("dp");
-    // Inputs: the global batch; each rank slices its rows.
-    for (BlockArgument argument : entry.getArguments()) {
-      auto layout = main.getArgAttrOfType<ShardingAttr>(argument.getArgNumber(),
-                                                        kMicrobatchLayoutAttr);
-      if (!layout || !layout.isSplit())
-        continue;
-      auto local = cast<RankedTensorType>(argument.getType());
-      SmallVector<int64_t> shape(local.getShape());
-      shape[layout.getDim()] *= dp;
-      argument.setType(RankedTensorType::get(shape, local.getElementType()));
-      auto rows = ShardSliceOp::create(builder, argument.getLoc(), local, argument,
-                                       builder.getI64IntegerAttr(layout.getDim()),
-                                       builder.getI64IntegerAttr(layout.getGroups()), group);
-      argument.replaceAllUsesExcept(rows.getResult(), rows);
+    if (!main.isExternal()) {
+      auto outputs = llvm::to_vector(llvm::seq<int64_t>(0, main.getNumResults()));
+      finishFunction(main, main, outputs, *dp);
+      return;
     }
-    // Outputs: split ones are gathered, partial sums summed.
-    Operation *terminator = entry.getTerminator();
-    builder.setInsertionPoint(terminator);
-    for (OpOperand &operand : terminator->getOpOperands()) {
-      auto layout = main.getResultAttrOfType<ShardingAttr>(operand.getOperandNumber(),
-                                                           kMicrobatchLayoutAttr);
-      if (!layout || layout.isReplicated())
-        continue;
-      Value value = operand.get();
-      auto local = cast<RankedTensorType>(value.getType());
-      if (layout.isPartial()) {
-        operand.set(AllReduceOp::create(builder, value.getLoc(), local, value, group));
-        continue;
-      }
-      SmallVector<int64_t> shape(local.getShape());
-      shape[layout.getDim()] *= dp;
-      operand.set(AllGatherOp::create(builder, value.getLoc(),
-                                      RankedTensorType::get(shape, local.getElementType()),
-                                      value, builder.getI64IntegerAttr(layout.getDim()),
-                                      group));
+    // A pipeline: every stage function, and @main's signature.
+    for (auto function : module.getOps<func::FuncOp>())
+      if (auto outputs = function->getAttrOfType<DenseI64ArrayAttr>("parc.outputs"))
+        finishFunction(function, main, outputs.asArrayRef(), *dp);
+    SmallVector<Type> inputs, results;
+    for (auto [i, type] : llvm::enumerate(main.getArgumentTypes())) {
+      auto layout = main.getArgAttrOfType<ShardingAttr>(i, kMicrobatchLayoutAttr);
+      inputs.push_back(layout && layout.isSplit() ? globalType(type, layout.getDim(), *dp)
+                                                  : type);
     }
-    main.setFunctionType(FunctionType::get(context, entry.getArgumentTypes(),
-                                           terminator->getOperandTypes()));
+    for (auto [i, type] : llvm::enumerate(main.getResultTypes())) {
+      auto layout = main.getResultAttrOfType<ShardingAttr>(i, kMicrobatchLayoutAttr);
+      results.push_back(layout && layout.isSplit() ? globalType(type, layout.getDim(), *dp)
+                                                   : type);
+    }
+    main.setFunctionType(FunctionType::get(main.getContext(), inputs, results));
   }
 };
 

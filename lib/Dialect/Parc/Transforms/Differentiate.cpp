@@ -32,6 +32,33 @@ bool isFloatTensor(Value value) {
   return type && isa<FloatType>(type.getElementType());
 }
 
+/// Marks every op the backward pass inserts with the id of the forward op it belongs to
+/// (kAdjointOfAttr), giving that forward op the id (kOpIdAttr) when it has none yet.
+class AdjointTagger : public OpBuilder::Listener {
+public:
+  /// The backward ops inserted from now on belong to `forward`.
+  void belongTo(Operation *forward) {
+    if (!enabled)
+      return;
+    auto id = forward->getAttrOfType<IntegerAttr>(kOpIdAttr);
+    if (!id) {
+      id = IntegerAttr::get(IntegerType::get(forward->getContext(), 64), nextId++);
+      forward->setAttr(kOpIdAttr, id);
+    }
+    current = id;
+  }
+  void notifyOperationInserted(Operation *op, OpBuilder::InsertPoint) override {
+    if (current)
+      op->setAttr(kAdjointOfAttr, current);
+  }
+
+  bool enabled = false;
+
+private:
+  IntegerAttr current;
+  int64_t nextId = 0;
+};
+
 struct DifferentiatePass
     : mlir::parc::impl::DifferentiatePassBase<DifferentiatePass> {
   using DifferentiatePassBase::DifferentiatePassBase;
@@ -88,6 +115,11 @@ struct DifferentiatePass
     auto active = [&](Value v) { return dependsOnLeaf.contains(v) && reachesLoss.contains(v); };
 
     OpBuilder builder(terminator);
+    AdjointTagger tagger;
+    if (linkAdjoints) {
+      tagger.enabled = true;
+      builder.setListener(&tagger);
+    }
     // Under tensor parallelism a replicated value can get partial contributions (the
     // input of a column-parallel matmul: each rank's share of the gradient); they are
     // summed apart and all-reduced once, when the value's gradient is complete (Megatron's
@@ -125,6 +157,8 @@ struct DifferentiatePass
       return gradients.lookup(value);
     };
     // The loss's own gradient: ones (d sum(loss) / d loss).
+    if (Operation *def = loss.getDefiningOp())
+      tagger.belongTo(def);
     auto lossType = cast<RankedTensorType>(loss.getType());
     accumulate(loss, ConstantOp::create(builder, loss.getLoc(), lossType, 1.0), loss.getLoc());
 
@@ -144,6 +178,7 @@ struct DifferentiatePass
         needed.push_back(active(operand));
       if (llvm::none_of(needed, [](bool n) { return n; }))
         continue;
+      tagger.belongTo(op);
       SmallVector<Value> operandGradients;
       if (failed(buildOperandGradients(builder, op, gradient, needed, operandGradients)))
         return failure();
@@ -168,6 +203,15 @@ struct DifferentiatePass
     SmallVector<DictionaryAttr> resultAttrs;
     main.getAllResultAttrs(resultAttrs);
     for (auto &[name, values] : leaves) {
+      // A leaf's last sums belong to its first user: the earliest pipeline chunk using it,
+      // whose backward runs after every other user's.
+      Operation *firstUser = nullptr;
+      for (Value value : values)
+        for (Operation *user : value.getUsers())
+          if (user != terminator && (!firstUser || user->isBeforeInBlock(firstUser)))
+            firstUser = user;
+      if (firstUser)
+        tagger.belongTo(firstUser);
       Value total;
       for (Value value : values)
         if (Value gradient = complete(value, loss.getLoc()))

@@ -28,10 +28,14 @@ struct SplitMicrobatchesPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main || main.isExternal() || count <= 1)
+    if (!main || main.isExternal() || count < 1)
       return;
-    if (failed(splitBatch(main, count, "microbatch", "microbatches")))
+    // One microbatch leaves the program whole; the mark still tells later passes that
+    // the pipeline build will run it.
+    if (count > 1 && failed(splitBatch(main, count, "microbatch", "microbatches")))
       return signalPassFailure();
+    if (count == 1) // the whole batch is the program's (one dp rank's share of it)
+      main->setAttr(kWholeBatchTypeAttr, TypeAttr::get(main.getFunctionType()));
     main->setAttr(kMicrobatchesAttr,
                   IntegerAttr::get(IntegerType::get(main.getContext(), 64), count));
   }

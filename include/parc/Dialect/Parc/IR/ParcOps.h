@@ -50,6 +50,16 @@ constexpr llvm::StringLiteral kUnreachedGradientAttr = "parc.unreached";
 /// Attribute on an op of a tensor-parallel program whose result is not replicated over the
 /// tp ranks: its layout (a ShardingAttr), as the partition decided it.
 constexpr llvm::StringLiteral kTensorParallelLayoutAttr = "parc.tp_layout";
+/// parc-differentiate's link from each backward op to the forward op whose rule built it:
+/// the forward op carries `parc.op_id`, the backward ops `parc.adjoint_of` with that id
+/// (the pipeline build runs a backward op in the chunk of its forward op).
+constexpr llvm::StringLiteral kOpIdAttr = "parc.op_id";
+constexpr llvm::StringLiteral kAdjointOfAttr = "parc.adjoint_of";
+/// On the ops of a pipeline stage's backward steps (parc.chunk and parc.microbatch name
+/// the step).
+constexpr llvm::StringLiteral kBackwardStepAttr = "parc.backward";
+/// On an optimizer state weight: the name of the weight it belongs to.
+constexpr llvm::StringLiteral kStateOfAttr = "parc.state_of";
 /// Attribute of a module whose @main was cut into pipeline stages: the plan (a dictionary;
 /// see the parc-build-pipeline pass).
 constexpr llvm::StringLiteral kPipelinePlanAttr = "parc.pipeline";

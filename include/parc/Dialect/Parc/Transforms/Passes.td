@@ -124,6 +124,7 @@ def SplitMicrobatchesPass : Pass<"parc-split-microbatches", "::mlir::ModuleOp"> 
     (a reduction over the batch) is an error naming it, as is a count that does not divide
     the batch.
 
+    With `count=1` the program stays whole and is only marked for the pipeline build.
     Records on @main: `parc.microbatches`, the whole-batch function type
     (`parc.whole_batch_type`), and on each argument and result `parc.microbatch_layout`:
     split(d) (the microbatches' pieces concatenate along d), replicated (the same in every
@@ -154,6 +155,17 @@ def BuildPipelinePass : Pass<"parc-build-pipeline", "::mlir::ModuleOp"> {
     Weights and literals are loaded by every stage that reads them (a tied embedding is
     held by the first and last stages). The outputs are concatenated from the microbatches
     (or summed, for partial sums). @main becomes a declaration of the graph's signature.
+
+    A training step (parc-differentiate with `link-adjoints`, then parc-apply-optimizer)
+    is cut by its forward pass alone; each backward op runs in the chunk of the forward op
+    it is linked to (`parc.adjoint_of`), as that chunk's backward step, in the schedule's
+    order (backward steps carry `parc.backward`). Activations stay on their stage until
+    their microbatch's backward used them; gradients flow back through the same transfers.
+    What runs once per step follows the last step: an `all_reduce` over the "microbatch"
+    axis becomes the sum over the microbatches on the stage that computes them (sent on to
+    other stages that need it, such as a tied weight's second holder), and every update
+    (`parc.assign_weight`, with what it needs) runs on each stage holding the weight (an
+    optimizer state on the stages of its `parc.state_of` weight).
     The module gets `parc.mesh` with pp = `stages` and `parc.pipeline`, the plan for
     reports: each chunk's modelled seconds, ops, weight and incoming bytes, the imbalance
     and the simulated step time and bubble.
@@ -187,7 +199,11 @@ def DifferentiatePass : Pass<"parc-differentiate", "::mlir::ModuleOp"> {
     ```
   }];
   let options = [Option<"wrt", "wrt", "std::string", "\"weights\"",
-                        "differentiate with respect to: weights or arguments">];
+                        "differentiate with respect to: weights or arguments">,
+                 Option<"linkAdjoints", "link-adjoints", "bool", "false",
+                        "mark each backward op with the forward op whose rule built it "
+                        "(parc.adjoint_of = the forward op's parc.op_id), for "
+                        "parc-build-pipeline">];
   let dependentDialects = ["::mlir::parc::ParcDialect", "::mlir::func::FuncDialect"];
 }
 
@@ -216,8 +232,11 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     marked `parc.optimizer_state`, named `<weight>.momentum_buffer`, `<weight>.exp_avg`,
     `<weight>.exp_avg_sq` and `optimizer.step`. Weights the loss does not reach (their
     gradient is marked `parc.unreached`) are left alone, as PyTorch leaves parameters
-    without a gradient. With a dp mesh axis, the loss
-    and every gradient are first averaged over the dp ranks (an all-reduce). @main then
+    without a gradient. When @main is one of `parc.microbatches` microbatches (a pipelined
+    program), the loss and every gradient are first averaged over the microbatches (an
+    `all_reduce` over the "microbatch" axis, which parc-build-pipeline accumulates); with a
+    dp mesh axis, then over the dp ranks (an all-reduce). State weights name the weight they
+    belong to in `parc.state_of`. @main then
     returns the loss alone and is marked `parc.training`.
   }];
   let options = [
@@ -249,7 +268,8 @@ def FinishDataParallelPass : Pass<"parc-finish-data-parallel", "::mlir::ModuleOp
     Every input split over "dp" takes the global batch again and each rank slices its rows
     (`parc.shard_slice {group = "dp"}`); split outputs are all-gathered and partial ones
     all-reduced over "dp", so every rank returns the global result. A training loss was
-    already averaged over the dp group by parc-apply-optimizer.
+    already averaged over the dp group by parc-apply-optimizer. After parc-build-pipeline
+    it rewrites every stage function (by @main's layouts) and @main's declaration.
   }];
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }

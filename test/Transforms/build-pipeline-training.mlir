@@ -1,0 +1,46 @@
+// RUN: parc-opt %s -parc-split-microbatches=count=2 -parc-add-loss=loss=mse -parc-differentiate=link-adjoints=true -parc-apply-optimizer="optimizer=sgd lr=0.1" -parc-build-pipeline="stages=2 schedule=1f1b" | FileCheck %s
+
+// A training step on two stages, two microbatches under 1F1B. The forward pass is cut
+// (both layers on stage 0, the loss on stage 1); each backward op runs in the chunk of the
+// forward op parc-differentiate linked it to. Stage 1 sends each microbatch's gradient
+// back as soon as its backward ran; stage 0 runs B0 after F1 (1F1B), sums each weight's
+// gradient over the microbatches (the all-reduce over the microbatch axis), averages it
+// and updates its weights once. The loss, averaged over the microbatches, is stage 1's.
+// CHECK: chunk_backward_seconds = [
+// CHECK-LABEL: func.func @stage0(%arg0: tensor<4x8xf32>, %arg1: tensor<4x8xf32>)
+// CHECK-SAME: parc.outputs = array<i64>
+// CHECK: parc.matmul {{.*}}parc.chunk = 0 : i64, parc.microbatch = 0 : i64}
+// CHECK: parc.send %[[F0:.*]] {parc.chunk = 0 : i64, parc.microbatch = 0 : i64, stage = 1 : i64, tag = 0 : i64}
+// CHECK: parc.matmul {{.*}}parc.chunk = 0 : i64, parc.microbatch = 1 : i64}
+// CHECK: %[[G0:.*]] = parc.recv_wait %{{.*}} {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 0 : i64}
+// CHECK: %[[DW2_0:.*]] = parc.matmul %{{.*}}, %[[G0]] {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 0 : i64} : tensor<8x2xf32>, tensor<2x8xf32> -> tensor<8x8xf32>
+// CHECK: %[[G1:.*]] = parc.recv_wait %{{.*}} {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 1 : i64}
+// CHECK: %[[DW2_1:.*]] = parc.matmul %{{.*}}, %[[G1]] {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 1 : i64}
+// CHECK-NOT: parc.adjoint_of
+// CHECK: parc.add %[[DW2_0]], %[[DW2_1]] : tensor<8x8xf32>
+// CHECK: parc.assign_weight @w1 =
+// CHECK: parc.assign_weight @w2 =
+// CHECK: return
+// CHECK-LABEL: func.func @stage1(%arg0: tensor<4x8xf32>, %arg1: tensor<4x8xf32>) -> tensor<f32>
+// CHECK-SAME: parc.outputs = array<i64: 0>
+// CHECK: %[[L0:.*]] = parc.reduce_mean {{.*}}parc.chunk = 1 : i64, parc.microbatch = 0 : i64}
+// CHECK: parc.send {{.*}}{parc.backward, parc.chunk = 1 : i64, parc.microbatch = 0 : i64, stage = 0 : i64, tag = 2 : i64}
+// CHECK: %[[L1:.*]] = parc.reduce_mean {{.*}}parc.chunk = 1 : i64, parc.microbatch = 1 : i64}
+// CHECK: parc.send {{.*}}{parc.backward, parc.chunk = 1 : i64, parc.microbatch = 1 : i64, stage = 0 : i64, tag = 3 : i64}
+// CHECK-NOT: parc.assign_weight
+// CHECK: %[[SUM:.*]] = parc.add %[[L0]], %[[L1]]
+// CHECK: %[[MEAN:.*]] = parc.mul %[[SUM]]
+// CHECK: return %[[MEAN]] : tensor<f32>
+// CHECK: func.func private @main(tensor<4x8xf32> {{{.*}}parc.name = "x"}, tensor<4x8xf32> {{{.*}}parc.name = "labels"}) -> (tensor<f32> {parc.name = "loss"})
+module {
+  parc.weight @w1 = dense<0.5> : tensor<8x8xf32>
+  parc.weight @w2 = dense<0.25> : tensor<8x8xf32>
+  func.func @main(%x: tensor<4x8xf32> {parc.name = "x"}) -> tensor<4x8xf32> {
+    %0 = parc.load_weight @w1 : tensor<8x8xf32>
+    %1 = parc.matmul %x, %0 : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+    %2 = parc.tanh %1 : tensor<4x8xf32>
+    %3 = parc.load_weight @w2 : tensor<8x8xf32>
+    %4 = parc.matmul %2, %3 : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+    return %4 : tensor<4x8xf32>
+  }
+}
