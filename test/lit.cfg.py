@@ -28,3 +28,4 @@ config.environment["PYTHONPATH"] = os.pathsep.join(
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.parc_src_root, "test", "models")))
 config.substitutions.append(("%pylib", os.path.join(config.parc_src_root, "test", "pylib")))
+config.substitutions.append(("%src", config.parc_src_root))

@@ -226,9 +226,6 @@ int parc::rt::runParcRun(int argc, char **argv) {
       (options.steps > 0 || !options.saveDir.empty() || !options.resumeDir.empty()))
     return reportError("--steps, --save and --resume need a training artifact "
                        "(parc-compile --train)");
-  if (manifest.mesh().tp() > 1 && (!options.saveDir.empty() || !options.resumeDir.empty()))
-    return reportError("--save and --resume with tensor parallelism are not supported yet "
-                       "(a checkpoint holds whole tensors; the ranks hold shards)");
   Status inputs = checkInputs(*artifact, options);
   if (!inputs)
     return reportError(inputs.message());
@@ -245,6 +242,16 @@ int parc::rt::runParcRun(int argc, char **argv) {
   std::string workDir(buffer.data());
   // Ranks meet through files here (Gloo's FileStore) before connecting over loopback TCP.
   fs::create_directories(fs::path(workDir) / "rendezvous", error);
+
+  std::string checkpointDir = checkpointStagingDir(options.saveDir);
+  if (!options.saveDir.empty()) {
+    fs::remove_all(checkpointDir, error);
+    fs::create_directories(checkpointDir, error);
+    if (error) {
+      fs::remove_all(workDir, error);
+      return reportError("--save " + options.saveDir + ": " + error.message());
+    }
+  }
 
   std::vector<pid_t> pids(options.nproc, -1);
   for (int rank = 0; rank < options.nproc; ++rank) {
@@ -270,6 +277,14 @@ int parc::rt::runParcRun(int argc, char **argv) {
       }
     }
   }
+  if (ranks && !options.saveDir.empty()) {
+    fs::remove_all(options.saveDir, error);
+    fs::rename(checkpointDir, options.saveDir, error);
+    if (error)
+      ranks = Status::error("--save " + options.saveDir + ": " + error.message());
+  }
+  if (!options.saveDir.empty())
+    fs::remove_all(checkpointDir, error);
   fs::remove_all(workDir, error);
   if (!ranks)
     return reportError(ranks.message());

@@ -74,36 +74,114 @@ static std::string checkpointFile(const std::string &dir, const std::string &nam
   return dir + "/" + outputFileName(name);
 }
 
-/// Writes every trained weight and optimizer state into `dir`, replacing it only once all
-/// files are written (a failed save leaves no half checkpoint under that name).
-static Status saveCheckpoint(const std::string &dir, const Executor &executor) {
-  namespace fs = std::filesystem;
-  std::string partial = dir + ".partial";
-  std::error_code error;
-  fs::remove_all(partial, error);
-  fs::create_directories(partial, error);
-  if (error)
-    return Status::error("--save " + dir + ": " + error.message());
-  for (const auto &[name, tensor] : executor.mutableWeights())
-    PARC_RETURN_IF_ERROR(writeNpy(checkpointFile(partial, name), tensor));
-  fs::remove_all(dir, error);
-  fs::rename(partial, dir, error);
-  if (error)
-    return Status::error("--save " + dir + ": " + error.message());
+/// The manifest's entry for the weight shard a mutable weight was copied from.
+static const pa::WeightShard *shardNamed(const pa::Manifest &manifest,
+                                         const std::string &name) {
+  for (const pa::WeightShard &shard : manifest.weights())
+    if (shard.name() == name)
+      return &shard;
+  return nullptr;
+}
+
+/// The blocks of a tensor-parallel split: dim `dim` of the whole is `groups` blocks of
+/// `count` parts; one part of one block, with everything after the dim, is `partBytes`.
+struct SplitBlocks {
+  int64_t outer = 1, groups = 1, count = 1, partBytes = 0;
+  explicit SplitBlocks(const pa::ShardOf &of, const TensorRef &shard) {
+    groups = of.groups();
+    count = of.count();
+    for (int64_t d = 0; d < of.dim(); ++d)
+      outer *= shard.shape[d];
+    partBytes = static_cast<int64_t>(shard.bytes()) / (outer * groups);
+  }
+  /// Byte offset of (outer o, block g, part r) in the whole tensor.
+  int64_t whole(int64_t o, int64_t g, int64_t r) const {
+    return ((o * groups + g) * count + r) * partBytes;
+  }
+};
+
+/// Writes every trained weight and optimizer state of this rank as a whole tensor into
+/// `dir` (the launcher's DIR.partial, renamed to DIR once every rank succeeded). A
+/// tensor-parallel shard is gathered from its tp group first; the first rank of the group
+/// of data-parallel replica 0 writes. A weight two stages hold (a tied embedding) is
+/// written by both, each into a file of its own renamed into place.
+static Status saveCheckpoint(const std::string &dir, const Executor &executor,
+                             const pa::Manifest &manifest, int rank,
+                             Communicator *tpGroup) {
+  int tp = std::max<int>(1, manifest.mesh().tp());
+  int pp = std::max<int>(1, manifest.mesh().pp());
+  if (rank / (tp * pp) != 0) // another data-parallel replica holds the same
+    return Status::ok();
+  for (const auto &[name, tensor] : executor.mutableWeights()) {
+    const pa::WeightShard *shard = shardNamed(manifest, name);
+    std::string fileName = name;
+    TensorRef whole = tensor;
+    std::vector<char> gathered, buffer;
+    if (shard && shard->has_shard_of()) {
+      const pa::ShardOf &of = shard->shard_of();
+      if (!tpGroup)
+        return Status::error("--save: '" + name + "' is a shard but there is no tp group");
+      // All-gather along the split dim gives [part r of every block] per rank; the whole
+      // tensor interleaves them block by block.
+      gathered.resize(tensor.bytes() * of.count());
+      TensorRef all = tensor;
+      all.shape[of.dim()] *= of.count();
+      all.data = gathered.data();
+      PARC_RETURN_IF_ERROR(tpGroup->allGather(tensor, of.dim(), all));
+      SplitBlocks blocks(of, tensor);
+      buffer.resize(gathered.size());
+      for (int64_t o = 0; o < blocks.outer; ++o)
+        for (int64_t r = 0; r < blocks.count; ++r)
+          for (int64_t g = 0; g < blocks.groups; ++g)
+            std::memcpy(buffer.data() + blocks.whole(o, g, r),
+                        gathered.data() + ((o * blocks.count + r) * blocks.groups + g) *
+                                              blocks.partBytes,
+                        blocks.partBytes);
+      whole = all;
+      whole.data = buffer.data();
+      fileName = of.weight();
+    }
+    if (rank % tp != 0)
+      continue;
+    std::string path = checkpointFile(dir, fileName);
+    std::string mine = path + ".rank" + std::to_string(rank);
+    PARC_RETURN_IF_ERROR(writeNpy(mine, whole));
+    std::error_code error;
+    std::filesystem::rename(mine, path, error);
+    if (error)
+      return Status::error("--save " + path + ": " + error.message());
+  }
   return Status::ok();
 }
 
-/// Reads every trained weight and optimizer state from `dir` (what --save wrote).
-static Status loadCheckpoint(const std::string &dir, Executor &executor) {
+/// Reads every trained weight and optimizer state from `dir` (what --save wrote); a
+/// tensor-parallel shard takes its part of the whole tensor.
+static Status loadCheckpoint(const std::string &dir, Executor &executor,
+                             const pa::Manifest &manifest) {
   for (const auto &[name, tensor] : executor.mutableWeights()) {
+    const pa::WeightShard *shard = shardNamed(manifest, name);
+    bool split = shard && shard->has_shard_of();
+    std::string path = checkpointFile(dir, split ? shard->shard_of().weight() : name);
     NpyArray array;
-    std::string path = checkpointFile(dir, name);
     PARC_RETURN_IF_ERROR(readNpy(path, array));
-    if (array.dtype != tensor.dtype || array.shape != tensor.shape)
+    std::vector<int64_t> shape = tensor.shape;
+    if (split)
+      shape[shard->shard_of().dim()] *= shard->shard_of().count();
+    if (array.dtype != tensor.dtype || array.shape != shape)
       return Status::error("--resume: " + path + " holds " + dtypeName(array.dtype) + " " +
-                           formatShape(array.shape) + ", but '" + name + "' is " +
-                           dtypeName(tensor.dtype) + " " + formatShape(tensor.shape));
-    std::memcpy(tensor.data, array.data.data(), array.data.size());
+                           formatShape(array.shape) + ", but '" +
+                           (split ? shard->shard_of().weight() : name) + "' is " +
+                           dtypeName(tensor.dtype) + " " + formatShape(shape));
+    if (!split) {
+      std::memcpy(tensor.data, array.data.data(), array.data.size());
+      continue;
+    }
+    SplitBlocks blocks(shard->shard_of(), tensor);
+    int64_t r = shard->shard_of().index();
+    for (int64_t o = 0; o < blocks.outer; ++o)
+      for (int64_t g = 0; g < blocks.groups; ++g)
+        std::memcpy(static_cast<char *>(tensor.data) + (o * blocks.groups + g) * blocks.partBytes,
+                    array.data.data() + blocks.whole(o, g, r), blocks.partBytes);
   }
   return Status::ok();
 }
@@ -188,7 +266,7 @@ static Status runRank(const LaunchOptions &options,
   if (!manifest.training())
     inputFiles.clear(); // copied into the input buffers; not needed while running
   if (!options.resumeDir.empty())
-    PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor));
+    PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor, manifest));
   double loadMs = milliseconds(loadStart);
   executor->setTracing(!options.tracePath.empty());
   std::string runTimes; // per run, or per training step
@@ -209,8 +287,10 @@ static Status runRank(const LaunchOptions &options,
         std::fflush(stdout);
       }
     }
-    if (!options.saveDir.empty() && options.rank == 0)
-      PARC_RETURN_IF_ERROR(saveCheckpoint(options.saveDir, *executor));
+    if (!options.saveDir.empty())
+      PARC_RETURN_IF_ERROR(saveCheckpoint(checkpointStagingDir(options.saveDir), *executor,
+                                          manifest, options.rank,
+                                          groups.count("tp") ? groups["tp"] : nullptr));
   }
   for (int i = 0; i < (manifest.training() ? 0 : options.repeat); ++i) {
     // Ranks start each run together, so a run's time and trace do not include a peer

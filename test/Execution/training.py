@@ -72,8 +72,6 @@
 # RUN: parc-compile %t/sgd/model.onnx -o %t/inference.parc
 # RUN: not parc-run %t/inference.parc --steps 2 --input input_ids=%t/sgd/input_ids.npy --output-dir %t/bad 2>&1 | FileCheck %s --check-prefix=INFERENCE
 # INFERENCE: parc-run: error: --steps, --save and --resume need a training artifact (parc-compile --train)
-# RUN: not parc-run %t/sgd-tp2.parc --steps 10 --input input_ids=%t/sgd/input_ids.npy --input labels=%t/sgd/labels.npy --output-dir %t/bad --save %t/bad-ckpt 2>&1 | FileCheck %s --check-prefix=TPSAVE
-# TPSAVE: error: --save and --resume with tensor parallelism are not supported yet
 # RUN: not parc-compile %t/sgd/model.onnx --train --dp=4 -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=DP
 # DP: error: {{.*}}--dp=4 does not divide the batch of 2 (dim 0 of input 'input_ids')
 # RUN: not parc-compile %t/sgd/model.onnx --train --loss=hinge -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=LOSS

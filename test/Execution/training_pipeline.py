@@ -66,3 +66,33 @@
 # RUN: parc-run %t/mlp.parc --steps 5 --input input=%t/mlp/input.npy --input labels=%t/mlp/labels.npy --output-dir %t/mlp-out > %t/mlp.txt
 # RUN: %python %pylib/compare_losses.py %t/mlp.txt %t/mlp/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=MLP
 # MLP: step 4: {{.*}} ok
+#
+# Checkpoints hold whole tensors: on 8 ranks, --save after 5 steps gathers every shard
+# from its tp group (stage by stage; dp replica 0 writes), and --resume (each rank taking
+# its part) continues digit for digit where the uninterrupted run went. The checkpoint
+# written back into the ONNX model (python -m parc.checkpoint) gives, in onnxruntime, the
+# loss PyTorch computed at step 5 from its own weights after 5 steps.
+# RUN: %python %pylib/slice_steps.py %t/adamw/input_ids.npy %t/first_ids.npy --batch 4 --first 0 --count 5
+# RUN: %python %pylib/slice_steps.py %t/adamw/labels.npy %t/first_labels.npy --batch 4 --first 0 --count 5
+# RUN: %python %pylib/slice_steps.py %t/adamw/input_ids.npy %t/rest_ids.npy --batch 4 --first 5
+# RUN: %python %pylib/slice_steps.py %t/adamw/labels.npy %t/rest_labels.npy --batch 4 --first 5
+# RUN: parc-run %t/all8.parc --steps 5 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/first-out --save %t/checkpoint --timeout 120
+# RUN: parc-run %t/all8.parc --steps 5 --input input_ids=%t/rest_ids.npy --input labels=%t/rest_labels.npy --output-dir %t/rest-out --resume %t/checkpoint --timeout 120 > %t/resumed.txt
+# RUN: %python %pylib/compare_losses.py %t/resumed.txt %t/all8.txt --exact --first-step -5 | FileCheck %s --check-prefix=RESUME
+# RESUME: step 0: {{.*}} identical
+# RESUME: step 4: {{.*}} identical
+# RUN: %python -c "import numpy, sys; print(numpy.load(sys.argv[1]).shape)" %t/checkpoint/model.transformer.h.0.attn.c_attn.weight.exp_avg.npy | FileCheck %s --check-prefix=WHOLE
+# WHOLE: (64, 192)
+# RUN: not ls %t/checkpoint.partial
+# The same checkpoint resumes on one device: PyTorch's steps 5..9.
+# RUN: parc-run %t/one.parc --steps 5 --input input_ids=%t/rest_ids.npy --input labels=%t/rest_labels.npy --output-dir %t/one-rest-out --resume %t/checkpoint > %t/one-resumed.txt
+# RUN: %python %pylib/compare_losses.py %t/one-resumed.txt %t/adamw/losses.txt --first-step -5 --max-rel 1e-4 | FileCheck %s --check-prefix=ONE
+# ONE: step 4: {{.*}} ok
+# RUN: env PYTHONPATH=%src/python-frontend %python -m parc.checkpoint %t/adamw/model.onnx %t/checkpoint -o %t/trained.onnx | FileCheck %s --check-prefix=EXPORT
+# EXPORT: parc.checkpoint: wrote {{.*}}trained.onnx (28 trained initializers)
+# RUN: %python %pylib/onnx_loss.py %t/trained.onnx --input input_ids=%t/adamw/input_ids.npy --labels %t/adamw/labels.npy --batch 4 --step 5 --reference %t/adamw/losses.txt | FileCheck %s --check-prefix=ONNX
+# ONNX: step 5: {{.*}} ok
+# A checkpoint that does not fit the model is refused, and nothing is written.
+# RUN: not env PYTHONPATH=%src/python-frontend %python -m parc.checkpoint %t/mlp/model.onnx %t/checkpoint -o %t/wrong.onnx 2>&1 | FileCheck %s --check-prefix=WRONG
+# WRONG: parc.checkpoint: error: {{.*}}checkpoint: no initializer of {{.*}}model.onnx for model.transformer
+# RUN: not ls %t/wrong.onnx

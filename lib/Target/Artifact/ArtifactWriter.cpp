@@ -220,6 +220,15 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc,
                                  type.getElementType());
   }
   int index = addShard(key, type, std::move(*bytes));
+  if (split) {
+    pa::ShardOf &of = *manifest.mutable_weights(index)->mutable_shard_of();
+    of.set_weight(name.str());
+    setTensorType(of.mutable_whole(), weight.getType());
+    of.set_dim(sharding.getDim());
+    of.set_groups(sharding.getGroups());
+    of.set_index(tpRank);
+    of.set_count(tpSize);
+  }
   weightShards[key] = index;
   return index;
 }

@@ -59,12 +59,21 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
     // New state weights go after the model's, zero-initialized.
     OpBuilder moduleBuilder(module.getBodyRegion());
     moduleBuilder.setInsertionPoint(main);
+    // A state weight is shaped and laid out as its weight (a tensor-parallel shard per
+    // rank, whole in checkpoints) and loaded as this rank's part.
     auto stateWeight = [&](StringRef name, RankedTensorType type,
                            StringRef owner = {}) -> Value {
+      RankedTensorType wholeType = type;
+      ShardingAttr sharding;
+      if (auto weight = owner.empty() ? WeightOp() : symbols.lookup<WeightOp>(owner)) {
+        wholeType = weight.getType();
+        sharding = weight.getShardingAttr();
+      }
       auto weight = WeightOp::create(
           moduleBuilder, loc, name,
-          DenseElementsAttr::get(type, moduleBuilder.getFloatAttr(type.getElementType(), 0.0)),
-          ShardingAttr());
+          DenseElementsAttr::get(wholeType,
+                                 moduleBuilder.getFloatAttr(wholeType.getElementType(), 0.0)),
+          sharding);
       weight->setAttr("parc.optimizer_state", moduleBuilder.getUnitAttr());
       if (!owner.empty())
         weight->setAttr(kStateOfAttr, moduleBuilder.getStringAttr(owner));
