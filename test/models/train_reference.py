@@ -29,6 +29,8 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=None,
+                        help="sequence length (default: make_model's)")
     parser.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--momentum", type=float, default=0.0)
@@ -46,7 +48,7 @@ def main():
         if isinstance(sub, torch.nn.Dropout):
             sub.p = 0.0
     module.train()
-    seq = make_model.DEFAULT_SEQ
+    seq = args.seq or make_model.DEFAULT_SEQ
     generator = torch.Generator().manual_seed(make_model.INPUT_SEED)
     batches, labels = [], []
     for _ in range(args.steps):

@@ -117,6 +117,18 @@ static cl::opt<double> beta2("beta2", cl::desc("AdamW beta2"), cl::init(0.999),
 static cl::opt<double> epsilon("eps", cl::desc("AdamW epsilon"), cl::init(1e-8),
                                cl::cat(parcCategory));
 
+static cl::opt<std::string> recomputeName(
+    "recompute",
+    cl::desc("Activations the backward pass recomputes instead of keeping: none, full (each "
+             "stage's forward from its inputs), selective (attention scores and softmax) "
+             "or auto (the least recomputation under --memory-budget)"),
+    cl::value_desc("none|full|selective|auto"), cl::init("none"), cl::cat(parcCategory));
+static cl::opt<std::string> memoryBudget(
+    "memory-budget",
+    cl::desc("Activation bytes one rank may keep for the backward pass (--recompute=auto), "
+             "e.g. 64MiB"),
+    cl::value_desc("SIZE"), cl::init(""), cl::cat(parcCategory));
+
 static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
     cl::init(false), cl::cat(parcCategory));
@@ -239,7 +251,34 @@ int main(int argc, char **argv) {
     }
     memoryLimitBytes = *bytes;
   }
-  bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1;
+  if (recomputeName != "none" && recomputeName != "full" && recomputeName != "selective" &&
+      recomputeName != "auto") {
+    emitError(UnknownLoc::get(&context))
+        << "--recompute=" << recomputeName << ": expected none, full, selective or auto";
+    return 1;
+  }
+  if (recomputeName != "none" && !train) {
+    emitError(UnknownLoc::get(&context)) << "--recompute needs --train";
+    return 1;
+  }
+  int64_t memoryBudgetBytes = 0;
+  if (!memoryBudget.empty()) {
+    std::optional<int64_t> bytes = parseByteSize(memoryBudget);
+    if (!bytes || *bytes <= 0) {
+      emitError(UnknownLoc::get(&context))
+          << "--memory-budget=" << memoryBudget << ": expected a size such as 64MiB or 1GB";
+      return 1;
+    }
+    memoryBudgetBytes = *bytes;
+  }
+  if ((recomputeName == "auto") != (memoryBudgetBytes > 0)) {
+    emitError(UnknownLoc::get(&context))
+        << "--recompute=auto and --memory-budget go together";
+    return 1;
+  }
+  // A training step with recomputation is built by the pipeline builder even on one stage.
+  bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1 ||
+                   recomputeName != "none";
   if (!train && (lossName.getNumOccurrences() || optimizerName.getNumOccurrences() ||
                  learningRate.getNumOccurrences())) {
     emitError(UnknownLoc::get(&context)) << "--loss, --optimizer and --lr need --train";
@@ -319,6 +358,8 @@ int main(int argc, char **argv) {
       pipeline.virtualStages = virtualStages;
       pipeline.schedule = scheduleName;
       pipeline.memoryLimit = memoryLimitBytes;
+      pipeline.recompute = recomputeName;
+      pipeline.memoryBudget = memoryBudgetBytes;
       pm.addPass(createBuildPipelinePass(pipeline));
       if (train) {
         pm.addPass(createCanonicalizerPass());

@@ -69,6 +69,12 @@ static void printTensorParallelReport(ModuleOp module, int64_t ranks,
 
 /// Each pipeline chunk's modelled time, ops, weights and incoming bytes, each stage's
 /// memory, the balance against the ideal and what the schedule simulation predicts.
+/// Whether the module is a training step (parc-apply-optimizer marks @main).
+static bool isTrainingStep(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  return main && main->hasAttr("parc.training");
+}
+
 static void printPipelineReport(ModuleOp module, DictionaryAttr plan,
                                 llvm::raw_ostream &os) {
   auto integer = [&](StringRef name) { return cast<IntegerAttr>(plan.get(name)).getInt(); };
@@ -111,6 +117,20 @@ static void printPipelineReport(ModuleOp module, DictionaryAttr plan,
     if (arena)
       os << ", activation arena " << arena.getInt() << " bytes";
     os << "\n";
+  }
+  // Training: what activation recomputation costs and what the arena holds at its peak.
+  auto policy = dyn_cast_or_null<StringAttr>(plan.get("recompute"));
+  if (policy && isTrainingStep(module)) {
+    SmallVector<double> flops = reals("recomputed_flops");
+    SmallVector<double> kept = reals("kept_activation_bytes");
+    for (int64_t stage = 0; stage < stages; ++stage) {
+      auto function = module.lookupSymbol<func::FuncOp>("stage" + std::to_string(stage));
+      auto arena = function ? function->getAttrOfType<IntegerAttr>(kArenaBytesAttr) : nullptr;
+      os << "    stage " << stage << " recompute=" << policy.getValue()
+         << ": kept activations " << llvm::format("%.0f", kept[stage])
+         << " bytes, peak arena " << (arena ? arena.getInt() : 0) << " bytes, recomputed "
+         << llvm::format("%.0f", flops[stage]) << " FLOPs per step\n";
+    }
   }
   double ideal = total / seconds.size();
   os << "  balance: ideal " << llvm::format("%.4f", ideal * 1e3)

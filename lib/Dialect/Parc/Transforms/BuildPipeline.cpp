@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Recompute.h"
+
 #include "parc/Analysis/PipelineSchedule.h"
 #include "parc/Analysis/StagePartitioner.h"
 #include "parc/Dialect/Parc/IR/ParcOps.h"
@@ -99,6 +101,16 @@ public:
   LogicalResult assignChunks(const StagePartition &partition);
   /// Modelled seconds of each chunk's backward pass (for the schedule simulation).
   std::vector<double> backwardSeconds(int64_t chunks) const;
+  /// Chooses the ops each chunk's backward step recomputes; a stage keeps at most
+  /// `budgetBytes` (Auto) over its `inFlight[stage]` microbatches in flight. Fails when
+  /// even full recomputation does not fit.
+  LogicalResult planRecompute(RecomputePolicy policy, double budgetBytes,
+                              ArrayRef<int64_t> inFlight);
+  /// What a training step recomputes on each stage, in FLOPs (after buildStage).
+  const std::vector<double> &recomputedFlops() const { return recomputedFlopsOf; }
+  /// Activation bytes each stage keeps for its backward steps at most: per chunk, what
+  /// one microbatch keeps times the microbatches in flight.
+  const std::vector<double> &keptActivationBytes() const { return keptBytesOf; }
 
   /// Builds the function of pipeline stage `stage`, running `steps` in order.
   FailureOr<func::FuncOp> buildStage(int64_t stage, ArrayRef<PipelineStep> steps,
@@ -144,6 +156,10 @@ private:
   /// derives from (where an output of it is returned).
   llvm::DenseMap<Operation *, std::set<int64_t>> perStepStages;
   llvm::DenseMap<Operation *, int64_t> perStepHome;
+  /// The forward ops each chunk's backward step computes again, in program order.
+  std::vector<std::vector<Operation *>> recomputedOps;
+  std::vector<double> recomputedFlopsOf;
+  std::vector<double> keptBytesOf;
 };
 
 LogicalResult PipelineBuilder::classify() {
@@ -341,6 +357,55 @@ void PipelineBuilder::placePerStepOps() {
           edges.insert({{op->getResult(0), receiver}, static_cast<int64_t>(edges.size())});
 }
 
+LogicalResult PipelineBuilder::planRecompute(RecomputePolicy policy, double budgetBytes,
+                                             ArrayRef<int64_t> inFlight) {
+  recomputedOps.assign(chunks, {});
+  recomputedFlopsOf.assign(stages, 0.0);
+  keptBytesOf.assign(stages, 0.0);
+  if (!training)
+    return success();
+  auto usedByBackward = [&](Value value) {
+    return llvm::any_of(value.getUsers(), [&](Operation *user) {
+      return kindOf.lookup(user) == OpKind::Backward;
+    });
+  };
+  auto free = [&](Value value) {
+    Operation *def = value.getDefiningOp();
+    return !def || isFree(def);
+  };
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    ChunkActivations activations{forwardOps[chunk], usedByBackward, free};
+    // inFlight counts chunk passes: each of a stage's chunks keeps its share per pass.
+    double perMicrobatch = budgetBytes / double(std::max<int64_t>(1, inFlight[rankOf(chunk)]));
+    bool fits = true;
+    llvm::DenseSet<Operation *> chosen =
+        chooseRecomputed(activations, policy, perMicrobatch, fits);
+    if (!fits)
+      return main.emitError("--memory-budget=")
+             << int64_t(budgetBytes) << ": even full recomputation keeps about "
+             << int64_t(keptBytes(activations, chosen) * inFlight[rankOf(chunk)])
+             << " bytes of activations on stage " << rankOf(chunk);
+    // The modelled activation memory: what each microbatch in flight keeps.
+    keptBytesOf[rankOf(chunk)] += keptBytes(activations, chosen) * inFlight[rankOf(chunk)] /
+                                  double(chunks / stages);
+    // Only what the backward step reads, directly or through other recomputed ops.
+    llvm::DenseSet<Operation *> needed;
+    for (Operation *op : llvm::reverse(forwardOps[chunk])) {
+      if (!chosen.contains(op))
+        continue;
+      bool read = llvm::any_of(op->getUsers(), [&](Operation *user) {
+        return kindOf.lookup(user) == OpKind::Backward || needed.contains(user);
+      });
+      if (read)
+        needed.insert(op);
+    }
+    for (Operation *op : forwardOps[chunk])
+      if (needed.contains(op))
+        recomputedOps[chunk].push_back(op);
+  }
+  return success();
+}
+
 int64_t PipelineBuilder::homeOfOutput(unsigned index) {
   Value value = main.front().getTerminator()->getOperand(index);
   Operation *def = value.getDefiningOp();
@@ -375,6 +440,8 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   llvm::DenseMap<std::pair<Value, int64_t>, Value> values;
   // The stage function's value for each per-step value of @main.
   llvm::DenseMap<Value, Value> stepValues;
+  // The running sum of each microbatch sum made on this stage.
+  llvm::DenseMap<Operation *, Value> runningSums;
   llvm::DenseMap<Operation *, Value> freeClones;
   llvm::DenseMap<std::pair<Value, int64_t>, Value> posted;
   // The last send of each edge still in flight: the value sent and its tag.
@@ -501,6 +568,19 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     if (index + 1 < steps.size())
       post(steps[index + 1]);
 
+    // A backward step first computes again what its forward step did not keep; the
+    // backward ops read these copies, so the forward step's values die early.
+    if (!step.forward && !recomputedOps.empty())
+      for (Operation *op : recomputedOps[piece.chunk]) {
+        FailureOr<Operation *> clone = cloneForMicrobatch(op, microbatch);
+        if (failed(clone))
+          return failure();
+        (*clone)->setAttr(kRecomputedAttr, builder.getUnitAttr());
+        recomputedFlopsOf[stage] += opFlops(*clone);
+        for (auto [result, cloned] : llvm::zip(op->getResults(), (*clone)->getResults()))
+          values[{result, microbatch}] = cloned;
+      }
+
     for (Operation *op : opsOf(piece)) {
       FailureOr<Operation *> clone = cloneForMicrobatch(op, microbatch);
       if (failed(clone))
@@ -508,6 +588,18 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       for (auto [result, cloned] : llvm::zip(op->getResults(), (*clone)->getResults()))
         values[{result, microbatch}] = cloned;
     }
+    // Gradient accumulation: what is summed over the microbatches is added to its running
+    // sum as soon as a microbatch computed it (one buffer per sum, not one per microbatch).
+    for (Operation *op : opsOf(piece))
+      for (Operation *user : op->getUsers())
+        if (isMicrobatchSum(user) && perStepHome.lookup(user) == stage &&
+            !perStepStages.lookup(user).empty()) {
+          Value piece = values.lookup({user->getOperand(0), microbatch});
+          Value &sum = runningSums[user];
+          sum = sum ? AddOp::create(builder, user->getLoc(), sum.getType(), sum, piece)
+                          .getResult()
+                    : piece;
+        }
 
     // Send what other stages need.
     for (Operation *op : opsOf(piece))
@@ -530,10 +622,13 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   for (Operation *op : perStep) {
     if (!isMicrobatchSum(op) || perStepHome.lookup(op) != stage)
       continue;
-    Value piece = op->getOperand(0);
-    Value sum = lookup(piece, 0);
-    for (int64_t m = 1; m < microbatches; ++m)
-      sum = AddOp::create(builder, op->getLoc(), sum.getType(), sum, lookup(piece, m));
+    Value sum = runningSums.lookup(op);
+    if (!sum) { // a value no step computes (free): sum its copies
+      sum = lookup(op->getOperand(0), 0);
+      for (int64_t m = 1; m < microbatches; ++m)
+        sum = AddOp::create(builder, op->getLoc(), sum.getType(), sum,
+                            lookup(op->getOperand(0), m));
+    }
     stepValues[op->getResult(0)] = sum;
     for (int64_t receiver : perStepStages.lookup(op)) {
       auto edge = edges.find({op->getResult(0), receiver});
@@ -649,12 +744,33 @@ struct BuildPipelinePass
     std::vector<std::vector<PipelineStep>> order = buildPipelineSchedule(
         kind, stages, microbatches, virtualStages, builder.isTraining());
 
+    std::optional<RecomputePolicy> policy = parseRecomputePolicy(recompute);
+    if (!policy)
+      return main.emitError("--recompute=")
+             << recompute.getValue() << ": expected none, full, selective or auto";
+    if (*policy != RecomputePolicy::None && !builder.isTraining())
+      return main.emitError("--recompute=") << recompute.getValue() << " needs --train";
+    if (*policy == RecomputePolicy::Auto && memoryBudget <= 0)
+      return main.emitError("--recompute=auto needs --memory-budget");
+    // Microbatches whose forward ran and backward has not, at most, on each stage.
+    SmallVector<int64_t> inFlight;
+    for (const std::vector<PipelineStep> &steps : order) {
+      int64_t alive = 0, most = 0;
+      for (const PipelineStep &step : steps) {
+        alive += step.forward ? 1 : -1;
+        most = std::max(most, alive);
+      }
+      inFlight.push_back(most);
+    }
+    if (failed(builder.planRecompute(*policy, double(memoryBudget), inFlight)))
+      return failure();
     for (int64_t stage = 0; stage < stages; ++stage)
       if (failed(builder.buildStage(stage, order[stage], wholeType)))
         return failure();
 
     std::vector<double> backward = builder.backwardSeconds(chunks);
-    recordPlan(module, *partition, backward, order, microbatches);
+    recordPlan(module, *partition, backward, builder.recomputedFlops(),
+               builder.keptActivationBytes(), order, microbatches);
     main.eraseBody();
     main.setFunctionType(wholeType);
     main.setPrivate();
@@ -665,6 +781,8 @@ struct BuildPipelinePass
   /// weights and incoming bytes; and what the schedule simulation predicts.
   void recordPlan(ModuleOp module, const StagePartition &partition,
                   const std::vector<double> &backwardSeconds,
+                  const std::vector<double> &recomputedFlops,
+                  const std::vector<double> &keptBytes,
                   const std::vector<std::vector<PipelineStep>> &order,
                   int64_t microbatches) {
     Builder b(module.getContext());
@@ -685,7 +803,10 @@ struct BuildPipelinePass
         b.getNamedAttr("chunk_incoming_bytes", b.getF64ArrayAttr(partition.incomingBytes)),
         b.getNamedAttr("imbalance", b.getF64FloatAttr(partition.imbalance)),
         b.getNamedAttr("step_seconds", b.getF64FloatAttr(simulation.stepSeconds)),
-        b.getNamedAttr("bubble_fraction", b.getF64FloatAttr(simulation.bubbleFraction))};
+        b.getNamedAttr("bubble_fraction", b.getF64FloatAttr(simulation.bubbleFraction)),
+        b.getNamedAttr("recompute", b.getStringAttr(recompute)),
+        b.getNamedAttr("recomputed_flops", b.getF64ArrayAttr(recomputedFlops)),
+        b.getNamedAttr("kept_activation_bytes", b.getF64ArrayAttr(keptBytes))};
     module->setAttr(kPipelinePlanAttr, b.getDictionaryAttr(plan));
     // The mesh gains its pipeline axis.
     SmallVector<NamedAttribute> mesh;

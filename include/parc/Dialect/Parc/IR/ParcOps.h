@@ -58,6 +58,8 @@ constexpr llvm::StringLiteral kAdjointOfAttr = "parc.adjoint_of";
 /// On the ops of a pipeline stage's backward steps (parc.chunk and parc.microbatch name
 /// the step).
 constexpr llvm::StringLiteral kBackwardStepAttr = "parc.backward";
+/// On the ops a backward step computes again (activation recomputation).
+constexpr llvm::StringLiteral kRecomputedAttr = "parc.recomputed";
 /// On an optimizer state weight: the name of the weight it belongs to.
 constexpr llvm::StringLiteral kStateOfAttr = "parc.state_of";
 /// Attribute of a module whose @main was cut into pipeline stages: the plan (a dictionary;

@@ -166,6 +166,12 @@ def BuildPipelinePass : Pass<"parc-build-pipeline", "::mlir::ModuleOp"> {
     other stages that need it, such as a tied weight's second holder), and every update
     (`parc.assign_weight`, with what it needs) runs on each stage holding the weight (an
     optimizer state on the stages of its `parc.state_of` weight).
+
+    Activation recomputation (`recompute`, see Recompute.h): a backward step first
+    computes again the forward ops the policy chose (marked `parc.recomputed`) and its
+    backward ops read those copies, so the forward step's values die once sent; `auto`
+    chooses per chunk under `memory-budget` over the stage's microbatches in flight. The
+    plan records the FLOPs each stage recomputes per step.
     The module gets `parc.mesh` with pp = `stages` and `parc.pipeline`, the plan for
     reports: each chunk's modelled seconds, ops, weight and incoming bytes, the imbalance
     and the simulated step time and bubble.
@@ -177,6 +183,10 @@ def BuildPipelinePass : Pass<"parc-build-pipeline", "::mlir::ModuleOp"> {
     Option<"schedule", "schedule", "std::string", "\"1f1b\"", "gpipe or 1f1b">,
     Option<"memoryLimit", "memory-limit", "int64_t", "0",
            "weight bytes one stage may hold (0: no limit)">,
+    Option<"recompute", "recompute", "std::string", "\"none\"",
+           "activations a backward step recomputes: none, full, selective or auto">,
+    Option<"memoryBudget", "memory-budget", "int64_t", "0",
+           "activation bytes one stage may keep (recompute=auto)">,
   ];
   let dependentDialects = ["::mlir::parc::ParcDialect", "::mlir::func::FuncDialect"];
 }

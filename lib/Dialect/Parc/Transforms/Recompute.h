@@ -1,0 +1,60 @@
+//===- Recompute.h - which activations a backward step recomputes -*- C++ -*-===//
+//
+// Activation recomputation chooses, for each pipeline chunk, the forward ops whose results
+// its backward step computes again instead of keeping them from the forward step:
+//
+//  * full: every forward op of the chunk, from the chunk's inputs (what it received,
+//    the graph inputs, weights), so a microbatch in flight keeps only its inputs;
+//  * selective: the attention-score tensors (Korthikanti et al. 2022): ops reading no
+//    weight whose result has rank >= 3 and ends in two equal dims (the batch x heads x
+//    seq x seq scores, their scaling, masking and softmax, and the batched matmuls making
+//    them) — large (quadratic in the sequence) and cheap to recompute;
+//  * auto: greedily, the ops freeing the most kept bytes per recomputed FLOP, until the
+//    estimated activation memory of the stage (kept bytes per microbatch x microbatches in
+//    flight) fits the budget.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_DIALECT_PARC_TRANSFORMS_RECOMPUTE_H
+#define PARC_DIALECT_PARC_TRANSFORMS_RECOMPUTE_H
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <optional>
+
+namespace mlir::parc {
+
+enum class RecomputePolicy { None, Full, Selective, Auto };
+
+/// Parses --recompute's value.
+std::optional<RecomputePolicy> parseRecomputePolicy(llvm::StringRef name);
+
+/// Arithmetic of one op (multiply-adds count two), for the recomputed-FLOPs report.
+double opFlops(Operation *op);
+
+/// A chunk's forward ops and which of their values (and of the values they read) its
+/// backward ops use.
+struct ChunkActivations {
+  /// The chunk's forward ops, in program order.
+  llvm::ArrayRef<Operation *> forwardOps;
+  /// Whether a backward op reads `value`.
+  llvm::function_ref<bool(Value)> usedByBackward;
+  /// Whether `value` costs no activation memory (a weight, a literal, a graph input).
+  llvm::function_ref<bool(Value)> isFree;
+};
+
+/// Bytes of activations one microbatch keeps from its forward step to its backward step
+/// when the ops in `recomputed` are recomputed.
+double keptBytes(const ChunkActivations &chunk, const llvm::DenseSet<Operation *> &recomputed);
+
+/// The ops a chunk's backward step recomputes under `policy`. For Auto, `budgetBytes` is
+/// what one microbatch may keep (the stage's budget over its microbatches in flight);
+/// `fits` says whether the choice keeps within it.
+llvm::DenseSet<Operation *> chooseRecomputed(const ChunkActivations &chunk,
+                                             RecomputePolicy policy, double budgetBytes,
+                                             bool &fits);
+
+} // namespace mlir::parc
+
+#endif // PARC_DIALECT_PARC_TRANSFORMS_RECOMPUTE_H
