@@ -1,11 +1,27 @@
 // RUN: parc-opt %s -parc-split-microbatches=count=2 -parc-add-loss=loss=mse -parc-differentiate=link-adjoints=true -parc-apply-optimizer="optimizer=sgd lr=0.1" -parc-build-pipeline="stages=2 schedule=1f1b" | FileCheck %s
+// RUN: parc-opt %s -parc-split-microbatches=count=2 -parc-add-loss=loss=mse -parc-differentiate=link-adjoints=true -parc-apply-optimizer="optimizer=sgd lr=0.1" -parc-build-pipeline="stages=2 schedule=1f1b recompute=full" | FileCheck %s --check-prefix=FULL
+
+// recompute=full: stage 0's backward steps compute the tanh layer again from the
+// microbatch's rows (what the backward reads: the tanh output for w2's gradient and the
+// first matmul's input for w1's); the second matmul, whose output only stage 1 reads
+// (received), is not recomputed. The backward matmul reads the copy. Per step: 2
+// microbatches x (2 x 2 x 8 x 8 for the matmul + 16 for tanh) = 544 FLOPs; stage 1 keeps
+// only what it received, one 2x8 f32 (64 bytes) for its one microbatch in flight.
+// FULL: kept_activation_bytes = [0.000000e+00, 6.400000e+01]
+// FULL: recompute = "full", recomputed_flops = [5.440000e+02, 0.000000e+00]
+// FULL-LABEL: func.func @stage0
+// FULL: %[[X:.*]] = parc.slice %arg0 {{.*}}parc.microbatch = 0
+// FULL: %[[M:.*]] = parc.matmul %[[X]], %{{.*}} {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 0 : i64, parc.recomputed}
+// FULL-NEXT: %[[T:.*]] = parc.tanh %[[M]] {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 0 : i64, parc.recomputed}
+// FULL-NOT: parc.recomputed
+// FULL: parc.transpose %[[T]]
 
 // A training step on two stages, two microbatches under 1F1B. The forward pass is cut
 // (both layers on stage 0, the loss on stage 1); each backward op runs in the chunk of the
 // forward op parc-differentiate linked it to. Stage 1 sends each microbatch's gradient
-// back as soon as its backward ran; stage 0 runs B0 after F1 (1F1B), sums each weight's
-// gradient over the microbatches (the all-reduce over the microbatch axis), averages it
-// and updates its weights once. The loss, averaged over the microbatches, is stage 1's.
+// back as soon as its backward ran; stage 0 runs B0 after F1 (1F1B), adds each weight's
+// gradient to its running sum over the microbatches as it comes (the all-reduce over the
+// microbatch axis), averages it and updates its weights once. The loss, averaged over the microbatches, is stage 1's.
 // CHECK: chunk_backward_seconds = [
 // CHECK-LABEL: func.func @stage0(%arg0: tensor<4x8xf32>, %arg1: tensor<4x8xf32>)
 // CHECK-SAME: parc.outputs = array<i64>
@@ -18,6 +34,7 @@
 // CHECK: %[[DW2_1:.*]] = parc.matmul %{{.*}}, %[[G1]] {parc.backward, parc.chunk = 0 : i64, parc.microbatch = 1 : i64}
 // CHECK-NOT: parc.adjoint_of
 // CHECK: parc.add %[[DW2_0]], %[[DW2_1]] : tensor<8x8xf32>
+// CHECK-NOT: parc.matmul
 // CHECK: parc.assign_weight @w1 =
 // CHECK: parc.assign_weight @w2 =
 // CHECK: return
@@ -26,9 +43,9 @@
 // CHECK: %[[L0:.*]] = parc.reduce_mean {{.*}}parc.chunk = 1 : i64, parc.microbatch = 0 : i64}
 // CHECK: parc.send {{.*}}{parc.backward, parc.chunk = 1 : i64, parc.microbatch = 0 : i64, stage = 0 : i64, tag = 2 : i64}
 // CHECK: %[[L1:.*]] = parc.reduce_mean {{.*}}parc.chunk = 1 : i64, parc.microbatch = 1 : i64}
+// CHECK-NEXT: %[[SUM:.*]] = parc.add %[[L0]], %[[L1]]
 // CHECK: parc.send {{.*}}{parc.backward, parc.chunk = 1 : i64, parc.microbatch = 1 : i64, stage = 0 : i64, tag = 3 : i64}
 // CHECK-NOT: parc.assign_weight
-// CHECK: %[[SUM:.*]] = parc.add %[[L0]], %[[L1]]
 // CHECK: %[[MEAN:.*]] = parc.mul %[[SUM]]
 // CHECK: return %[[MEAN]] : tensor<f32>
 // CHECK: func.func private @main(tensor<4x8xf32> {{{.*}}parc.name = "x"}, tensor<4x8xf32> {{{.*}}parc.name = "labels"}) -> (tensor<f32> {parc.name = "loss"})

@@ -364,16 +364,20 @@ LogicalResult PipelineBuilder::planRecompute(RecomputePolicy policy, double budg
   keptBytesOf.assign(stages, 0.0);
   if (!training)
     return success();
-  auto usedByBackward = [&](Value value) {
-    return llvm::any_of(value.getUsers(), [&](Operation *user) {
-      return kindOf.lookup(user) == OpKind::Backward;
-    });
+  // A backward op on this stage reads `value` (other stages received their copy).
+  auto readByBackwardOn = [&](Operation *user, int64_t rank) {
+    return kindOf.lookup(user) == OpKind::Backward && rankOf(chunkOf.lookup(user)) == rank;
   };
   auto free = [&](Value value) {
     Operation *def = value.getDefiningOp();
     return !def || isFree(def);
   };
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    int64_t rank = rankOf(chunk);
+    auto usedByBackward = [&](Value value) {
+      return llvm::any_of(value.getUsers(),
+                          [&](Operation *user) { return readByBackwardOn(user, rank); });
+    };
     ChunkActivations activations{forwardOps[chunk], usedByBackward, free};
     // inFlight counts chunk passes: each of a stage's chunks keeps its share per pass.
     double perMicrobatch = budgetBytes / double(std::max<int64_t>(1, inFlight[rankOf(chunk)]));
@@ -394,7 +398,7 @@ LogicalResult PipelineBuilder::planRecompute(RecomputePolicy policy, double budg
       if (!chosen.contains(op))
         continue;
       bool read = llvm::any_of(op->getUsers(), [&](Operation *user) {
-        return kindOf.lookup(user) == OpKind::Backward || needed.contains(user);
+        return readByBackwardOn(user, rank) || needed.contains(user);
       });
       if (read)
         needed.insert(op);
