@@ -2,6 +2,7 @@
 
 #include "parc/Runtime/Executor.h"
 
+#include "CollectiveQueue.h"
 #include "Transfers.h"
 
 #include "parc/artifact/artifact.pb.h"
@@ -38,7 +39,8 @@ InstructionAttributes::getInts(const std::string &name) const {
 }
 
 Executor::Executor(Backend &backend)
-    : backend(backend), transfers(std::make_unique<TransferTable>()) {}
+    : backend(backend), transfers(std::make_unique<TransferTable>()),
+      asyncCollectives(std::make_unique<AsyncCollectives>()) {}
 
 Executor::~Executor() {
   for (void *pointer : allocations)
@@ -112,6 +114,8 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
     values.push_back(ref);
   }
 
+  // Groups with non-blocking all-reduces run all their collectives on a queue.
+  CommunicatorGroups programGroups = executor->asyncCollectives->prepare(program, groups);
   for (const pa::Instruction &inst : program.instructions()) {
     std::vector<TensorRef> operands, results;
     for (int id : inst.operands())
@@ -128,8 +132,10 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
       bound = bindTransfer(inst, operands, results,
                            world == groups.end() ? nullptr : world->second,
                            *executor->transfers, kernel);
+    } else if (AsyncCollectives::isAsync(inst.op())) {
+      bound = executor->asyncCollectives->bind(inst, operands, results, kernel);
     } else {
-      bound = backend.bind(inst, operands, results, groups, kernel);
+      bound = backend.bind(inst, operands, results, programGroups, kernel);
     }
     if (!bound) {
       status = Status::error(where + ": " + bound.message());

@@ -30,6 +30,20 @@
 # RUN: parc-compile %t/adamw/model.onnx --train --dp=2 --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/adamw-dp2.parc
 # RUN: parc-run %t/adamw-dp2.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/adamw-dp2-out > %t/adamw-dp2.txt
 # RUN: %python %pylib/compare_losses.py %t/adamw-dp2.txt %t/adamw/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=ADAMW
+# Gradient buckets of 64 KiB (13 all-reduces started during the backward pass, run by the
+# dp group's background thread) and one blocking all-reduce per gradient (--bucket-size=0)
+# train to the same losses.
+# RUN: parc-compile %t/adamw/model.onnx --train --dp=2 --bucket-size=64KiB --optimizer=adamw --lr=0.01 --weight-decay=0.01 --emit=partitioned -o - | FileCheck %s --check-prefix=BUCKETS
+# BUCKETS-COUNT-13: parc.all_reduce_start
+# RUN: parc-compile %t/adamw/model.onnx --train --dp=2 --bucket-size=64KiB --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/buckets.parc
+# RUN: parc-run %t/buckets.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/buckets-out > %t/buckets.txt
+# RUN: %python %pylib/compare_losses.py %t/buckets.txt %t/adamw/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=ADAMW
+# RUN: parc-compile %t/adamw/model.onnx --train --dp=2 --bucket-size=0 --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/blocking.parc
+# RUN: parc-run %t/blocking.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/blocking-out > %t/blocking.txt
+# RUN: %python %pylib/compare_losses.py %t/blocking.txt %t/buckets.txt --exact | FileCheck %s --check-prefix=SAMEDP
+# SAMEDP: step 9: {{.*}} identical
+# RUN: not parc-compile %t/adamw/model.onnx --train --dp=2 --bucket-size=lots -o %t/bad.parc 2>&1 | FileCheck %s --check-prefix=BUCKETBAD
+# BUCKETBAD: error: --bucket-size=lots: expected a size such as 25MiB, or 0
 #
 # Tensor parallelism: --tp=2 trains the Megatron-partitioned GPT-2 (the backward of every
 # collective is its conjugate; replicated inputs of column-parallel matmuls get their

@@ -117,6 +117,12 @@ static cl::opt<double> beta2("beta2", cl::desc("AdamW beta2"), cl::init(0.999),
 static cl::opt<double> epsilon("eps", cl::desc("AdamW epsilon"), cl::init(1e-8),
                                cl::cat(parcCategory));
 
+static cl::opt<std::string> bucketSize(
+    "bucket-size",
+    cl::desc("Data parallelism: gradient bytes per all-reduce bucket, each started as soon "
+             "as the backward pass completed it (default 25MiB; 0: one blocking all-reduce "
+             "per gradient after the backward pass)"),
+    cl::value_desc("SIZE"), cl::init("25MiB"), cl::cat(parcCategory));
 static cl::opt<std::string> recomputeName(
     "recompute",
     cl::desc("Activations the backward pass recomputes instead of keeping: none, full (each "
@@ -251,6 +257,13 @@ int main(int argc, char **argv) {
     }
     memoryLimitBytes = *bytes;
   }
+  std::optional<int64_t> bucketBytes =
+      bucketSize == "0" ? std::optional<int64_t>(0) : parseByteSize(bucketSize);
+  if (!bucketBytes || *bucketBytes < 0) {
+    emitError(UnknownLoc::get(&context))
+        << "--bucket-size=" << bucketSize << ": expected a size such as 25MiB, or 0";
+    return 1;
+  }
   if (recomputeName != "none" && recomputeName != "full" && recomputeName != "selective" &&
       recomputeName != "auto") {
     emitError(UnknownLoc::get(&context))
@@ -344,6 +357,7 @@ int main(int argc, char **argv) {
       step.beta1 = beta1;
       step.beta2 = beta2;
       step.epsilon = epsilon;
+      step.bucketBytes = *bucketBytes;
       pm.addPass(createApplyOptimizerPass(step));
       // The pipeline build cuts the program as parc-differentiate linked it; it is cleaned
       // up afterwards.

@@ -332,17 +332,19 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       addIntAttribute(program, "peer", peerOf(op.getAttrOfType<IntegerAttr>("stage").getInt()));
       continue;
     }
-    if (auto wait = dyn_cast<RecvWaitOp>(op)) {
-      // The received buffer, now filled: a view of the receive's storage.
-      pa::Value storage = program.values(valueIds.lookup(wait.getBuffer()));
-      pa::Value &view = newValue(wait.getResult());
+    if (isa<RecvWaitOp, AllReduceWaitOp>(op)) {
+      // The received (or summed) buffer, now filled: a view of the start's storage.
+      pa::Value storage = program.values(valueIds.lookup(op.getOperand(0)));
+      pa::Value &view = newValue(op.getResult(0));
       storage.clear_type();
       view.MergeFrom(storage);
       if (failed(addInstruction(&op, program)))
         return failure();
-      RecvOp recv = wait.getRecv();
-      addIntAttribute(program, "peer", peerOf(recv.getStage()));
-      addIntAttribute(program, "tag", recv.getTag());
+      if (auto wait = dyn_cast<RecvWaitOp>(op)) {
+        RecvOp recv = wait.getRecv();
+        addIntAttribute(program, "peer", peerOf(recv.getStage()));
+        addIntAttribute(program, "tag", recv.getTag());
+      }
       continue;
     }
     if (op.getNumResults() != 1)

@@ -129,6 +129,15 @@ LogicalResult RecvWaitOp::verify() {
   return success();
 }
 
+LogicalResult AllReduceWaitOp::verify() {
+  auto start = getBuffer().getDefiningOp<AllReduceStartOp>();
+  if (!start)
+    return emitOpError("waits on a buffer that no parc.all_reduce_start started");
+  if (start.getGroup() != getGroup() || start.getTag() != getTag())
+    return emitOpError("group and tag differ from its parc.all_reduce_start's");
+  return success();
+}
+
 LogicalResult WeightOp::verify() {
   auto type = dyn_cast<RankedTensorType>(getValue().getType());
   if (!type || !type.hasStaticShape())

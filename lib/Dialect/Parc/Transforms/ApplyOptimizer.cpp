@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GradientBuckets.h"
+
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 #include "parc/Dialect/Parc/Transforms/Passes.h"
 
@@ -109,16 +111,31 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       return mul(sum, scalar(1.0 / dataParallel));
     };
     SmallVector<Value> kept{average(terminator->getOperand(0))};
+    // The reached weights' gradients, averaged: over dp in buckets whose all-reduces
+    // overlap the backward pass, when the program is not pipelined (a pipeline stage sums
+    // its gradients after its last microbatch).
+    SmallVector<std::pair<StringRef, Value>> reached;
     for (unsigned i = 1; i < terminator->getNumOperands(); ++i) {
       auto name = main.getResultAttrOfType<StringAttr>(i, kOnnxNameAttr);
       if (!name || !name.getValue().starts_with("grad:"))
         return main.emitError("result ") << i << " is not a weight gradient (run parc-differentiate)";
-      StringRef weightName = name.getValue().drop_front(5);
       // PyTorch leaves a parameter the loss does not reach alone (its .grad is None).
-      if (main.getResultAttr(i, kUnreachedGradientAttr))
-        continue;
-      Value gradient = terminator->getOperand(i);
-      gradient = average(gradient);
+      if (!main.getResultAttr(i, kUnreachedGradientAttr))
+        reached.push_back({name.getValue().drop_front(5), terminator->getOperand(i)});
+    }
+    SmallVector<Value> averaged;
+    if (dataParallel > 1 && !microbatchAttr && bucketBytes > 0) {
+      SmallVector<Value> gradients;
+      for (auto &[name, gradient] : reached)
+        gradients.push_back(gradient);
+      for (Value sum : allReduceInBuckets(b, loc, gradients, "dp", bucketBytes))
+        averaged.push_back(mul(sum, scalar(1.0 / dataParallel)));
+    } else {
+      for (auto &[name, gradient] : reached)
+        averaged.push_back(average(gradient));
+    }
+    for (auto [entry, gradient] : llvm::zip(reached, averaged)) {
+      StringRef weightName = entry.first;
       auto type = cast<RankedTensorType>(gradient.getType());
       Value weight = LoadWeightOp::create(b, loc, type, weightName);
       Value updated;

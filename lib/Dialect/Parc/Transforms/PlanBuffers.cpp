@@ -33,12 +33,14 @@ struct LiveRange {
 };
 
 /// The value whose memory `value` uses: reshapes are views of their input, and a finished
-/// receive is its buffer.
+/// receive or all-reduce is its buffer.
 Value storageRoot(Value value) {
   while (true) {
     if (auto reshape = value.getDefiningOp<ReshapeOp>())
       value = reshape.getInput();
     else if (auto wait = value.getDefiningOp<RecvWaitOp>())
+      value = wait.getBuffer();
+    else if (auto wait = value.getDefiningOp<AllReduceWaitOp>())
       value = wait.getBuffer();
     else
       return value;
@@ -75,7 +77,7 @@ struct PlanBuffersPass
     llvm::DenseMap<Value, size_t> rangeOf;
     std::vector<LiveRange> ranges;
     for (Operation &op : block) {
-      if (isa<ReshapeOp, RecvWaitOp, ConstantOp, LoadWeightOp>(op))
+      if (isa<ReshapeOp, RecvWaitOp, AllReduceWaitOp, ConstantOp, LoadWeightOp>(op))
         continue;
       for (Value result : op.getResults()) {
         rangeOf[result] = ranges.size();

@@ -17,6 +17,7 @@
 namespace parc::rt {
 
 class TransferTable;
+class AsyncCollectives;
 
 /// When one instruction ran: microseconds on the steady clock (shared by the processes of
 /// one machine, so ranks' spans line up).
@@ -71,6 +72,7 @@ private:
   std::vector<std::string> kernelNames;
   std::vector<double> kernelMs;
   std::unique_ptr<TransferTable> transfers;
+  std::unique_ptr<AsyncCollectives> asyncCollectives;
   std::vector<std::pair<std::string, TensorRef>> writable;
   bool tracing = false;
   std::vector<InstructionSpan> spans;

@@ -407,6 +407,38 @@ def Parc_AllReduceOp : Parc_CollectiveOp<"all_reduce", [SameOperandsAndResultTyp
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
+def Parc_AllReduceStartOp
+    : Parc_Op<"all_reduce_start", [SameOperandsAndResultType,
+                                   MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Starts summing a tensor over a group in the background, into a new buffer";
+  let description = [{
+    The non-blocking all-reduce of data-parallel gradient buckets: `all_reduce_start`
+    copies `input` into its result buffer and starts the sum over `group` while the ops
+    that follow run; `parc.all_reduce_wait` on that buffer (same group and tag) finishes it
+    and returns the buffer, now the sum. Collectives of one group run one at a time, in
+    program order. `tag` tells a rank's operations in flight apart.
+
+    ```mlir
+    %bucket = parc.all_reduce_start %grads {group = "dp", tag = 0} : tensor<4096xf32>
+    // ... more of the backward pass ...
+    %summed = parc.all_reduce_wait %bucket {group = "dp", tag = 0} : tensor<4096xf32>
+    ```
+  }];
+  let arguments = (ins Parc_NumericTensor:$input, StrAttr:$group, I64Attr:$tag);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def Parc_AllReduceWaitOp
+    : Parc_Op<"all_reduce_wait", [SameOperandsAndResultType,
+                                  MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "Finishes an all_reduce_start; the result is its buffer, now the sum";
+  let arguments = (ins Parc_NumericTensor:$buffer, StrAttr:$group, I64Attr:$tag);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = "$buffer attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def Parc_AllGatherOp : Parc_CollectiveOp<"all_gather", [SameOperandsAndResultElementType]> {
   let summary = "Concatenates the ranks' tensors along `axis` in rank order";
   let arguments = (ins Parc_Tensor:$input, I64Attr:$axis, StrAttr:$group);

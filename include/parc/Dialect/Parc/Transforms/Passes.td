@@ -245,8 +245,11 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     without a gradient. When @main is one of `parc.microbatches` microbatches (a pipelined
     program), the loss and every gradient are first averaged over the microbatches (an
     `all_reduce` over the "microbatch" axis, which parc-build-pipeline accumulates); with a
-    dp mesh axis, then over the dp ranks (an all-reduce). State weights name the weight they
-    belong to in `parc.state_of`. @main then
+    dp mesh axis, then over the dp ranks (an all-reduce). The dp sums of an unpipelined
+    program's gradients go in buckets of `bucket-bytes` (GradientBuckets.h): each bucket's
+    `parc.all_reduce_start` follows the op completing its last gradient, so the sums overlap
+    the rest of the backward pass, and its `parc.all_reduce_wait` precedes the updates.
+    State weights name the weight they belong to in `parc.state_of`. @main then
     returns the loss alone and is marked `parc.training`.
   }];
   let options = [
@@ -257,6 +260,9 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     Option<"beta1", "beta1", "double", "0.9", "AdamW beta1">,
     Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
     Option<"epsilon", "eps", "double", "1e-8", "AdamW epsilon">,
+    Option<"bucketBytes", "bucket-bytes", "int64_t", "26214400",
+           "data parallelism: gradient bytes per all-reduce bucket (0: one blocking "
+           "all-reduce per gradient)">,
   ];
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
