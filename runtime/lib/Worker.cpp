@@ -101,17 +101,17 @@ struct SplitBlocks {
 };
 
 /// Writes every trained weight and optimizer state of this rank as a whole tensor into
-/// `dir` (the launcher's DIR.partial, renamed to DIR once every rank succeeded). A
-/// tensor-parallel shard is gathered from its tp group first; the first rank of the group
-/// of data-parallel replica 0 writes. A weight two stages hold (a tied embedding) is
-/// written by both, each into a file of its own renamed into place.
+/// `dir` (the launcher's DIR.partial, renamed to DIR once every rank succeeded). A shard
+/// is first gathered from its group: tensor-parallel shards from the tp group, ZeRO-1's
+/// optimizer state from the dp group. The rank at tp and dp coordinate 0 of each stage
+/// writes. A weight two stages hold (a tied embedding) is written by both, each into a
+/// file of its own renamed into place.
 static Status saveCheckpoint(const std::string &dir, const Executor &executor,
                              const pa::Manifest &manifest, int rank,
-                             Communicator *tpGroup) {
+                             const CommunicatorGroups &groups) {
   int tp = std::max<int>(1, manifest.mesh().tp());
   int pp = std::max<int>(1, manifest.mesh().pp());
-  if (rank / (tp * pp) != 0) // another data-parallel replica holds the same
-    return Status::ok();
+  bool firstReplica = rank / (tp * pp) == 0;
   for (const auto &[name, tensor] : executor.mutableWeights()) {
     const pa::WeightShard *shard = shardNamed(manifest, name);
     std::string fileName = name;
@@ -119,15 +119,21 @@ static Status saveCheckpoint(const std::string &dir, const Executor &executor,
     std::vector<char> gathered, buffer;
     if (shard && shard->has_shard_of()) {
       const pa::ShardOf &of = shard->shard_of();
-      if (!tpGroup)
-        return Status::error("--save: '" + name + "' is a shard but there is no tp group");
+      std::string group = of.group().empty() ? "tp" : of.group();
+      // Another data-parallel replica's tp group gathers and writes the same tensor.
+      if (group == "tp" && !firstReplica)
+        continue;
+      auto member = groups.find(group);
+      if (member == groups.end() || !member->second)
+        return Status::error("--save: '" + name + "' is a shard but there is no " + group +
+                             " group");
       // All-gather along the split dim gives [part r of every block] per rank; the whole
       // tensor interleaves them block by block.
       gathered.resize(tensor.bytes() * of.count());
       TensorRef all = tensor;
       all.shape[of.dim()] *= of.count();
       all.data = gathered.data();
-      PARC_RETURN_IF_ERROR(tpGroup->allGather(tensor, of.dim(), all));
+      PARC_RETURN_IF_ERROR(member->second->allGather(tensor, of.dim(), all));
       SplitBlocks blocks(of, tensor);
       buffer.resize(gathered.size());
       for (int64_t o = 0; o < blocks.outer; ++o)
@@ -141,7 +147,7 @@ static Status saveCheckpoint(const std::string &dir, const Executor &executor,
       whole.data = buffer.data();
       fileName = of.weight();
     }
-    if (rank % tp != 0)
+    if (rank % tp != 0 || !firstReplica)
       continue;
     std::string path = checkpointFile(dir, fileName);
     std::string mine = path + ".rank" + std::to_string(rank);
@@ -289,8 +295,7 @@ static Status runRank(const LaunchOptions &options,
     }
     if (!options.saveDir.empty())
       PARC_RETURN_IF_ERROR(saveCheckpoint(checkpointStagingDir(options.saveDir), *executor,
-                                          manifest, options.rank,
-                                          groups.count("tp") ? groups["tp"] : nullptr));
+                                          manifest, options.rank, groups));
   }
   for (int i = 0; i < (manifest.training() ? 0 : options.repeat); ++i) {
     // Ranks start each run together, so a run's time and trace do not include a peer

@@ -117,6 +117,11 @@ static cl::opt<double> beta2("beta2", cl::desc("AdamW beta2"), cl::init(0.999),
 static cl::opt<double> epsilon("eps", cl::desc("AdamW epsilon"), cl::init(1e-8),
                                cl::cat(parcCategory));
 
+static cl::opt<int64_t> zeroStage(
+    "zero",
+    cl::desc("ZeRO stage for data parallelism: 1 shards the optimizer state over the dp "
+             "ranks (reduce-scatter of the gradients, all-gather of the updated weights)"),
+    cl::value_desc("0|1"), cl::init(0), cl::cat(parcCategory));
 static cl::opt<std::string> bucketSize(
     "bucket-size",
     cl::desc("Data parallelism: gradient bytes per all-reduce bucket, each started as soon "
@@ -264,6 +269,14 @@ int main(int argc, char **argv) {
         << "--bucket-size=" << bucketSize << ": expected a size such as 25MiB, or 0";
     return 1;
   }
+  if (zeroStage != 0 && zeroStage != 1) {
+    emitError(UnknownLoc::get(&context)) << "--zero=" << zeroStage.getValue() << ": only 0 and 1 are supported";
+    return 1;
+  }
+  if (zeroStage == 1 && (!train || dataParallel < 2)) {
+    emitError(UnknownLoc::get(&context)) << "--zero=1 needs --train and --dp of 2 or more";
+    return 1;
+  }
   if (recomputeName != "none" && recomputeName != "full" && recomputeName != "selective" &&
       recomputeName != "auto") {
     emitError(UnknownLoc::get(&context))
@@ -358,6 +371,7 @@ int main(int argc, char **argv) {
       step.beta2 = beta2;
       step.epsilon = epsilon;
       step.bucketBytes = *bucketBytes;
+      step.zero = zeroStage;
       pm.addPass(createApplyOptimizerPass(step));
       // The pipeline build cuts the program as parc-differentiate linked it; it is cleaned
       // up afterwards.

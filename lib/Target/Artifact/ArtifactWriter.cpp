@@ -149,6 +149,8 @@ private:
   /// The index of the shard holding weight `name` as rank `tpRank` of `tpSize` sees it
   /// (added on first use).
   FailureOr<int> weightShard(StringRef name, Location loc, int tpRank, int tpSize);
+  /// The dp coordinate of the program being added (ZeRO-1's state is split over dp).
+  int currentDpRank = 0, currentDpSize = 1;
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
   LogicalResult addInstruction(Operation *op, pa::Program &program);
   /// Appends an integer attribute to the program's last instruction.
@@ -182,16 +184,22 @@ int ManifestBuilder::addShard(std::string name, RankedTensorType type,
   return manifest.weights_size() - 1;
 }
 
-FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc,
-                                            int tpRank, int tpSize) {
+FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tpRank,
+                                            int tpSize) {
   auto weight = module.lookupSymbol<WeightOp>(name);
   if (!weight)
     return emitError(loc) << "no parc.weight named @" << name;
+  // A tensor-parallel split (by the weight's layout), or ZeRO-1's dim-0 split over dp.
   ShardingAttr sharding = weight.getShardingAttr();
-  bool split = sharding && sharding.isSplit() && tpSize > 1;
+  bool dpSplit = weight->hasAttr(kDataParallelSplitAttr) && currentDpSize > 1;
+  bool split = dpSplit || (sharding && sharding.isSplit() && tpSize > 1);
+  int64_t dim = dpSplit ? 0 : split ? sharding.getDim() : 0;
+  int64_t groups = dpSplit ? 1 : split ? sharding.getGroups() : 1;
+  int rank = dpSplit ? currentDpRank : tpRank, ranks = dpSplit ? currentDpSize : tpSize;
+  const char *group = dpSplit ? "dp" : "tp";
   std::string key = name.str();
   if (split)
-    key += "#tp" + std::to_string(tpRank) + "/" + std::to_string(tpSize);
+    key += std::string("#") + group + std::to_string(rank) + "/" + std::to_string(ranks);
   auto it = weightShards.find(key);
   if (it != weightShards.end())
     return it->second;
@@ -201,33 +209,34 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc,
   RankedTensorType type = weight.getType();
   if (split) {
     ArrayRef<int64_t> shape = type.getShape();
-    int64_t dim = sharding.getDim();
     ShardSelection selection;
     for (int64_t d = 0; d < dim; ++d)
       selection.outer *= shape[d];
     selection.dim = shape[dim];
     selection.innerBytes = static_cast<int64_t>(bytes->bytes().size()) /
                            std::max<int64_t>(1, selection.outer * shape[dim]);
-    selection.groups = sharding.getGroups();
-    selection.rank = tpRank;
-    selection.ranks = tpSize;
-    if (shape[dim] % (selection.groups * tpSize) != 0)
+    selection.groups = groups;
+    selection.rank = rank;
+    selection.ranks = ranks;
+    if (shape[dim] % (groups * ranks) != 0)
       return weight.emitError("dim ")
-             << dim << " of size " << shape[dim] << " does not split into "
-             << selection.groups << " groups over " << tpSize << " ranks";
+             << dim << " of size " << shape[dim] << " does not split into " << groups
+             << " groups over " << ranks << " ranks";
     bytes->selection = selection;
-    type = RankedTensorType::get(sharding.getLocalShape(shape, tpSize),
-                                 type.getElementType());
+    SmallVector<int64_t> local(shape);
+    local[dim] /= ranks;
+    type = RankedTensorType::get(local, type.getElementType());
   }
   int index = addShard(key, type, std::move(*bytes));
   if (split) {
     pa::ShardOf &of = *manifest.mutable_weights(index)->mutable_shard_of();
     of.set_weight(name.str());
     setTensorType(of.mutable_whole(), weight.getType());
-    of.set_dim(sharding.getDim());
-    of.set_groups(sharding.getGroups());
-    of.set_index(tpRank);
-    of.set_count(tpSize);
+    of.set_dim(dim);
+    of.set_groups(groups);
+    of.set_index(rank);
+    of.set_count(ranks);
+    of.set_group(group);
   }
   weightShards[key] = index;
   return index;
@@ -281,6 +290,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
                                           int tpRank, int tpSize, int dpRank, int dpSize,
                                           int outputCount) {
   valueIds.clear();
+  currentDpRank = dpRank;
+  currentDpSize = dpSize;
   int64_t ppSize = manifest.mesh().pp() > 0 ? manifest.mesh().pp() : 1;
   pa::Program &program = *manifest.add_programs();
   program.set_rank(rank);

@@ -188,6 +188,14 @@ LoadWeightOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
         sharding.getLocalShape(expected.getShape(), *ranks),
         expected.getElementType());
   }
+  if (weight->hasAttr(kDataParallelSplitAttr)) {
+    // ZeRO-1's state: each dp rank loads its part of dim 0.
+    std::optional<int64_t> ranks = getMeshAxisSize(*this, "dp");
+    SmallVector<int64_t> shape(expected.getShape());
+    if (ranks && !shape.empty() && shape[0] % *ranks == 0)
+      shape[0] /= *ranks;
+    expected = RankedTensorType::get(shape, expected.getElementType());
+  }
   if (expected != getType())
     return emitOpError("result type ")
            << getType() << " differs from the weight's type " << expected;

@@ -63,6 +63,8 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
     moduleBuilder.setInsertionPoint(main);
     // A state weight is shaped and laid out as its weight (a tensor-parallel shard per
     // rank, whole in checkpoints) and loaded as this rank's part.
+    // Under ZeRO-1 it is the flattened (padded) weight split over the dp ranks.
+    std::optional<RankedTensorType> zeroWholeType;
     auto stateWeight = [&](StringRef name, RankedTensorType type,
                            StringRef owner = {}) -> Value {
       RankedTensorType wholeType = type;
@@ -71,6 +73,8 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
         wholeType = weight.getType();
         sharding = weight.getShardingAttr();
       }
+      if (zeroWholeType && !owner.empty())
+        wholeType = *zeroWholeType;
       auto weight = WeightOp::create(
           moduleBuilder, loc, name,
           DenseElementsAttr::get(wholeType,
@@ -79,6 +83,8 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       weight->setAttr("parc.optimizer_state", moduleBuilder.getUnitAttr());
       if (!owner.empty())
         weight->setAttr(kStateOfAttr, moduleBuilder.getStringAttr(owner));
+      if (zeroWholeType && !owner.empty())
+        weight->setAttr(kDataParallelSplitAttr, moduleBuilder.getUnitAttr());
       symbols.insert(weight);
       return LoadWeightOp::create(b, loc, type, weight.getSymName());
     };
@@ -98,13 +104,17 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
     // are their average over the dp group.
     auto microbatchAttr = main->getAttrOfType<IntegerAttr>(kMicrobatchesAttr);
     int64_t dataParallel = getMeshAxisSize(module, "dp").value_or(1);
-    auto average = [&](Value value) -> Value {
+    auto averageMicrobatches = [&](Value value) -> Value {
       if (microbatchAttr) {
         value = AllReduceOp::create(b, loc, value.getType(), value,
                                     b.getStringAttr("microbatch"));
         if (microbatchAttr.getInt() > 1)
           value = mul(value, scalar(1.0 / microbatchAttr.getInt()));
       }
+      return value;
+    };
+    auto average = [&](Value value) -> Value {
+      value = averageMicrobatches(value);
       if (dataParallel <= 1)
         return value;
       Value sum = AllReduceOp::create(b, loc, value.getType(), value, b.getStringAttr("dp"));
@@ -123,8 +133,17 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       if (!main.getResultAttr(i, kUnreachedGradientAttr))
         reached.push_back({name.getValue().drop_front(5), terminator->getOperand(i)});
     }
+    bool zeroSharded = zero == 1 && dataParallel > 1;
+    if (zero != 0 && zero != 1)
+      return main.emitError("--zero=") << zero.getValue() << ": only 0 and 1 are supported";
+    if (zeroSharded && getMeshAxisSize(module, "tp").value_or(1) > 1)
+      return main.emitError("--zero=1 with --tp is not supported yet");
     SmallVector<Value> averaged;
-    if (dataParallel > 1 && !microbatchAttr && bucketBytes > 0) {
+    if (zeroSharded) {
+      // Summed by the reduce-scatter below, each rank getting its part.
+      for (auto &[name, gradient] : reached)
+        averaged.push_back(averageMicrobatches(gradient));
+    } else if (dataParallel > 1 && !microbatchAttr && bucketBytes > 0) {
       SmallVector<Value> gradients;
       for (auto &[name, gradient] : reached)
         gradients.push_back(gradient);
@@ -134,10 +153,41 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
       for (auto &[name, gradient] : reached)
         averaged.push_back(average(gradient));
     }
-    for (auto [entry, gradient] : llvm::zip(reached, averaged)) {
+    for (auto [entry, averagedGradient] : llvm::zip(reached, averaged)) {
       StringRef weightName = entry.first;
-      auto type = cast<RankedTensorType>(gradient.getType());
+      Value gradient = averagedGradient;
+      auto weightType = cast<RankedTensorType>(gradient.getType());
+      auto type = weightType;
       Value weight = LoadWeightOp::create(b, loc, type, weightName);
+      // ZeRO-1: each dp rank updates its part of the flattened weight (padded to a
+      // multiple of the dp ranks) from its part of the summed gradient (a reduce-scatter)
+      // and keeps optimizer state for that part only; an all-gather puts the weight back
+      // together.
+      int64_t elements = weightType.getNumElements();
+      int64_t padded = (elements + dataParallel - 1) / dataParallel * dataParallel;
+      auto flatType = RankedTensorType::get({padded}, weightType.getElementType());
+      zeroWholeType.reset();
+      if (zeroSharded) {
+        auto flatten = [&](Value value) -> Value {
+          Value flat = ReshapeOp::create(
+              b, loc, RankedTensorType::get({elements}, weightType.getElementType()), value);
+          if (padded == elements)
+            return flat;
+          Value zeros = ConstantOp::create(
+              b, loc, RankedTensorType::get({padded - elements}, weightType.getElementType()),
+              0.0);
+          return ConcatOp::create(b, loc, flatType, ValueRange{flat, zeros},
+                                  b.getI64IntegerAttr(0));
+        };
+        type = RankedTensorType::get({padded / dataParallel}, weightType.getElementType());
+        StringAttr dp = b.getStringAttr("dp");
+        gradient = ReduceScatterOp::create(b, loc, type, flatten(gradient),
+                                           b.getI64IntegerAttr(0), dp);
+        gradient = mul(gradient, scalar(1.0 / dataParallel));
+        weight = ShardSliceOp::create(b, loc, type, flatten(weight), b.getI64IntegerAttr(0),
+                                      b.getI64IntegerAttr(1), dp);
+        zeroWholeType = flatType;
+      }
       Value updated;
       if (optimizer == "sgd") {
         // d = g + wd w; buf = momentum buf + d; w -= lr buf (torch.optim.SGD, dampening 0).
@@ -173,6 +223,16 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
                    scalar(epsilon));
         updated = binary(SubOp(), decayed,
                          mul(binary(DivOp(), newM, denominator), stepSize));
+      }
+      if (zeroSharded) {
+        updated = AllGatherOp::create(b, loc, flatType, updated, b.getI64IntegerAttr(0),
+                                      b.getStringAttr("dp"));
+        if (padded != elements)
+          updated = SliceOp::create(
+              b, loc, RankedTensorType::get({elements}, weightType.getElementType()), updated,
+              b.getDenseI64ArrayAttr({0}), b.getDenseI64ArrayAttr({elements}),
+              b.getDenseI64ArrayAttr({1}));
+        updated = ReshapeOp::create(b, loc, weightType, updated);
       }
       AssignWeightOp::create(b, loc, weightName, updated);
     }

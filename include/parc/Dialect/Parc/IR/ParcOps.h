@@ -60,6 +60,9 @@ constexpr llvm::StringLiteral kAdjointOfAttr = "parc.adjoint_of";
 constexpr llvm::StringLiteral kBackwardStepAttr = "parc.backward";
 /// On the ops a backward step computes again (activation recomputation).
 constexpr llvm::StringLiteral kRecomputedAttr = "parc.recomputed";
+/// On a weight split over the dp ranks along dim 0 (ZeRO-1's optimizer state): each dp
+/// rank holds its part.
+constexpr llvm::StringLiteral kDataParallelSplitAttr = "parc.dp_split";
 /// On an optimizer state weight: the name of the weight it belongs to.
 constexpr llvm::StringLiteral kStateOfAttr = "parc.state_of";
 /// Attribute of a module whose @main was cut into pipeline stages: the plan (a dictionary;

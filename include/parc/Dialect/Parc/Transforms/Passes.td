@@ -249,7 +249,11 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     program's gradients go in buckets of `bucket-bytes` (GradientBuckets.h): each bucket's
     `parc.all_reduce_start` follows the op completing its last gradient, so the sums overlap
     the rest of the backward pass, and its `parc.all_reduce_wait` precedes the updates.
-    State weights name the weight they belong to in `parc.state_of`. @main then
+    State weights name the weight they belong to in `parc.state_of`. With `zero=1` (ZeRO
+    stage 1, Rajbhandari et al. 2020) each dp rank reduce-scatters every flattened (padded)
+    gradient, updates only its part of the weight with state for that part only (state
+    weights of the flattened padded shape marked `parc.dp_split`: the artifact gives each
+    dp rank its part) and all-gathers the updated weight. @main then
     returns the loss alone and is marked `parc.training`.
   }];
   let options = [
@@ -260,6 +264,9 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
     Option<"beta1", "beta1", "double", "0.9", "AdamW beta1">,
     Option<"beta2", "beta2", "double", "0.999", "AdamW beta2">,
     Option<"epsilon", "eps", "double", "1e-8", "AdamW epsilon">,
+    Option<"zero", "zero", "int64_t", "0",
+           "ZeRO stage: 1 shards the optimizer state over the dp ranks (reduce-scatter of "
+           "the gradients, all-gather of the updated weights)">,
     Option<"bucketBytes", "bucket-bytes", "int64_t", "26214400",
            "data parallelism: gradient bytes per all-reduce bucket (0: one blocking "
            "all-reduce per gradient)">,
