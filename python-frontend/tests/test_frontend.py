@@ -128,6 +128,7 @@ def test_training_matches_pytorch():
     # Artifact.train gives torch.optim.SGD's losses on the same batches.
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.Tanh(), torch.nn.Linear(32, 8))
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
     steps, batch = 4, 3
     x = torch.randn(steps * batch, 16)
     y = torch.randn(steps * batch, 8)
@@ -143,5 +144,22 @@ def test_training_matches_pytorch():
         loss.backward()
         optimizer.step()
         assert abs(losses[step] - loss.item()) <= 1e-4 * abs(loss.item())
+    # The same with two pipeline stages, two microbatches, full recomputation and
+    # ZeRO-1 over two dp ranks (8 ranks' worth of flags through **options).
+    x4 = torch.randn(steps * 4, 16)
+    y4 = torch.randn(steps * 4, 8)
+    model.load_state_dict(initial)
+    piped = parc.compile(model, (x4[:4],), pp=2, dp=2, microbatches=2, train=True, loss="mse",
+                         optimizer="sgd", lr=0.1, momentum=0.9, recompute="full", zero=1)
+    assert piped.mesh == {"dp": 2, "pp": 2, "tp": 1}
+    piped_losses = piped.train({"input": x4, "labels": y4}, steps)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for step in range(steps):
+        rows = slice(step * 4, (step + 1) * 4)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x4[rows]), y4[rows])
+        loss.backward()
+        optimizer.step()
+        assert abs(piped_losses[step] - loss.item()) <= 1e-4 * abs(loss.item())
     with pytest.raises(parc.ParcError, match="needs a training artifact"):
         parc.compile(model, (x[:batch],)).train({"input": x}, steps)
