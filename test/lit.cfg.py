@@ -29,3 +29,30 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.parc_src_root, "test", "models")))
 config.substitutions.append(("%pylib", os.path.join(config.parc_src_root, "test", "pylib")))
 config.substitutions.append(("%src", config.parc_src_root))
+
+# CUDA on this machine, for the tests of the CUDA target (reported UNSUPPORTED without):
+#   nvrtc        libnvrtc can be loaded (parc-compile --target=cuda compiles kernels with it)
+#   nvcc         the CUDA compiler (%nvcc), to compile the emitted kernels independently
+#   cuda-driver  the NVIDIA driver (libcuda.so.1) is installed
+import ctypes
+import shutil
+
+
+def _loadable(*names):
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            pass
+    return False
+
+
+if _loadable("libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so"):
+    config.available_features.add("nvrtc")
+_nvcc = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if os.path.exists("/usr/local/cuda/bin/nvcc") else None)
+if _nvcc:
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", _nvcc))
+if _loadable("libcuda.so.1"):
+    config.available_features.add("cuda-driver")

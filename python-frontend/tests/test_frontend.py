@@ -82,8 +82,8 @@ def test_compiler_errors_are_exceptions_with_parcs_message(tmp_path):
     spec, inputs, _ = build("mlp")
     with pytest.raises(parc.ParcError, match="--microbatches=3 does not divide the batch"):
         parc.compile(spec.module, inputs, pp=2, microbatches=3)
-    with pytest.raises(parc.ParcError, match="--dp with --pp"):
-        parc.compile(spec.module, inputs, dp=2, pp=2)
+    with pytest.raises(parc.ParcError, match="--recompute needs --train"):
+        parc.compile(spec.module, inputs, dp=2, pp=2, recompute="full")
 
 
 def test_runtime_errors_are_exceptions_with_parcs_message():

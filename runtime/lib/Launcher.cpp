@@ -10,6 +10,7 @@
 
 #include "parc/Runtime/Launcher.h"
 
+#include "CudaDevice.h"
 #include "LaunchOptions.h"
 #include "Trace.h"
 #include "Worker.h"
@@ -222,6 +223,20 @@ int parc::rt::runParcRun(int argc, char **argv) {
     return reportError("--nproc " + std::to_string(options.nproc) +
                        " does not match the artifact's world size " +
                        std::to_string(world) + " (the layout is fixed at compile time)");
+  if (manifest.target() == "cuda") {
+    // Generated kernels and their launch shapes are in the artifact; running them needs a
+    // GPU and the CUDA backend of parc-run.
+    int devices = 0;
+    Status gpu = countCudaDevices(devices);
+    if (!gpu)
+      return reportError(options.artifact + " targets cuda, but " + gpu.message());
+    return reportError(options.artifact + " targets cuda and " + std::to_string(devices) +
+                       " GPU(s) were found, but parc-run's CUDA backend is not implemented "
+                       "yet (the kernels are compiled into the artifact)");
+  }
+  if (manifest.target() != "cpu" && !manifest.target().empty())
+    return reportError(options.artifact + " targets '" + manifest.target() +
+                       "', which this parc-run cannot run");
   if (!manifest.training() &&
       (options.steps > 0 || !options.saveDir.empty() || !options.resumeDir.empty()))
     return reportError("--steps, --save and --resume need a training artifact "

@@ -4,6 +4,8 @@
 // a stage and prints it, as Toy's toyc does, so every stage can be inspected:
 //   --emit=parc      the imported module after canonicalization (shape arithmetic folded)
 //   --emit=partitioned  after the microbatch split, tensor and pipeline partitioning
+//   --emit=fused     after fusion (parc.fused regions: one generated kernel each)
+//   --emit=cuda      the CUDA C++ of every generated kernel (--target=cuda)
 //   --emit=planned   after buffer planning (each activation's arena offset)
 //   --emit=artifact  the .parc artifact (the default; needs -o)
 //
@@ -14,6 +16,7 @@
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Support/Diagnostics.h"
 #include "parc/Target/Artifact/ArtifactWriter.h"
+#include "parc/Target/Cuda/KernelEmitter.h"
 #include "parc/Target/Report/PlanReport.h"
 #include "parc/Runtime/ProcessMemory.h"
 
@@ -45,22 +48,30 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdou
                                        cl::value_desc("file"), cl::init("-"),
                                        cl::cat(parcCategory));
 
-enum class EmitStage { Parc, Partitioned, Planned, Artifact };
+enum class EmitStage { Parc, Partitioned, Fused, Cuda, Planned, Artifact };
 static cl::opt<EmitStage> emitStage(
     "emit", cl::desc("The stage to stop after and print"),
     cl::values(clEnumValN(EmitStage::Parc, "parc",
                           "the imported, canonicalized parc module"),
                clEnumValN(EmitStage::Partitioned, "partitioned",
                           "after tensor and pipeline partitioning (collectives, send/recv visible)"),
+               clEnumValN(EmitStage::Fused, "fused",
+                          "after fusion: parc.fused regions, one kernel each"),
+               clEnumValN(EmitStage::Cuda, "cuda",
+                          "the CUDA C++ of every generated kernel (--target=cuda)"),
                clEnumValN(EmitStage::Planned, "planned",
                           "the module after buffer planning"),
                clEnumValN(EmitStage::Artifact, "artifact",
                           "the .parc artifact for parc-run (default)")),
     cl::init(EmitStage::Artifact), cl::cat(parcCategory));
 
-static cl::opt<std::string> target("target", cl::desc("The device to compile for"),
-                                   cl::value_desc("cpu"), cl::init("cpu"),
-                                   cl::cat(parcCategory));
+static cl::opt<std::string> target(
+    "target", cl::desc("The device to compile for: cpu, or cuda (fused regions become CUDA "
+                       "kernels compiled with NVRTC)"),
+    cl::value_desc("cpu|cuda"), cl::init("cpu"), cl::cat(parcCategory));
+static cl::opt<std::string> cudaArch(
+    "cuda-arch", cl::desc("The GPU architecture the kernels are compiled for (--target=cuda)"),
+    cl::value_desc("sm_XY"), cl::init("sm_90"), cl::cat(parcCategory));
 
 static cl::opt<int64_t> tensorParallel(
     "tp", cl::desc("Tensor-parallel ranks: parc chooses how to split every weight"),
@@ -236,9 +247,16 @@ int main(int argc, char **argv) {
     if (failed(parseInputShape(text, options, context)))
       return 1;
 
-  if (target != "cpu") {
-    emitError(UnknownLoc::get(&context))
-        << "--target=" << target << ": only 'cpu' is supported so far";
+  if (target != "cpu" && target != "cuda") {
+    emitError(UnknownLoc::get(&context)) << "--target=" << target << ": expected cpu or cuda";
+    return 1;
+  }
+  if (target == "cuda" && train) {
+    emitError(UnknownLoc::get(&context)) << "--train with --target=cuda is not supported yet";
+    return 1;
+  }
+  if (emitStage == EmitStage::Cuda && target != "cuda") {
+    emitError(UnknownLoc::get(&context)) << "--emit=cuda needs --target=cuda";
     return 1;
   }
   if (failed(checkPositive(context, "dp", dataParallel)) ||
@@ -397,14 +415,52 @@ int main(int argc, char **argv) {
     if (dataParallel > 1)
       pm.addPass(createFinishDataParallelPass());
   }
-  if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned)
+  // Fusion: what a GPU runs as one kernel (--emit=fused shows it for either target).
+  bool fuse = emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned &&
+              (target == "cuda" || emitStage == EmitStage::Fused);
+  if (fuse)
+    pm.addNestedPass<func::FuncOp>(createFusePass());
+  if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned &&
+      emitStage != EmitStage::Fused && emitStage != EmitStage::Cuda)
     pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());
   if (failed(pm.run(*module)))
     return 1;
 
+  if (emitStage == EmitStage::Cuda) {
+    // Every kernel's CUDA C++, as the artifact would hold it.
+    std::string sources;
+    llvm::raw_string_ostream os(sources);
+    int index = 0;
+    WalkResult walk = module->walk([&](FusedOp fused) {
+      FailureOr<CudaKernel> kernel =
+          emitCudaKernel(fused, "parc_kernel_" + std::to_string(index++));
+      if (failed(kernel))
+        return WalkResult::interrupt();
+      os << "// " << kernel->name << ": " << fused.getKind() << ", "
+         << (kernel->row ? std::to_string(kernel->rows) + " rows of " +
+                               std::to_string(kernel->rowLength)
+                         : std::to_string(kernel->elements) + " elements" +
+                               (kernel->vectorized ? " (float4)" : ""))
+         << "\n"
+         << kernel->source << "\n";
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return 1;
+    std::string errorMessage;
+    std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFile, &errorMessage);
+    if (!output) {
+      emitError(UnknownLoc::get(&context)) << "-o " << outputFile << ": " << errorMessage;
+      return 1;
+    }
+    output->os() << sources;
+    output->keep();
+    return 0;
+  }
+
   if (emitStage == EmitStage::Artifact) {
     ArtifactStats stats;
-    if (failed(writeArtifact(*module, outputFile, target, &stats)))
+    if (failed(writeArtifact(*module, outputFile, target, &stats, cudaArch)))
       return 1;
     if (printReport) {
       llvm::outs() << "parc-compile report for " << inputFile << "\n"
@@ -415,7 +471,14 @@ int main(int argc, char **argv) {
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions
                    << " instructions\n"
-                   << "  artifact: " << stats.fileBytes << " bytes\n"
+                   << "  artifact: " << stats.fileBytes << " bytes\n";
+      if (target == "cuda")
+        llvm::outs() << "  cuda kernels for " << cudaArch << ": " << stats.rowKernels
+                     << " row, " << stats.elementwiseKernels << " elementwise (NVRTC: "
+                     << stats.ptxBytes << " bytes of PTX, " << stats.cubinBytes
+                     << " bytes of cubins, " << stats.kernelsWithoutBinaries
+                     << " kernels without both)\n";
+      llvm::outs()
                    << "  parc-compile peak RSS: " << ::parc::rt::peakResidentBytes() << " bytes\n";
     }
     return 0;

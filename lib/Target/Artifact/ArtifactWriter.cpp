@@ -13,6 +13,8 @@
 #include "parc/Dialect/Parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Runtime/ArtifactFormat.h"
+#include "parc/Target/Cuda/KernelEmitter.h"
+#include "parc/Target/Cuda/Nvrtc.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -134,8 +136,9 @@ FailureOr<ShardBytes> elementBytes(ElementsAttr attr, Location loc) {
 /// Builds the manifest and collects the shards to write.
 class ManifestBuilder {
 public:
-  ManifestBuilder(ModuleOp module, pa::Manifest &manifest)
-      : module(module), manifest(manifest) {}
+  ManifestBuilder(ModuleOp module, pa::Manifest &manifest, StringRef target,
+                  StringRef cudaArch)
+      : module(module), manifest(manifest), target(target), cudaArch(cudaArch) {}
 
   /// Adds the program of world rank `rank`, whose index in its tensor-parallel group of
   /// `tpSize` ranks is `tpRank` and in its data-parallel group of `dpSize` ranks `dpRank`.
@@ -149,6 +152,10 @@ private:
   /// The index of the shard holding weight `name` as rank `tpRank` of `tpSize` sees it
   /// (added on first use).
   FailureOr<int> weightShard(StringRef name, Location loc, int tpRank, int tpSize);
+  /// The index of `fused`'s kernel in the manifest, generated and compiled once.
+  FailureOr<int> cudaKernel(FusedOp fused);
+  StringRef target, cudaArch;
+  llvm::DenseMap<Operation *, int> kernelOf;
   /// The dp coordinate of the program being added (ZeRO-1's state is split over dp).
   int currentDpRank = 0, currentDpSize = 1;
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
@@ -242,6 +249,32 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tp
   return index;
 }
 
+FailureOr<int> ManifestBuilder::cudaKernel(FusedOp fused) {
+  auto known = kernelOf.find(fused);
+  if (known != kernelOf.end())
+    return known->second;
+  int index = manifest.cuda_kernels_size();
+  FailureOr<CudaKernel> kernel = emitCudaKernel(fused, "parc_kernel_" + std::to_string(index));
+  if (failed(kernel))
+    return failure();
+  CompiledKernel compiled;
+  std::string error;
+  if (!compileWithNvrtc(kernel->source, kernel->name + ".cu", cudaArch.str(), compiled, error))
+    return fused.emitOpError("cannot compile its kernel: ") << error;
+  pa::CudaKernel &entry = *manifest.add_cuda_kernels();
+  entry.set_name(kernel->name);
+  entry.set_source(kernel->source);
+  entry.set_ptx(compiled.ptx);
+  entry.set_cubin(compiled.cubin);
+  entry.set_row(kernel->row);
+  entry.set_vectorized(kernel->vectorized);
+  entry.set_elements(kernel->elements);
+  entry.set_rows(kernel->rows);
+  entry.set_row_length(kernel->rowLength);
+  entry.set_block_size(kernel->blockSize);
+  return kernelOf[fused] = index;
+}
+
 /// The node name of an op's location, for runtime messages.
 std::string locationName(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))
@@ -262,7 +295,8 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
   for (Value result : op->getResults())
     inst->add_results(valueIds.lookup(result));
   for (NamedAttribute attr : op->getAttrs()) {
-    if (llvm::is_contained({kOffsetAttr, kTensorParallelLayoutAttr, kOpIdAttr, kAdjointOfAttr},
+    if (llvm::is_contained({kOffsetAttr, kOffsetsAttr, kTensorParallelLayoutAttr, kOpIdAttr,
+                            kAdjointOfAttr},
                            attr.getName().getValue()))
       continue;
     pa::Attribute *out = inst->add_attributes();
@@ -358,6 +392,27 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       }
       continue;
     }
+    if (auto fused = dyn_cast<FusedOp>(op)) {
+      if (target != "cuda")
+        return op.emitOpError("is a CUDA kernel; a CPU program runs its ops "
+                              "(parc-inline-fused)");
+      FailureOr<int> kernel = cudaKernel(fused);
+      if (failed(kernel))
+        return failure();
+      SmallVector<int64_t> offsets;
+      if (auto single = op.getAttrOfType<IntegerAttr>(kOffsetAttr))
+        offsets.push_back(single.getInt());
+      else if (auto several = op.getAttrOfType<DenseI64ArrayAttr>(kOffsetsAttr))
+        offsets.assign(several.asArrayRef().begin(), several.asArrayRef().end());
+      if (offsets.size() != op.getNumResults())
+        return op.emitOpError("has no buffer offsets (run parc-plan-buffers)");
+      for (auto [result, offset] : llvm::zip(op.getResults(), offsets))
+        newValue(result).set_arena_offset(offset);
+      if (failed(addInstruction(&op, program)))
+        return failure();
+      addIntAttribute(program, "kernel", *kernel);
+      continue;
+    }
     if (op.getNumResults() != 1)
       return op.emitOpError("has ") << op.getNumResults()
                                     << " results; the artifact writer handles one";
@@ -416,7 +471,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
 } // namespace
 
 LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
-                                        StringRef target, ArtifactStats *stats) {
+                                        StringRef target, ArtifactStats *stats,
+                                        StringRef cudaArch) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("the module has no @main function");
@@ -448,7 +504,9 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
 
   // Ranks are laid out as Megatron-LM does: rank = (d * pp + stage) * tp + t, so a
   // tensor-parallel group is consecutive ranks and a stage's peers are tp ranks apart.
-  ManifestBuilder builder(module, manifest);
+  if (target == "cuda")
+    manifest.set_cuda_arch(cudaArch.str());
+  ManifestBuilder builder(module, manifest, target, cudaArch);
   bool pipelined = static_cast<bool>(module->getAttr(kPipelinePlanAttr));
   for (int rank = 0; rank < dp * pp * tp; ++rank) {
     int64_t stage = rank / tp % pp;
@@ -521,6 +579,12 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
       stats->ranks = manifest.world_size();
       stats->arenaBytes = manifest.programs(0).arena_bytes();
       stats->instructions = manifest.programs(0).instructions_size();
+      for (const pa::CudaKernel &kernel : manifest.cuda_kernels()) {
+        (kernel.row() ? stats->rowKernels : stats->elementwiseKernels) += 1;
+        stats->ptxBytes += kernel.ptx().size();
+        stats->cubinBytes += kernel.cubin().size();
+        stats->kernelsWithoutBinaries += kernel.ptx().empty() || kernel.cubin().empty();
+      }
     }
   }
   if (!ok) {

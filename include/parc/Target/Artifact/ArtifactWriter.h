@@ -23,13 +23,20 @@ struct ArtifactStats {
   uint64_t weightBytes = 0;
   uint64_t arenaBytes = 0;
   uint64_t instructions = 0;
+  /// --target=cuda: the generated kernels (row and elementwise) and their PTX and cubin
+  /// bytes; kernels missing either are counted apart.
+  uint64_t rowKernels = 0, elementwiseKernels = 0, ptxBytes = 0, cubinBytes = 0;
+  uint64_t kernelsWithoutBinaries = 0;
 };
 
 /// Writes `module` to `path` for `target`: `@main` runs on every rank of the module's mesh
 /// (`parc.mesh`, one rank without one), each rank with its own weight shards. The file is
 /// written under a temporary name and renamed at the end, so a failure leaves nothing behind.
+/// For target "cuda", every parc.fused op becomes a kernel (CUDA C++, PTX and a cubin for
+/// `cudaArch`, compiled with NVRTC).
 LogicalResult writeArtifact(ModuleOp module, llvm::StringRef path,
-                            llvm::StringRef target, ArtifactStats *stats = nullptr);
+                            llvm::StringRef target, ArtifactStats *stats = nullptr,
+                            llvm::StringRef cudaArch = "sm_90");
 
 } // namespace mlir::parc
 

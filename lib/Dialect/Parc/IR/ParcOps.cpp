@@ -129,6 +129,23 @@ LogicalResult RecvWaitOp::verify() {
   return success();
 }
 
+LogicalResult FusedOp::verify() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("body takes ") << body.getNumArguments() << " arguments for "
+                                      << getInputs().size() << " inputs";
+  for (auto [argument, input] : llvm::zip(body.getArguments(), getInputs()))
+    if (argument.getType() != input.getType())
+      return emitOpError("body argument type ") << argument.getType()
+                                                << " differs from its input's " << input.getType();
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield || yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("body must yield values of the result types");
+  if (getKind() != "elementwise" && getKind() != "row")
+    return emitOpError("kind '") << getKind() << "' is neither elementwise nor row";
+  return success();
+}
+
 LogicalResult AllReduceWaitOp::verify() {
   auto start = getBuffer().getDefiningOp<AllReduceStartOp>();
   if (!start)

@@ -127,9 +127,15 @@ struct PlanBuffersPass
     }
 
     Builder b(function.getContext());
+    llvm::DenseMap<Operation *, SmallVector<int64_t>> offsetsOf;
     for (const LiveRange &range : ranges)
-      range.value.getDefiningOp()->setAttr(kOffsetAttr,
-                                           b.getI64IntegerAttr(range.offset));
+      offsetsOf[range.value.getDefiningOp()].push_back(range.offset);
+    for (auto &[op, offsets] : offsetsOf) {
+      if (offsets.size() == 1)
+        op->setAttr(kOffsetAttr, b.getI64IntegerAttr(offsets.front()));
+      else // results were visited in order
+        op->setAttr(kOffsetsAttr, b.getDenseI64ArrayAttr(offsets));
+    }
     function->setAttr(kArenaBytesAttr, b.getI64IntegerAttr(arenaBytes));
   }
 };

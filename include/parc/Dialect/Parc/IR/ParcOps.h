@@ -58,6 +58,8 @@ constexpr llvm::StringLiteral kAdjointOfAttr = "parc.adjoint_of";
 /// On the ops of a pipeline stage's backward steps (parc.chunk and parc.microbatch name
 /// the step).
 constexpr llvm::StringLiteral kBackwardStepAttr = "parc.backward";
+/// The arena offsets of an op with several results (parc-plan-buffers), in result order.
+constexpr llvm::StringLiteral kOffsetsAttr = "parc.offsets";
 /// On the ops a backward step computes again (activation recomputation).
 constexpr llvm::StringLiteral kRecomputedAttr = "parc.recomputed";
 /// On a weight split over the dp ranks along dim 0 (ZeRO-1's optimizer state): each dp

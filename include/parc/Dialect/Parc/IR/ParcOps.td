@@ -540,4 +540,43 @@ def Parc_RecvWaitOp : Parc_TransferOp<"recv_wait", [SameOperandsAndResultType]> 
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def Parc_FusedOp : Parc_Op<"fused", [IsolatedFromAbove, Pure]> {
+  let summary = "A group of elementwise ops and row reductions run as one kernel";
+  let description = [{
+    What `parc-fuse` groups: its body computes `results` from `inputs` (the block's
+    arguments) with the ops of the group and ends in `parc.yield`. `kind` is
+    "elementwise" (every op has the domain's shape; inputs broadcast to it) or "row"
+    (reductions and softmax over the last dim, with the elementwise ops around them: one
+    row of the domain at a time). Code generators emit one kernel per fused op; the CPU
+    backend runs its body's ops (parc-inline-fused), the reference semantics.
+
+    ```mlir
+    %y = parc.fused "row" (%x, %mask) : (tensor<2x12x128x128xf32>, tensor<1x1x128x128xf32>)
+        -> tensor<2x12x128x128xf32> {
+    ^bb0(%a: tensor<2x12x128x128xf32>, %m: tensor<1x1x128x128xf32>):
+      %s = parc.add %a, %m : ...
+      %p = parc.softmax %s {axis = 3 : i64} : tensor<2x12x128x128xf32>
+      parc.yield %p : tensor<2x12x128x128xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Parc_Tensor>:$inputs, StrAttr:$kind);
+  let results = (outs Variadic<Parc_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $kind `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Parc_YieldOp : Parc_Op<"yield", [Pure, Terminator, HasParent<"FusedOp">]> {
+  let summary = "The results of a parc.fused body";
+  let arguments = (ins Variadic<Parc_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
 #endif // PARC_DIALECT_PARC_IR_PARCOPS_TD

@@ -297,4 +297,28 @@ def FinishDataParallelPass : Pass<"parc-finish-data-parallel", "::mlir::ModuleOp
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def FusePass : Pass<"parc-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Groups elementwise ops and last-dim reductions into parc.fused regions";
+  let description = [{
+    Walks the ops in program order and puts every fusible op (elementwise ops, reductions
+    over the last dim keeping it, softmax and log-softmax over the last dim) into a
+    group: the group of its latest operand's producer when the op fits that group's
+    domain, else a new one. An op fits when its result has the domain's shape, or the
+    domain's shape with the last dim 1 (a per-row value: a reduction's result, and the
+    ops on it), and when no op outside the group reads one of the group's values before
+    this op (the fused op takes this op's place, so such a reader would come first).
+    Inputs from outside broadcast (numpy rules) to the op that reads them. Each group
+    becomes one `parc.fused` ("row" if it reduces, else "elementwise") taking the values it
+    reads from outside and returning those read outside; single ops become groups of one.
+    Layer norm (mean, centring, variance, scaling), softmax with its scaling and mask, bias
+    + GELU and residual adds each become one group.
+  }];
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
+def InlineFusedPass : Pass<"parc-inline-fused", "::mlir::func::FuncOp"> {
+  let summary = "Replaces each parc.fused by its body's ops (how the CPU backend runs it)";
+  let dependentDialects = ["::mlir::parc::ParcDialect"];
+}
+
 #endif // PARC_DIALECT_PARC_TRANSFORMS_PASSES_TD

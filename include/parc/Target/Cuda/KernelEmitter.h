@@ -1,0 +1,50 @@
+//===- KernelEmitter.h - CUDA C++ for parc.fused regions --------*- C++ -*-===//
+//
+// Each parc.fused op becomes one CUDA kernel, emitted as self-contained CUDA C++ (no
+// headers, so NVRTC compiles it without the toolkit's include folder):
+//
+//  * "elementwise": a grid-stride loop over the domain's elements; when every tensor is
+//    f32 and each input is whole or a single value and the count divides by 4, 16-byte
+//    float4 loads and stores;
+//  * "row": one thread block per row of the domain (its last dim); each reduction (sum,
+//    mean, max; softmax's max and sum) is a pass over the row, reduced with warp shuffles
+//    and shared memory, and the elementwise ops around them are recomputed in the pass
+//    that needs them.
+//
+// Inputs broadcast to the ops reading them (numpy rules). f16 and bf16 are loaded to f32,
+// computed in f32 and rounded once when stored.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARC_TARGET_CUDA_KERNELEMITTER_H
+#define PARC_TARGET_CUDA_KERNELEMITTER_H
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+
+#include <string>
+
+namespace mlir::parc {
+
+/// A kernel and how to launch it: `extern "C" __global__ void <name>(inputs..., outputs...)`
+/// with one pointer per input then per output, in the fused op's order.
+struct CudaKernel {
+  std::string name;
+  std::string source;
+  /// Elementwise: grid-stride over `elements` (or elements / 4 with float4). Row: one
+  /// block per row, `rows` of `rowLength`.
+  bool row = false;
+  bool vectorized = false;
+  int64_t elements = 0;
+  int64_t rows = 0;
+  int64_t rowLength = 0;
+  /// Threads per block the kernel is written for.
+  int64_t blockSize = 256;
+};
+
+/// Emits the kernel computing `fused`; fails (with an error at the op) on an op or element
+/// type the emitter does not handle.
+FailureOr<CudaKernel> emitCudaKernel(FusedOp fused, llvm::StringRef name);
+
+} // namespace mlir::parc
+
+#endif // PARC_TARGET_CUDA_KERNELEMITTER_H

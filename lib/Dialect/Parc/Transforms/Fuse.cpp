@@ -1,0 +1,248 @@
+//===- Fuse.cpp - grouping elementwise ops and row reductions -------------===//
+//
+// parc-fuse forms the groups a code generator turns into one kernel each; see the pass
+// description. parc-inline-fused undoes it (the CPU backend's way of running a group).
+//
+//===----------------------------------------------------------------------===//
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+#include "parc/Dialect/Parc/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::parc {
+#define GEN_PASS_DEF_FUSEPASS
+#define GEN_PASS_DEF_INLINEFUSEDPASS
+#include "parc/Dialect/Parc/Transforms/Passes.h.inc"
+} // namespace mlir::parc
+
+using namespace mlir;
+using namespace mlir::parc;
+
+namespace {
+
+bool isElementwise(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, NegOp, AbsOp, ReluOp, ExpOp,
+             LogOp, SqrtOp, ReciprocalOp, TanhOp, ErfOp, SigmoidOp, GeluOp, SelectOp,
+             ConvertOp, EqualOp, LessOp, GreaterOp>(op);
+}
+
+RankedTensorType resultType(Operation *op) {
+  return cast<RankedTensorType>(op->getResult(0).getType());
+}
+
+/// A reduction over the last dim that keeps it (a per-row value), or a softmax over the
+/// last dim: what makes a group a "row" group.
+bool isRowOp(Operation *op) {
+  auto input = op->getNumOperands() ? dyn_cast<RankedTensorType>(op->getOperand(0).getType())
+                                    : RankedTensorType();
+  if (!input || input.getRank() == 0)
+    return false;
+  int64_t last = input.getRank() - 1;
+  auto lastOnly = [&](ArrayRef<int64_t> axes) { return axes.size() == 1 && axes[0] == last; };
+  if (auto reduce = dyn_cast<ReduceSumOp>(op))
+    return reduce.getKeepDims() && lastOnly(reduce.getAxes());
+  if (auto reduce = dyn_cast<ReduceMeanOp>(op))
+    return reduce.getKeepDims() && lastOnly(reduce.getAxes());
+  if (auto reduce = dyn_cast<ReduceMaxOp>(op))
+    return reduce.getKeepDims() && lastOnly(reduce.getAxes());
+  if (auto softmax = dyn_cast<SoftmaxOp>(op))
+    return softmax.getAxis() == last;
+  if (auto softmax = dyn_cast<LogSoftmaxOp>(op))
+    return softmax.getAxis() == last;
+  return false;
+}
+
+bool isFusible(Operation *op) {
+  return op->getNumResults() == 1 && (isElementwise(op) || isRowOp(op));
+}
+
+/// One group being formed.
+struct Group {
+  /// The shape every op of the group computes over (a row group's rows are its last dim).
+  SmallVector<int64_t> domain;
+  bool row = false;
+  llvm::SetVector<Operation *> ops;
+};
+
+class Fuser {
+public:
+  explicit Fuser(func::FuncOp function) : function(function) {
+    int64_t position = 0;
+    for (Operation &op : function.front())
+      positionOf[&op] = position++;
+  }
+
+  void run() {
+    for (Operation &op : function.front())
+      if (isFusible(&op))
+        place(&op);
+    for (Group &group : groups)
+      materialize(group);
+  }
+
+private:
+  /// The domain's shape with the last dim 1: the shape of a per-row value.
+  static SmallVector<int64_t> rowShape(ArrayRef<int64_t> domain) {
+    SmallVector<int64_t> shape(domain);
+    if (!shape.empty())
+      shape.back() = 1;
+    return shape;
+  }
+
+  /// Whether `op` computes over `group`'s domain.
+  bool fitsDomain(Operation *op, const Group &group) const {
+    ArrayRef<int64_t> shape = resultType(op).getShape();
+    if (isRowOp(op)) {
+      auto input = cast<RankedTensorType>(op->getOperand(0).getType());
+      return input.getShape() == ArrayRef<int64_t>(group.domain);
+    }
+    if (shape == ArrayRef<int64_t>(group.domain))
+      return true;
+    // A per-row value, computed from per-row values of the group.
+    return group.row && shape == ArrayRef<int64_t>(rowShape(group.domain));
+  }
+
+  /// Whether no op outside `group` reads one of its values before `op`.
+  bool noEarlierReader(Operation *op, const Group &group) const {
+    for (Operation *member : group.ops)
+      for (Operation *user : member->getUsers())
+        if (user != op && !group.ops.contains(user) &&
+            positionOf.lookup(user) < positionOf.lookup(op))
+          return false;
+    return true;
+  }
+
+  void place(Operation *op) {
+    // The group of the latest producer among the operands.
+    int64_t best = -1, latest = -1;
+    for (Value operand : op->getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      auto group = def ? groupOf.find(def) : groupOf.end();
+      if (group != groupOf.end() && positionOf.lookup(def) > latest) {
+        best = group->second;
+        latest = positionOf.lookup(def);
+      }
+    }
+    if (best >= 0 && fitsDomain(op, groups[best]) && noEarlierReader(op, groups[best])) {
+      groups[best].ops.insert(op);
+      groups[best].row |= isRowOp(op);
+      groupOf[op] = best;
+      // The other groups this op reads join too when they share the domain and no op
+      // outside reads them before this one (x * 0.5 and the tanh chain of a GELU).
+      for (Value operand : op->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        auto other = def ? groupOf.find(def) : groupOf.end();
+        if (other == groupOf.end() || other->second == best)
+          continue;
+        Group &merged = groups[other->second];
+        if (merged.domain != groups[best].domain || merged.row != groups[best].row ||
+            !noEarlierReader(op, merged))
+          continue;
+        int64_t from = other->second;
+        for (Operation *member : merged.ops) {
+          groups[best].ops.insert(member);
+          groupOf[member] = best;
+        }
+        groups[from].ops.clear();
+      }
+      return;
+    }
+    Group group;
+    ArrayRef<int64_t> domain = isRowOp(op)
+                                   ? cast<RankedTensorType>(op->getOperand(0).getType()).getShape()
+                                   : resultType(op).getShape();
+    group.domain.assign(domain.begin(), domain.end());
+    group.row = isRowOp(op);
+    group.ops.insert(op);
+    groupOf[op] = groups.size();
+    groups.push_back(std::move(group));
+  }
+
+  /// Replaces the group's ops by one parc.fused where its last op was.
+  void materialize(Group &group) {
+    if (group.ops.empty()) // merged into another
+      return;
+    // Program order (merging appends whole groups).
+    SmallVector<Operation *> ordered(group.ops.begin(), group.ops.end());
+    llvm::sort(ordered, [&](Operation *a, Operation *b) {
+      return positionOf.lookup(a) < positionOf.lookup(b);
+    });
+    group.ops = llvm::SetVector<Operation *>(ordered.begin(), ordered.end());
+    llvm::SetVector<Value> inputs, results;
+    for (Operation *op : group.ops) {
+      for (Value operand : op->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        if (!def || !group.ops.contains(def))
+          inputs.insert(operand);
+      }
+      for (Value result : op->getResults())
+        if (llvm::any_of(result.getUsers(),
+                         [&](Operation *user) { return !group.ops.contains(user); }))
+          results.insert(result);
+    }
+    Operation *last = group.ops.back();
+    OpBuilder builder(last);
+    SmallVector<Type> resultTypes;
+    for (Value result : results)
+      resultTypes.push_back(result.getType());
+    auto fused = FusedOp::create(builder, last->getLoc(), resultTypes, inputs.getArrayRef(),
+                                 builder.getStringAttr(group.row ? "row" : "elementwise"));
+    Block *body = new Block();
+    fused.getBody().push_back(body);
+    IRMapping mapping;
+    for (Value input : inputs)
+      mapping.map(input, body->addArgument(input.getType(), input.getLoc()));
+    OpBuilder inside = OpBuilder::atBlockEnd(body);
+    for (Operation *op : group.ops)
+      inside.clone(*op, mapping);
+    SmallVector<Value> yielded;
+    for (Value result : results)
+      yielded.push_back(mapping.lookup(result));
+    YieldOp::create(inside, last->getLoc(), yielded);
+    for (auto [index, result] : llvm::enumerate(results)) {
+      Value original = result;
+      original.replaceAllUsesWith(fused.getResult(index));
+    }
+    for (Operation *op : llvm::reverse(group.ops))
+      op->erase();
+  }
+
+  func::FuncOp function;
+  llvm::DenseMap<Operation *, int64_t> positionOf;
+  std::vector<Group> groups;
+  llvm::DenseMap<Operation *, int64_t> groupOf;
+};
+
+struct FusePass : mlir::parc::impl::FusePassBase<FusePass> {
+  void runOnOperation() override {
+    func::FuncOp function = getOperation();
+    if (!function.isExternal())
+      Fuser(function).run();
+  }
+};
+
+struct InlineFusedPass : mlir::parc::impl::InlineFusedPassBase<InlineFusedPass> {
+  void runOnOperation() override {
+    SmallVector<FusedOp> fusedOps;
+    getOperation().walk([&](FusedOp fused) { fusedOps.push_back(fused); });
+    for (FusedOp fused : fusedOps) {
+      Block &body = fused.getBody().front();
+      IRMapping mapping;
+      for (auto [argument, input] : llvm::zip(body.getArguments(), fused.getInputs()))
+        mapping.map(argument, input);
+      OpBuilder builder(fused);
+      for (Operation &op : body.without_terminator())
+        builder.clone(op, mapping);
+      for (auto [result, yielded] :
+           llvm::zip(fused.getResults(), body.getTerminator()->getOperands()))
+        result.replaceAllUsesWith(mapping.lookup(yielded));
+      fused.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,29 @@
+//===- CudaDevice.cpp - finding a GPU for a --target=cuda artifact --------===//
+
+#include "CudaDevice.h"
+
+#include <dlfcn.h>
+#include <string>
+
+using namespace parc::rt;
+
+Status parc::rt::countCudaDevices(int &devices) {
+  devices = 0;
+  void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!driver)
+    return Status::error("no GPU was found: the NVIDIA driver (libcuda.so.1) is not installed");
+  // The driver API's entry points (cuda.h): CUresult is an int, 0 on success.
+  auto init = reinterpret_cast<int (*)(unsigned)>(dlsym(driver, "cuInit"));
+  auto count = reinterpret_cast<int (*)(int *)>(dlsym(driver, "cuDeviceGetCount"));
+  if (!init || !count)
+    return Status::error("no GPU was found: libcuda.so.1 lacks cuInit or cuDeviceGetCount");
+  if (int status = init(0))
+    return Status::error("no GPU was found: cuInit failed with CUDA error " +
+                         std::to_string(status));
+  if (int status = count(&devices))
+    return Status::error("no GPU was found: cuDeviceGetCount failed with CUDA error " +
+                         std::to_string(status));
+  if (devices == 0)
+    return Status::error("no GPU was found: the NVIDIA driver sees no CUDA device");
+  return Status::ok();
+}
