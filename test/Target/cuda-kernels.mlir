@@ -2,7 +2,7 @@
 // RUN: parc-compile %s --target=cuda --emit=fused -o - | FileCheck %s --check-prefix=FUSED
 
 // The CUDA C++ parc emits for each fused region (no headers: NVRTC compiles it as is).
-// FUSED-COUNT-5: parc.fused "{{row|elementwise}}"
+// FUSED-COUNT-6: parc.fused "{{row|elementwise}}"
 //
 // Layer norm over rows of 64: one block per row; two passes reduced with warp shuffles
 // and shared memory (parc_block_reduce), the per-row arithmetic once per row, the output
@@ -39,10 +39,16 @@
 // CHECK: // parc_kernel_4: elementwise, 512 elements (float4)
 // CHECK: float4 in0_v = reinterpret_cast<const float4 *>(in0)[v];
 // CHECK: reinterpret_cast<float4 *>(out0)[v] = out0_v;
+//
+// A bias add, a reshape and an erf-GELU in one kernel: the bias is indexed through the
+// add's [8, 32] shape, the reshape is a view (the same flat index).
+// CHECK: // parc_kernel_5: elementwise, 256 elements
+// CHECK: in1[(0 + ((i / 1LL) % 32LL) * 1LL)]
+// CHECK: erff(
 module {
   parc.weight @g = dense<1.0> : tensor<64xf32>
   parc.weight @b = dense<0.0> : tensor<64xf32>
-  func.func @main(%x: tensor<8x64xf32> {parc.name = "x"}, %s: tensor<2x1x8x8xf32> {parc.name = "scores"}, %m: tensor<8x8xf32> {parc.name = "mask"}, %h: tensor<4x64xf32> {parc.name = "h"}, %bias: tensor<64xf32> {parc.name = "bias"}, %a: tensor<8x64xf16> {parc.name = "a"}, %c: tensor<8x64xf16> {parc.name = "c"}, %e: tensor<8x64xf32> {parc.name = "e"}) -> (tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>) {
+  func.func @main(%x: tensor<8x64xf32> {parc.name = "x"}, %s: tensor<2x1x8x8xf32> {parc.name = "scores"}, %m: tensor<8x8xf32> {parc.name = "mask"}, %h: tensor<4x64xf32> {parc.name = "h"}, %bias: tensor<64xf32> {parc.name = "bias"}, %a: tensor<8x64xf16> {parc.name = "a"}, %c: tensor<8x64xf16> {parc.name = "c"}, %e: tensor<8x64xf32> {parc.name = "e"}, %z: tensor<8x32xf32> {parc.name = "z"}, %zb: tensor<32xf32> {parc.name = "zb"}) -> (tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>, tensor<2x4x32xf32>) {
     %eps = parc.constant dense<1.0e-5> : tensor<f32>
     %g = parc.load_weight @g : tensor<64xf32>
     %b = parc.load_weight @b : tensor<64xf32>
@@ -63,6 +69,9 @@ module {
     %half = parc.constant dense<0.5> : tensor<f32>
     %es = parc.mul %e, %half : tensor<8x64xf32>, tensor<f32> -> tensor<8x64xf32>
     %ee = parc.exp %es : tensor<8x64xf32>
-    return %y, %p, %gl, %ac, %ee : tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>
+    %zh = parc.add %z, %zb : tensor<8x32xf32>, tensor<32xf32> -> tensor<8x32xf32>
+    %zr = parc.reshape %zh : tensor<8x32xf32> -> tensor<2x4x32xf32>
+    %zg = parc.gelu %zr : tensor<2x4x32xf32>
+    return %y, %p, %gl, %ac, %ee, %zg : tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>, tensor<2x4x32xf32>
   }
 }

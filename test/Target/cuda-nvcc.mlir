@@ -6,6 +6,6 @@
 
 // Every emitted kernel compiles with nvcc too (the compiler uses NVRTC), for Hopper and
 // for Ampere.
-// CHECK-COUNT-5: parc_kernel_{{[0-9]}}: cubin of {{[0-9]+}} bytes
-// CHECK: 5 kernels compiled for sm_90
-// AMPERE: 5 kernels compiled for sm_80
+// CHECK-COUNT-6: parc_kernel_{{[0-9]}}: cubin of {{[0-9]+}} bytes
+// CHECK: 6 kernels compiled for sm_90
+// AMPERE: 6 kernels compiled for sm_80

@@ -99,3 +99,24 @@ func.func @boundaries(%x: tensor<4x8xf32>, %w: tensor<8x8xf32>) -> (tensor<1x8xf
   %y = parc.add %e, %m : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
   return %r, %y : tensor<1x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// Reshapes keep an elementwise group's row-major element order, so a bias add before the
+// reshape and the GELU after it are one group (the bias is indexed through the add's
+// shape). A row op cannot join a group holding other shapes: the layer norm's mean starts
+// a group of its own.
+// CHECK-LABEL: func.func @across_reshape
+// CHECK: %[[G:.*]] = parc.fused "elementwise"(%arg0, %arg1) : (tensor<8x32xf32>, tensor<32xf32>) -> tensor<2x4x32xf32>
+// CHECK: parc.add
+// CHECK-NEXT: parc.reshape
+// CHECK-NEXT: parc.gelu
+// CHECK: parc.fused "row"(%[[G]])
+func.func @across_reshape(%x: tensor<8x32xf32>, %bias: tensor<32xf32>) -> tensor<2x4x32xf32> {
+  %h = parc.add %x, %bias : tensor<8x32xf32>, tensor<32xf32> -> tensor<8x32xf32>
+  %r = parc.reshape %h : tensor<8x32xf32> -> tensor<2x4x32xf32>
+  %g = parc.gelu %r : tensor<2x4x32xf32>
+  %m = parc.reduce_mean %g {axes = array<i64: 2>, keep_dims} : tensor<2x4x32xf32> -> tensor<2x4x1xf32>
+  %c = parc.sub %g, %m : tensor<2x4x32xf32>, tensor<2x4x1xf32> -> tensor<2x4x32xf32>
+  return %c : tensor<2x4x32xf32>
+}

@@ -5,6 +5,7 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <functional>
+#include <map>
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -91,6 +92,8 @@ FailureOr<ElementKind> kindOf(Type type, Operation *where) {
 struct Scope {
   std::string code;
   llvm::DenseMap<Value, std::string> names;
+  /// Input loads, by their expression.
+  std::map<std::string, std::string> loads;
 };
 
 class Emitter {
@@ -118,11 +121,13 @@ private:
   }
   std::string fresh() { return "t" + std::to_string(counter++); }
 
-  /// The index into input `type` of the element at flat domain index `i` (numpy
-  /// broadcasting, aligned to the right).
-  std::string indexOf(RankedTensorType type) const;
-  /// Emits into `scope` the value of `v` at the element the scope is at; returns its name.
-  FailureOr<std::string> valueAt(Value v, Scope &scope);
+  /// The index into input `type`, read by an op computing shape `reader`, of the element
+  /// at flat index `i` (numpy broadcasting, aligned to the right). Elementwise groups may
+  /// reshape: flat indices are the same in every shape of the domain's element count.
+  std::string indexOf(RankedTensorType type, RankedTensorType reader) const;
+  /// Emits into `scope` the value of `v` at the element the scope is at, as the op
+  /// computing shape `reader` reads it; returns its name.
+  FailureOr<std::string> valueAt(Value v, Scope &scope, RankedTensorType reader = {});
   /// The expression of elementwise `op` from its operands' names.
   FailureOr<std::string> expression(Operation *op, ArrayRef<std::string> operands);
   /// Emits a pass over the row reducing `input` (sum or max) into a new per-row name.
@@ -146,19 +151,22 @@ private:
   llvm::DenseMap<Value, std::string> boundInputs;
 };
 
-std::string Emitter::indexOf(RankedTensorType type) const {
-  if (type.getShape() == domain.getShape())
+std::string Emitter::indexOf(RankedTensorType type, RankedTensorType reader) const {
+  RankedTensorType within =
+      reader && reader.getNumElements() == domain.getNumElements() ? reader : domain;
+  if (type.getNumElements() == within.getNumElements() && type.getRank() == within.getRank() &&
+      type.getShape() == within.getShape())
     return "i";
   if (type.getNumElements() == 1)
     return "0";
   // Per-coordinate: the domain's coordinate d where the input's dim is not 1.
   std::string index = "0";
   int64_t stride = 1;
-  int64_t offset = domain.getRank() - type.getRank();
+  int64_t offset = within.getRank() - type.getRank();
   int64_t domainStride = 1;
   SmallVector<std::string> terms;
-  for (int64_t d = domain.getRank() - 1; d >= 0; --d) {
-    int64_t size = domain.getDimSize(d);
+  for (int64_t d = within.getRank() - 1; d >= 0; --d) {
+    int64_t size = within.getDimSize(d);
     int64_t inputDim = d - offset;
     if (inputDim >= 0 && type.getDimSize(inputDim) != 1) {
       terms.push_back("((i / " + std::to_string(domainStride) + "LL) % " +
@@ -213,25 +221,42 @@ FailureOr<std::string> Emitter::expression(Operation *op, ArrayRef<std::string> 
   return op->emitOpError("has no CUDA expression");
 }
 
-FailureOr<std::string> Emitter::valueAt(Value v, Scope &scope) {
+FailureOr<std::string> Emitter::valueAt(Value v, Scope &scope, RankedTensorType reader) {
   if (auto it = scope.names.find(v); it != scope.names.end())
     return it->second;
   if (auto it = perRow.find(v); it != perRow.end())
     return it->second;
   if (auto bound = boundInputs.find(v); bound != boundInputs.end())
     return bound->second;
-  std::string name = fresh();
   if (auto argument = dyn_cast<BlockArgument>(v)) {
+    // An input is loaded once per index expression (readers of different shapes index
+    // it differently).
     FailureOr<ElementKind> kind = kindOf(v.getType(), fused);
     if (failed(kind))
       return failure();
-    std::string index = isPerRow(v) ? "row" : indexOf(cast<RankedTensorType>(v.getType()));
-    scope.code += "    " + kind->compute + " " + name + " = " +
-                  kind->load("in" + std::to_string(argument.getArgNumber()) + "[" + index + "]") +
-                  ";\n";
-    return scope.names[v] = name;
+    std::string index = isPerRow(v) ? "row"
+                                    : indexOf(cast<RankedTensorType>(v.getType()),
+                                              reader ? reader
+                                                     : cast<RankedTensorType>(v.getType()));
+    std::string load =
+        kind->load("in" + std::to_string(argument.getArgNumber()) + "[" + index + "]");
+    std::string &name = scope.loads[load];
+    if (name.empty()) {
+      name = fresh();
+      scope.code += "    " + kind->compute + " " + name + " = " + load + ";\n";
+    }
+    return name;
   }
+  std::string name = fresh();
   Operation *op = v.getDefiningOp();
+  if (auto reshape = dyn_cast<ReshapeOp>(op)) {
+    // A view: the same element at the same flat index.
+    FailureOr<std::string> input = valueAt(reshape.getInput(), scope,
+                                           cast<RankedTensorType>(reshape.getType()));
+    if (failed(input))
+      return failure();
+    return scope.names[v] = *input;
+  }
   if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
     FailureOr<std::string> x = valueAt(op->getOperand(0), scope);
     if (failed(x))
@@ -244,7 +269,7 @@ FailureOr<std::string> Emitter::valueAt(Value v, Scope &scope) {
   }
   SmallVector<std::string> operands;
   for (Value operand : op->getOperands()) {
-    FailureOr<std::string> x = valueAt(operand, scope);
+    FailureOr<std::string> x = valueAt(operand, scope, cast<RankedTensorType>(v.getType()));
     if (failed(x))
       return failure();
     operands.push_back(*x);

@@ -77,9 +77,12 @@ public:
   }
 
   void run() {
-    for (Operation &op : function.front())
+    for (Operation &op : function.front()) {
       if (isFusible(&op))
         place(&op);
+      else if (isa<ReshapeOp>(op))
+        placeReshape(&op);
+    }
     for (Group &group : groups)
       materialize(group);
   }
@@ -96,9 +99,22 @@ private:
   /// Whether `op` computes over `group`'s domain.
   bool fitsDomain(Operation *op, const Group &group) const {
     ArrayRef<int64_t> shape = resultType(op).getShape();
+    // An elementwise group's elements keep their row-major order through a reshape: any
+    // result with the domain's element count fits (a bias add before the reshape a GELU
+    // follows).
+    if (!group.row && !isRowOp(op) &&
+        resultType(op).getNumElements() == ShapedType::getNumElements(group.domain))
+      return true;
     if (isRowOp(op)) {
+      // Row kernels index by shape: every op of the group must have the domain's shape
+      // (or be per-row).
       auto input = cast<RankedTensorType>(op->getOperand(0).getType());
-      return input.getShape() == ArrayRef<int64_t>(group.domain);
+      return input.getShape() == ArrayRef<int64_t>(group.domain) &&
+             llvm::all_of(group.ops, [&](Operation *member) {
+               ArrayRef<int64_t> memberShape = resultType(member).getShape();
+               return memberShape == ArrayRef<int64_t>(group.domain) ||
+                      memberShape == ArrayRef<int64_t>(rowShape(group.domain));
+             });
     }
     if (shape == ArrayRef<int64_t>(group.domain))
       return true;
@@ -114,6 +130,32 @@ private:
             positionOf.lookup(user) < positionOf.lookup(op))
           return false;
     return true;
+  }
+
+  /// Whether `from` can join `into`: two elementwise groups of one element count, or
+  /// groups with one domain whose ops all fit it exactly (row kernels index by shape).
+  bool canMerge(const Group &from, const Group &into) const {
+    if (!from.row && !into.row)
+      return ShapedType::getNumElements(from.domain) ==
+             ShapedType::getNumElements(into.domain);
+    if (from.domain != into.domain)
+      return false;
+    return llvm::all_of(from.ops, [&](Operation *op) {
+      ArrayRef<int64_t> shape = resultType(op).getShape();
+      return shape == ArrayRef<int64_t>(into.domain) ||
+             shape == ArrayRef<int64_t>(rowShape(into.domain));
+    });
+  }
+
+  /// A reshape (a view) joins the elementwise group of its input; it starts none.
+  void placeReshape(Operation *op) {
+    Operation *def = op->getOperand(0).getDefiningOp();
+    auto group = def ? groupOf.find(def) : groupOf.end();
+    if (group == groupOf.end() || groups[group->second].row ||
+        !noEarlierReader(op, groups[group->second]))
+      return;
+    groups[group->second].ops.insert(op);
+    groupOf[op] = group->second;
   }
 
   void place(Operation *op) {
@@ -139,8 +181,7 @@ private:
         if (other == groupOf.end() || other->second == best)
           continue;
         Group &merged = groups[other->second];
-        if (merged.domain != groups[best].domain || merged.row != groups[best].row ||
-            !noEarlierReader(op, merged))
+        if (!canMerge(merged, groups[best]) || !noEarlierReader(op, merged))
           continue;
         int64_t from = other->second;
         for (Operation *member : merged.ops) {
