@@ -40,3 +40,27 @@ def gpt2_logits_model(args):
             return self.inner(input_ids=input_ids, use_cache=False, return_dict=False)[0]
 
     return Logits(model)
+
+
+def export_training_run(args, steps, work):
+    """Builds the model in training mode (dropout off) with `steps` random batches of token
+    ids and labels (seed 1), exports it for training (parameters distinct, tied weights
+    tied) to WORK/gpt2.onnx and saves the batches as WORK/ids.npy and WORK/labels.npy.
+    Returns (model, ids, labels, onnx_path)."""
+    import numpy as np
+    import torch
+    from make_model import _without_packed_sequence_detection
+
+    generator = torch.Generator().manual_seed(1)
+    ids = torch.randint(0, args.vocab, (steps * args.batch, args.seq), generator=generator)
+    labels = torch.randint(0, args.vocab, (steps * args.batch, args.seq), generator=generator)
+    model = gpt2_logits_model(args).train()
+    onnx_path = os.path.join(work, "gpt2.onnx")
+    with _without_packed_sequence_detection():
+        torch.onnx.export(model, (ids[:args.batch],), onnx_path, input_names=["input_ids"],
+                          output_names=["logits"], opset_version=17, dynamo=False,
+                          training=torch.onnx.TrainingMode.TRAINING,
+                          do_constant_folding=False)
+    np.save(os.path.join(work, "ids.npy"), ids.numpy())
+    np.save(os.path.join(work, "labels.npy"), labels.numpy())
+    return model, ids, labels, onnx_path

@@ -22,13 +22,11 @@ import subprocess
 import sys
 import tempfile
 
-import numpy as np
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
 sys.path.insert(0, os.path.join(ROOT, "test", "models"))
 
-from gpt2_model import add_model_args, gpt2_logits_model  # noqa: E402
+from gpt2_model import add_model_args, export_training_run  # noqa: E402
 
 
 def compile_and_run(work, onnx_path, setting, args):
@@ -62,23 +60,8 @@ def main():
     parser.add_argument("--steps", type=int, default=4)
     args = parser.parse_args()
 
-    import torch
-    from make_model import _without_packed_sequence_detection
-
-    generator = torch.Generator().manual_seed(1)
-    ids = torch.randint(0, args.vocab, (args.steps * args.batch, args.seq), generator=generator)
-    labels = torch.randint(0, args.vocab, (args.steps * args.batch, args.seq),
-                           generator=generator)
-    model = gpt2_logits_model(args).train()
     with tempfile.TemporaryDirectory() as work:
-        onnx_path = os.path.join(work, "gpt2.onnx")
-        with _without_packed_sequence_detection():
-            torch.onnx.export(model, (ids[:args.batch],), onnx_path, input_names=["input_ids"],
-                              output_names=["logits"], opset_version=17, dynamo=False,
-                              training=torch.onnx.TrainingMode.TRAINING,
-                              do_constant_folding=False)
-        np.save(os.path.join(work, "ids.npy"), ids.numpy())
-        np.save(os.path.join(work, "labels.npy"), labels.numpy())
+        _, _, _, onnx_path = export_training_run(args, args.steps, work)
         results = {}
         for setting in ("none", "selective", "full"):
             results[setting] = compile_and_run(work, onnx_path, setting, args)

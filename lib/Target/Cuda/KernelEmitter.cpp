@@ -134,6 +134,12 @@ private:
   FailureOr<std::string> reduceRow(
       Value input, bool max, std::string &code,
       std::function<std::string(const std::string &)> transform = nullptr);
+  /// Emits into `scope` every output's value; `store(i, name, kind)` gives the statement
+  /// writing output i.
+  FailureOr<std::string>
+  storeOutputs(Scope &scope,
+               llvm::function_ref<std::string(size_t, const std::string &, const ElementKind &)>
+                   store);
   FailureOr<CudaKernel> emitRow();
   FailureOr<CudaKernel> emitElementwise();
   std::string signature();
@@ -393,6 +399,19 @@ FailureOr<CudaKernel> Emitter::emitRow() {
   return kernel;
 }
 
+FailureOr<std::string> Emitter::storeOutputs(
+    Scope &scope,
+    llvm::function_ref<std::string(size_t, const std::string &, const ElementKind &)> store) {
+  std::string stores;
+  for (auto [i, value] : llvm::enumerate(body.getTerminator()->getOperands())) {
+    FailureOr<std::string> name = valueAt(value, scope);
+    if (failed(name))
+      return failure();
+    stores += store(i, *name, *kindOf(value.getType(), fused));
+  }
+  return stores;
+}
+
 FailureOr<CudaKernel> Emitter::emitElementwise() {
   kernel.elements = elements();
   // float4: every tensor f32, every input whole or a single value, a count divisible by 4.
@@ -431,14 +450,13 @@ FailureOr<CudaKernel> Emitter::emitElementwise() {
         boundInputs[argument] = single ? in + "_s" : in + "_v." + lane;
       }
       Scope scope;
-      std::string stores;
-      for (auto [i, value] : llvm::enumerate(yield->getOperands())) {
-        FailureOr<std::string> name = valueAt(value, scope);
-        if (failed(name))
-          return failure();
-        stores += "    out" + std::to_string(i) + "_v." + lane + " = " + *name + ";\n";
-      }
-      code += "    {\n" + scope.code + stores + "    }\n";
+      FailureOr<std::string> stores =
+          storeOutputs(scope, [&](size_t i, const std::string &name, const ElementKind &) {
+            return "    out" + std::to_string(i) + "_v." + lane + " = " + name + ";\n";
+          });
+      if (failed(stores))
+        return failure();
+      code += "    {\n" + scope.code + *stores + "    }\n";
     }
     for (auto [i, value] : llvm::enumerate(yield->getOperands()))
       code += "    reinterpret_cast<float4 *>(out" + std::to_string(i) + ")[v] = out" +
@@ -446,16 +464,14 @@ FailureOr<CudaKernel> Emitter::emitElementwise() {
     code += "  }\n";
   } else {
     Scope scope;
-    std::string stores;
-    for (auto [i, value] : llvm::enumerate(yield->getOperands())) {
-      FailureOr<std::string> name = valueAt(value, scope);
-      if (failed(name))
-        return failure();
-      ElementKind kind = *kindOf(value.getType(), fused);
-      stores += "    out" + std::to_string(i) + "[i] = " + kind.store(*name) + ";\n";
-    }
+    FailureOr<std::string> stores =
+        storeOutputs(scope, [&](size_t i, const std::string &name, const ElementKind &kind) {
+          return "    out" + std::to_string(i) + "[i] = " + kind.store(name) + ";\n";
+        });
+    if (failed(stores))
+      return failure();
     code += "  for (long long i = first; i < " + std::to_string(elements()) +
-            "LL; i += stride) {\n" + scope.code + stores + "  }\n";
+            "LL; i += stride) {\n" + scope.code + *stores + "  }\n";
   }
   kernel.source = std::string(kPrelude) + "\n" + signature() + " {\n" + code + "}\n";
   return kernel;
