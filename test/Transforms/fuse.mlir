@@ -120,3 +120,29 @@ func.func @across_reshape(%x: tensor<8x32xf32>, %bias: tensor<32xf32>) -> tensor
   %c = parc.sub %g, %m : tensor<2x4x32xf32>, tensor<2x4x1xf32> -> tensor<2x4x32xf32>
   return %c : tensor<2x4x32xf32>
 }
+
+// -----
+
+// A matmul whose only use adds a bias along its last dim is one GEMM with cuBLASLt's bias
+// epilogue, with a tanh-GELU after it when that is the sum's only use (bias + GELU
+// epilogue). A matmul whose product is also read elsewhere stays alone.
+// CHECK-LABEL: func.func @gemm_epilogues
+// CHECK: %[[A:.*]] = parc.fused "gemm"(%arg0, %arg1, %arg2) {epilogue = "bias_gelu"}
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: parc.matmul
+// CHECK-NEXT: parc.add
+// CHECK-NEXT: parc.gelu
+// CHECK: parc.fused "gemm"(%[[A]], %arg1, %arg2) {epilogue = "bias"}
+// CHECK: %[[P:.*]] = parc.matmul %arg0, %arg1
+// CHECK-NOT: "gemm"
+// CHECK: parc.fused "elementwise"(%[[P]], %arg2)
+func.func @gemm_epilogues(%x: tensor<4x16xf32>, %w: tensor<16x16xf32>, %b: tensor<16xf32>) -> (tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>) {
+  %m = parc.matmul %x, %w : tensor<4x16xf32>, tensor<16x16xf32> -> tensor<4x16xf32>
+  %h = parc.add %m, %b : tensor<4x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
+  %g = parc.gelu %h {tanh_approximation} : tensor<4x16xf32>
+  %m2 = parc.matmul %g, %w : tensor<4x16xf32>, tensor<16x16xf32> -> tensor<4x16xf32>
+  %h2 = parc.add %m2, %b : tensor<4x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
+  %p = parc.matmul %x, %w : tensor<4x16xf32>, tensor<16x16xf32> -> tensor<4x16xf32>
+  %q = parc.add %p, %b : tensor<4x16xf32>, tensor<16xf32> -> tensor<4x16xf32>
+  return %h2, %q, %p : tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32>
+}

@@ -431,7 +431,14 @@ int main(int argc, char **argv) {
     std::string sources;
     llvm::raw_string_ostream os(sources);
     int index = 0;
+    int gemms = 0;
     WalkResult walk = module->walk([&](FusedOp fused) {
+      if (fused.getKind() == "gemm") {
+        auto product = cast<RankedTensorType>(fused.getResult(0).getType());
+        os << "// gemm_" << gemms++ << ": cuBLASLt matmul to " << product << ", epilogue "
+           << fused->getAttrOfType<StringAttr>("epilogue").getValue() << "\n\n";
+        return WalkResult::advance();
+      }
       FailureOr<CudaKernel> kernel =
           emitCudaKernel(fused, "parc_kernel_" + std::to_string(index++));
       if (failed(kernel))
@@ -477,7 +484,8 @@ int main(int argc, char **argv) {
                      << " row, " << stats.elementwiseKernels << " elementwise (NVRTC: "
                      << stats.ptxBytes << " bytes of PTX, " << stats.cubinBytes
                      << " bytes of cubins, " << stats.kernelsWithoutBinaries
-                     << " kernels without both)\n";
+                     << " kernels without both); " << stats.gemms
+                     << " GEMMs with cuBLASLt epilogues on rank 0\n";
       llvm::outs()
                    << "  parc-compile peak RSS: " << ::parc::rt::peakResidentBytes() << " bytes\n";
     }

@@ -396,7 +396,9 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       if (target != "cuda")
         return op.emitOpError("is a CUDA kernel; a CPU program runs its ops "
                               "(parc-inline-fused)");
-      FailureOr<int> kernel = cudaKernel(fused);
+      // A GEMM runs in cuBLASLt (with its epilogue); every other region is a kernel.
+      bool gemm = fused.getKind() == "gemm";
+      FailureOr<int> kernel = gemm ? FailureOr<int>(-1) : cudaKernel(fused);
       if (failed(kernel))
         return failure();
       SmallVector<int64_t> offsets;
@@ -410,7 +412,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
         newValue(result).set_arena_offset(offset);
       if (failed(addInstruction(&op, program)))
         return failure();
-      addIntAttribute(program, "kernel", *kernel);
+      if (!gemm)
+        addIntAttribute(program, "kernel", *kernel);
       continue;
     }
     if (op.getNumResults() != 1)
@@ -579,6 +582,10 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
       stats->ranks = manifest.world_size();
       stats->arenaBytes = manifest.programs(0).arena_bytes();
       stats->instructions = manifest.programs(0).instructions_size();
+      for (const pa::Instruction &inst : manifest.programs(0).instructions())
+        for (const pa::Attribute &attr : inst.attributes())
+          if (inst.op() == "fused" && attr.name() == "kind" && attr.s() == "gemm")
+            stats->gemms += 1;
       for (const pa::CudaKernel &kernel : manifest.cuda_kernels()) {
         (kernel.row() ? stats->rowKernels : stats->elementwiseKernels) += 1;
         stats->ptxBytes += kernel.ptx().size();

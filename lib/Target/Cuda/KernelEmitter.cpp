@@ -478,6 +478,8 @@ FailureOr<CudaKernel> Emitter::emitElementwise() {
 }
 
 FailureOr<CudaKernel> Emitter::emit() {
+  if (fused.getKind() == "gemm")
+    return fused.emitOpError("is a cuBLASLt GEMM, not a generated kernel");
   for (Value v : llvm::concat<Value>(body.getArguments(), fused.getResults()))
     if (failed(kindOf(v.getType(), fused)))
       return failure();

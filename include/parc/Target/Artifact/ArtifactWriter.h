@@ -27,6 +27,8 @@ struct ArtifactStats {
   /// bytes; kernels missing either are counted apart.
   uint64_t rowKernels = 0, elementwiseKernels = 0, ptxBytes = 0, cubinBytes = 0;
   uint64_t kernelsWithoutBinaries = 0;
+  /// GEMMs with epilogues (fused matmul + bias [+ GELU]) cuBLASLt runs, in rank 0's program.
+  uint64_t gemms = 0;
 };
 
 /// Writes `module` to `path` for `target`: `@main` runs on every rank of the module's mesh

@@ -141,8 +141,8 @@ LogicalResult FusedOp::verify() {
   auto yield = dyn_cast<YieldOp>(body.getTerminator());
   if (!yield || yield.getValues().getTypes() != getResultTypes())
     return emitOpError("body must yield values of the result types");
-  if (getKind() != "elementwise" && getKind() != "row")
-    return emitOpError("kind '") << getKind() << "' is neither elementwise nor row";
+  if (getKind() != "elementwise" && getKind() != "row" && getKind() != "gemm")
+    return emitOpError("kind '") << getKind() << "' is not elementwise, row or gemm";
   return success();
 }
 

@@ -65,6 +65,8 @@ struct Group {
   /// The shape every op of the group computes over (a row group's rows are its last dim).
   SmallVector<int64_t> domain;
   bool row = false;
+  /// A GEMM with the epilogue cuBLASLt runs with it ("bias" or "bias_gelu").
+  std::string gemmEpilogue;
   llvm::SetVector<Operation *> ops;
 };
 
@@ -77,7 +79,12 @@ public:
   }
 
   void run() {
+    for (Operation &op : function.front())
+      if (auto matmul = dyn_cast<MatMulOp>(op))
+        placeGemm(matmul);
     for (Operation &op : function.front()) {
+      if (groupOf.count(&op))
+        continue;
       if (isFusible(&op))
         place(&op);
       else if (isa<ReshapeOp>(op))
@@ -147,11 +154,44 @@ private:
     });
   }
 
+  /// A matmul whose only use adds a bias along its last dim (and whose sum's only use, if
+  /// any, is a tanh-approximated GELU) is one GEMM with a cuBLASLt epilogue.
+  void placeGemm(MatMulOp matmul) {
+    Value product = matmul.getResult();
+    if (!product.hasOneUse())
+      return;
+    auto add = dyn_cast<AddOp>(*product.getUsers().begin());
+    if (!add)
+      return;
+    Value bias = add.getLhs() == product ? add.getRhs() : add.getLhs();
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    auto productType = cast<RankedTensorType>(product.getType());
+    if (biasType.getRank() != 1 || productType.getRank() < 2 ||
+        biasType.getDimSize(0) != productType.getShape().back() ||
+        add.getType() != productType)
+      return;
+    Group group;
+    group.domain.assign(productType.getShape().begin(), productType.getShape().end());
+    group.gemmEpilogue = "bias";
+    group.ops.insert(matmul);
+    group.ops.insert(add);
+    if (add.getResult().hasOneUse())
+      if (auto gelu = dyn_cast<GeluOp>(*add.getResult().getUsers().begin());
+          gelu && gelu.getTanhApproximation()) {
+        group.gemmEpilogue = "bias_gelu";
+        group.ops.insert(gelu);
+      }
+    for (Operation *op : group.ops)
+      groupOf[op] = groups.size();
+    groups.push_back(std::move(group));
+  }
+
   /// A reshape (a view) joins the elementwise group of its input; it starts none.
   void placeReshape(Operation *op) {
     Operation *def = op->getOperand(0).getDefiningOp();
     auto group = def ? groupOf.find(def) : groupOf.end();
     if (group == groupOf.end() || groups[group->second].row ||
+        !groups[group->second].gemmEpilogue.empty() ||
         !noEarlierReader(op, groups[group->second]))
       return;
     groups[group->second].ops.insert(op);
@@ -164,7 +204,8 @@ private:
     for (Value operand : op->getOperands()) {
       Operation *def = operand.getDefiningOp();
       auto group = def ? groupOf.find(def) : groupOf.end();
-      if (group != groupOf.end() && positionOf.lookup(def) > latest) {
+      if (group != groupOf.end() && groups[group->second].gemmEpilogue.empty() &&
+          positionOf.lookup(def) > latest) {
         best = group->second;
         latest = positionOf.lookup(def);
       }
@@ -178,7 +219,8 @@ private:
       for (Value operand : op->getOperands()) {
         Operation *def = operand.getDefiningOp();
         auto other = def ? groupOf.find(def) : groupOf.end();
-        if (other == groupOf.end() || other->second == best)
+        if (other == groupOf.end() || other->second == best ||
+            !groups[other->second].gemmEpilogue.empty())
           continue;
         Group &merged = groups[other->second];
         if (!canMerge(merged, groups[best]) || !noEarlierReader(op, merged))
@@ -230,8 +272,11 @@ private:
     SmallVector<Type> resultTypes;
     for (Value result : results)
       resultTypes.push_back(result.getType());
+    StringRef kind = !group.gemmEpilogue.empty() ? "gemm" : group.row ? "row" : "elementwise";
     auto fused = FusedOp::create(builder, last->getLoc(), resultTypes, inputs.getArrayRef(),
-                                 builder.getStringAttr(group.row ? "row" : "elementwise"));
+                                 builder.getStringAttr(kind));
+    if (!group.gemmEpilogue.empty())
+      fused->setAttr("epilogue", builder.getStringAttr(group.gemmEpilogue));
     Block *body = new Block();
     fused.getBody().push_back(body);
     IRMapping mapping;

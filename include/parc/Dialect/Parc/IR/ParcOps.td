@@ -549,9 +549,11 @@ def Parc_FusedOp : Parc_Op<"fused", [IsolatedFromAbove, Pure]> {
   let description = [{
     What `parc-fuse` groups: its body computes `results` from `inputs` (the block's
     arguments) with the ops of the group and ends in `parc.yield`. `kind` is
-    "elementwise" (every op has the domain's shape; inputs broadcast to it) or "row"
+    "elementwise" (every op has the domain's shape; inputs broadcast to it), "row"
     (reductions and softmax over the last dim, with the elementwise ops around them: one
-    row of the domain at a time). Code generators emit one kernel per fused op; the CPU
+    row of the domain at a time) or "gemm" (a matmul with the bias add, and a
+    tanh-approximated GELU, that cuBLASLt runs as its epilogue; `epilogue` is "bias" or
+    "bias_gelu"). Code generators emit one kernel per fused op; the CPU
     backend runs its body's ops (parc-inline-fused), the reference semantics.
 
     ```mlir

@@ -311,7 +311,9 @@ def FusePass : Pass<"parc-fuse", "::mlir::func::FuncOp"> {
     becomes one `parc.fused` ("row" if it reduces, else "elementwise") taking the values it
     reads from outside and returning those read outside; single ops become groups of one.
     Layer norm (mean, centring, variance, scaling), softmax with its scaling and mask, bias
-    + GELU and residual adds each become one group.
+    + GELU and residual adds each become one group. First, a matmul whose only use adds a
+    bias along its last dim (and a tanh-approximated parc.gelu after it, if it is the
+    sum's only use) becomes a "gemm" group: cuBLASLt's bias (bias + GELU) epilogue.
   }];
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
