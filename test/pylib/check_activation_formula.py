@@ -12,7 +12,9 @@ there, and over all stages that must be, in f32 bytes,
     selective:  none - 4 L a b s^2          (the attention scores are recomputed)
     full:       at most the bytes each stage receives (its inputs), well below none
 
-Prints the numbers and exits 1 when they differ.
+Prints the numbers and exits 1 when they differ. With --recompute auto --budget BYTES
+--full FULL_REPORT it checks instead that every stage keeps at most the budget while
+recomputing no more FLOPs than --recompute=full does there.
 """
 
 import argparse
@@ -20,14 +22,39 @@ import re
 import sys
 
 
+def stage_numbers(text):
+    """Per stage: (kept bytes, recomputed FLOPs) from a report."""
+    return {int(s): (float(kept), float(flops)) for s, kept, flops in re.findall(
+        r"stage (\d+) recompute=\w+: kept activations (\d+) bytes, .* recomputed (\d+) FLOPs",
+        text)}
+
+
+def check_auto(text, budget, full_text):
+    auto, full = stage_numbers(text), stage_numbers(full_text)
+    ok = bool(auto) and sorted(auto) == sorted(full)
+    for stage, (kept, flops) in sorted(auto.items()):
+        fits = kept <= budget and flops <= full[stage][1]
+        ok &= fits
+        print("stage %d: keeps %d <= budget %d, recomputes %d <= full's %d FLOPs: %s"
+              % (stage, kept, budget, flops, full[stage][1], "ok" if fits else "FAIL"))
+    if not ok:
+        sys.exit(1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report")
-    parser.add_argument("--recompute", required=True, choices=("none", "selective", "full"))
+    parser.add_argument("--recompute", required=True,
+                        choices=("none", "selective", "full", "auto"))
     for name in ("batch", "seq", "hidden", "heads", "layers", "vocab", "pp", "microbatches"):
-        parser.add_argument("--" + name, type=int, required=True)
+        parser.add_argument("--" + name, type=int)
+    parser.add_argument("--budget", type=int)
+    parser.add_argument("--full")
     args = parser.parse_args()
     text = open(args.report).read()
+    if args.recompute == "auto":
+        check_auto(text, args.budget, open(args.full).read())
+        return
     kept = {int(s): float(v) for s, v in re.findall(
         r"stage (\d+) recompute=\w+: kept activations (\d+) bytes", text)}
     receives = {int(c) % args.pp: float(v) for c, v in re.findall(

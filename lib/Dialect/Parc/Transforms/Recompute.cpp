@@ -4,6 +4,7 @@
 
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -86,11 +87,13 @@ llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations 
   case RecomputePolicy::Auto:
     break;
   }
-  // Greedy: recompute the op that frees the most kept bytes per FLOP, until the chunk
-  // keeps within the budget. An op's gain is its kept result, less the operands it would
-  // newly keep.
+  // Greedy: recompute the group of ops that frees the most kept bytes per FLOP, until the
+  // chunk keeps within the budget. A kept value's group is its op and, back through its
+  // operands, every op whose value nothing keeps yet (recomputing the op alone would keep
+  // its inputs instead: a GELU's tanh needs the product before it, and so on back to the
+  // GEMM output that is kept anyway).
   double kept = keptBytes(chunk, recomputed);
-  llvm::DenseSet<Value> keptValues;
+  llvm::DenseSet<Operation *> inChunk(chunk.forwardOps.begin(), chunk.forwardOps.end());
   auto isKept = [&](Value value) {
     Operation *def = value.getDefiningOp();
     if (chunk.isFree(value) || (def && recomputed.contains(def)))
@@ -101,32 +104,47 @@ llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations 
       return recomputed.contains(user);
     });
   };
-  while (kept > budgetBytes) {
-    Operation *best = nullptr;
-    double bestRatio = 0;
-    for (Operation *op : chunk.forwardOps) {
-      if (recomputed.contains(op))
+  auto groupOf = [&](Operation *op) {
+    llvm::SetVector<Operation *> group;
+    SmallVector<Operation *> work{op};
+    while (!work.empty()) {
+      Operation *next = work.pop_back_val();
+      if (!group.insert(next))
         continue;
-      double gain = 0;
-      for (Value result : op->getResults())
-        if (isKept(result))
-          gain += bytesOf(result);
-      for (Value operand : op->getOperands())
-        if (!isKept(operand) && !chunk.isFree(operand) &&
-            !(operand.getDefiningOp() && recomputed.contains(operand.getDefiningOp())))
-          gain -= bytesOf(operand);
-      if (gain <= 0)
-        continue;
-      double ratio = gain / std::max(1.0, opFlops(op));
-      if (ratio > bestRatio) {
-        bestRatio = ratio;
-        best = op;
+      for (Value operand : next->getOperands()) {
+        Operation *def = operand.getDefiningOp();
+        if (def && inChunk.contains(def) && !recomputed.contains(def) && !isKept(operand))
+          work.push_back(def);
       }
     }
-    if (!best)
+    return group;
+  };
+  while (kept > budgetBytes) {
+    llvm::SetVector<Operation *> best;
+    double bestRatio = 0, bestKept = kept;
+    for (Operation *op : chunk.forwardOps) {
+      if (recomputed.contains(op) ||
+          llvm::none_of(op->getResults(), [&](Value v) { return isKept(v); }))
+        continue;
+      llvm::SetVector<Operation *> group = groupOf(op);
+      llvm::DenseSet<Operation *> trial = recomputed;
+      double flops = 0;
+      for (Operation *member : group) {
+        trial.insert(member);
+        flops += opFlops(member);
+      }
+      double trialKept = keptBytes(chunk, trial);
+      double ratio = (kept - trialKept) / std::max(1.0, flops);
+      if (trialKept < kept && ratio > bestRatio) {
+        bestRatio = ratio;
+        best = std::move(group);
+        bestKept = trialKept;
+      }
+    }
+    if (best.empty())
       break;
-    recomputed.insert(best);
-    kept = keptBytes(chunk, recomputed);
+    recomputed.insert(best.begin(), best.end());
+    kept = bestKept;
   }
   if (kept > budgetBytes) {
     // Nothing frees more: everything from the chunk's inputs is the least it can keep.

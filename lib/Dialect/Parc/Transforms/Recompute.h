@@ -9,9 +9,10 @@
 //    weight whose result has rank >= 3 and ends in two equal dims (the batch x heads x
 //    seq x seq scores, their scaling, masking and softmax, and the batched matmuls making
 //    them) — large (quadratic in the sequence) and cheap to recompute;
-//  * auto: greedily, the ops freeing the most kept bytes per recomputed FLOP, until the
-//    estimated activation memory of the stage (kept bytes per microbatch x microbatches in
-//    flight) fits the budget.
+//  * auto: greedily, the groups of ops freeing the most kept bytes per recomputed FLOP
+//    (an op with the ops behind it whose values nothing keeps yet), until the estimated
+//    activation memory of the stage (kept bytes per microbatch x microbatches in flight)
+//    fits the budget; full recomputation when nothing less fits.
 //
 //===----------------------------------------------------------------------===//
 
