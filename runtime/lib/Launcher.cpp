@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -140,6 +141,24 @@ std::pair<long long, std::string> readRankError(const std::string &workDir, size
     std::getline(file, message);
   }
   return {when, message};
+}
+
+/// Whether every rank that recorded an error failed while connecting to the others (so
+/// nothing ran), and at least one did.
+bool failedConnecting(const std::string &workDir, size_t ranks) {
+  bool any = false;
+  for (size_t rank = 0; rank < ranks; ++rank) {
+    std::ifstream file(workDir + "/rank" + std::to_string(rank) + ".error");
+    std::string when, message, marker;
+    if (!std::getline(file, when))
+      continue;
+    std::getline(file, message);
+    std::getline(file, marker);
+    if (marker != kConnectingMarker)
+      return false;
+    any = true;
+  }
+  return any;
 }
 
 /// Waits for every rank. On the first failure, gives the others a moment to fail on their
@@ -268,16 +287,30 @@ int parc::rt::runParcRun(int argc, char **argv) {
     }
   }
 
-  std::vector<pid_t> pids(options.nproc, -1);
-  for (int rank = 0; rank < options.nproc; ++rank) {
-    Status spawned = spawnWorker(rank, workDir, argc, argv, pids[rank]);
-    if (!spawned) {
-      stopAll(pids);
-      fs::remove_all(workDir, error);
-      return reportError(spawned.message());
+  // Gloo's TCP rendezvous occasionally fails to connect two ranks ("Connection closed by
+  // peer"); when every failing rank failed while connecting, nothing ran, and the ranks
+  // are started once more.
+  Status ranks;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::vector<pid_t> pids(options.nproc, -1);
+    for (int rank = 0; rank < options.nproc; ++rank) {
+      Status spawned = spawnWorker(rank, workDir, argc, argv, pids[rank]);
+      if (!spawned) {
+        stopAll(pids);
+        fs::remove_all(workDir, error);
+        return reportError(spawned.message());
+      }
     }
+    ranks = superviseRanks(pids, workDir, options.timeoutSeconds);
+    if (ranks || attempt == 1 || !failedConnecting(workDir, options.nproc))
+      break;
+    std::fprintf(stderr, "parc-run: the ranks could not connect (%s); starting them again\n",
+                 ranks.message().c_str());
+    for (int rank = 0; rank < options.nproc; ++rank)
+      fs::remove(fs::path(workDir) / ("rank" + std::to_string(rank) + ".error"), error);
+    fs::remove_all(fs::path(workDir) / "rendezvous", error);
+    fs::create_directories(fs::path(workDir) / "rendezvous", error);
   }
-  Status ranks = superviseRanks(pids, workDir, options.timeoutSeconds);
   if (ranks && !options.tracePath.empty())
     ranks = writeMergedTrace(workDir, options.nproc, options.tracePath);
   if (ranks) {

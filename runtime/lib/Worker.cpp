@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -195,7 +196,7 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
 /// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
 /// the connections to the other ranks outlive a failure until it has been recorded.
 static Status runRank(const LaunchOptions &options,
-                      std::unique_ptr<CommContext> &comm) {
+                      std::unique_ptr<CommContext> &comm, bool &connected) {
   using Clock = std::chrono::steady_clock;
   auto milliseconds = [](Clock::time_point from) {
     return std::chrono::duration<double, std::milli>(Clock::now() - from).count();
@@ -216,6 +217,16 @@ static Status runRank(const LaunchOptions &options,
   CommunicatorGroups groups;
   int world = manifest.world_size();
   if (world > 1) {
+    // Tests of the launcher's restart: PARC_RUN_FAIL_CONNECT_ONCE=<rank> makes that rank
+    // fail once while connecting (a marker in the work folder remembers it did).
+    if (const char *failing = std::getenv("PARC_RUN_FAIL_CONNECT_ONCE");
+        failing && std::atoi(failing) == options.rank) {
+      std::string marker = options.workDir + "/connect-failure-injected";
+      if (!std::filesystem::exists(marker)) {
+        std::ofstream(marker) << "1\n";
+        return Status::error("injected connection failure (PARC_RUN_FAIL_CONNECT_ONCE)");
+      }
+    }
     double timeout = options.timeoutSeconds > 0 ? options.timeoutSeconds : 300;
     comm = CommContext::connect(options.rank, world, options.workDir + "/rendezvous",
                                 timeout, status);
@@ -243,6 +254,7 @@ static Status runRank(const LaunchOptions &options,
     if (!groups["world"])
       return status;
   }
+  connected = true;
   std::unique_ptr<Executor> executor =
       Executor::create(*artifact, options.rank, *backend, groups, status);
   if (!executor)
@@ -336,7 +348,8 @@ static Status runRank(const LaunchOptions &options,
 
 int parc::rt::runWorker(const LaunchOptions &options) {
   std::unique_ptr<CommContext> comm;
-  Status status = runRank(options, comm);
+  bool connected = false;
+  Status status = runRank(options, comm, connected);
   if (status)
     return 0;
   // The launcher reports the earliest error: a rank that fails first makes its peers fail
@@ -344,7 +357,8 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
       << std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() << "\n"
-      << status.message() << "\n";
+      << status.message() << "\n"
+      << (connected ? "" : kConnectingMarker) << "\n";
   // Only now may the peers notice this rank is gone.
   comm.reset();
   return 1;

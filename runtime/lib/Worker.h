@@ -17,6 +17,10 @@ int runWorker(const LaunchOptions &options);
 /// The file an output is written to: its name with '/' replaced, plus ".npy".
 std::string outputFileName(const std::string &outputName);
 
+/// The third line of a rank's error file when it failed before it was connected to the
+/// other ranks (nothing ran yet, so the launcher may start the ranks again).
+constexpr const char *kConnectingMarker = "connecting";
+
 /// Where the ranks write a checkpoint for --save DIR: the launcher renames it to DIR once
 /// every rank succeeded, so a failed run leaves no half checkpoint under that name.
 inline std::string checkpointStagingDir(const std::string &dir) { return dir + ".partial"; }
