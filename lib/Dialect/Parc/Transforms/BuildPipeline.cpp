@@ -82,6 +82,28 @@ bool isMicrobatchSum(Operation *op) {
   return reduce && reduce.getGroup() == "microbatch";
 }
 
+/// `piece` (microbatch `microbatch`'s rows along `dim`) in a tensor of type `whole` that is
+/// zero in every other microbatch's rows.
+Operation *padMicrobatch(OpBuilder &builder, Location loc, Value piece, RankedTensorType whole,
+                         int64_t dim, int64_t microbatch, int64_t microbatches) {
+  auto pieceType = cast<RankedTensorType>(piece.getType());
+  SmallVector<Value> parts;
+  auto zeros = [&](int64_t rows) {
+    SmallVector<int64_t> shape(pieceType.getShape());
+    shape[dim] = rows;
+    return ConstantOp::create(builder, loc,
+                              RankedTensorType::get(shape, pieceType.getElementType()), 0.0)
+        .getResult();
+  };
+  int64_t rows = pieceType.getDimSize(dim);
+  if (microbatch > 0)
+    parts.push_back(zeros(microbatch * rows));
+  parts.push_back(piece);
+  if (microbatch + 1 < microbatches)
+    parts.push_back(zeros((microbatches - microbatch - 1) * rows));
+  return ConcatOp::create(builder, loc, whole, parts, builder.getI64IntegerAttr(dim));
+}
+
 /// Builds the stage functions from @main and its partition into chunks.
 class PipelineBuilder {
 public:
@@ -470,6 +492,13 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
         return op->emitError("cannot take a microbatch of interleaved groups");
       clone = sliceMicrobatch(builder, op->getLoc(), lookup(slice.getInput(), microbatch),
                               slice.getType(), slice.getAxis(), microbatch);
+    } else if (auto gather = dyn_cast<AllGatherOp>(op);
+               gather && gather.getGroup() == "microbatch") {
+      // The backward of such a slice: this microbatch's gradient in its rows of the whole
+      // value, zeros elsewhere (the sum over the microbatches comes later, with the
+      // weight gradients it flows into).
+      clone = padMicrobatch(builder, op->getLoc(), lookup(gather.getInput(), microbatch),
+                            gather.getType(), gather.getAxis(), microbatch, microbatches);
     } else {
       IRMapping mapping;
       for (Value operand : op->getOperands())

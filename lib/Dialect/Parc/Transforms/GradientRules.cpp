@@ -348,9 +348,20 @@ LogicalResult mlir::parc::buildOperandGradients(OpBuilder &b, Operation *op, Val
           handled = false;
           return;
         }
-        if (needed[0])
-          grads[0] = AllGatherOp::create(b, loc, slice.getInput().getType(), g,
-                                         slice.getAxisAttr(), slice.getGroupAttr());
+        if (!needed[0])
+          return;
+        grads[0] = AllGatherOp::create(b, loc, slice.getInput().getType(), g,
+                                       slice.getAxisAttr(), slice.getGroupAttr());
+        // A whole value split over the batch (dp): each rank's loss is its share's mean and
+        // the optimizer averages the ranks' gradients, so a rank's part of the gathered
+        // gradient counts 1/dp (the microbatch axis is resolved by the pipeline build).
+        std::optional<int64_t> ranks = getMeshAxisSize(op, slice.getGroup());
+        if (slice.getGroup() == "dp" && ranks && *ranks > 1)
+          grads[0] = MulOp::create(
+              b, loc, slice.getInput().getType(), grads[0],
+              ConstantOp::create(b, loc,
+                                 RankedTensorType::get({}, typeOf(slice.getInput()).getElementType()),
+                                 1.0 / double(*ranks)));
       })
       .Case<ShardGatherOp>([&](ShardGatherOp gather) {
         // This rank's rows of the whole table's gradient.
