@@ -122,7 +122,7 @@ public:
   /// Gives every forward and backward op its chunk, from the partition of the forward pass.
   LogicalResult assignChunks(const StagePartition &partition);
   /// Modelled seconds of each chunk's backward pass (for the schedule simulation).
-  std::vector<double> backwardSeconds(int64_t chunks) const;
+  std::vector<double> backwardSeconds() const;
   /// Chooses the ops each chunk's backward step recomputes; a stage keeps at most
   /// `budgetBytes` (Auto) over its `inFlight[stage]` microbatches in flight. Fails when
   /// even full recomputation does not fit.
@@ -160,6 +160,12 @@ private:
   }
   /// The stage that returns output `index` of @main.
   int64_t homeOfOutput(unsigned index);
+  /// The stages that run per-step op `op` (none when no stage needs it).
+  const std::set<int64_t> &stagesOf(Operation *op) const {
+    static const std::set<int64_t> none;
+    auto found = perStepStages.find(op);
+    return found != perStepStages.end() ? found->second : none;
+  }
 
   func::FuncOp main;
   int64_t stages, microbatches, chunks = 0;
@@ -270,7 +276,7 @@ LogicalResult PipelineBuilder::assignChunks(const StagePartition &partition) {
   return success();
 }
 
-std::vector<double> PipelineBuilder::backwardSeconds(int64_t chunks) const {
+std::vector<double> PipelineBuilder::backwardSeconds() const {
   std::vector<double> seconds(chunks, 0.0);
   for (int64_t chunk = 0; chunk < chunks; ++chunk)
     for (Operation *op : backwardOps[chunk])
@@ -402,18 +408,16 @@ LogicalResult PipelineBuilder::planRecompute(RecomputePolicy policy, double budg
     };
     ChunkActivations activations{forwardOps[chunk], usedByBackward, free};
     // inFlight counts chunk passes: each of a stage's chunks keeps its share per pass.
-    double perMicrobatch = budgetBytes / double(std::max<int64_t>(1, inFlight[rankOf(chunk)]));
-    bool fits = true;
-    llvm::DenseSet<Operation *> chosen =
-        chooseRecomputed(activations, policy, perMicrobatch, fits);
-    if (!fits)
+    int64_t passes = std::max<int64_t>(1, inFlight[rank]);
+    RecomputeChoice choice = chooseRecomputed(activations, policy, budgetBytes / double(passes));
+    if (!choice.fits)
       return main.emitError("--memory-budget=")
              << int64_t(budgetBytes) << ": even full recomputation keeps about "
-             << int64_t(keptBytes(activations, chosen) * inFlight[rankOf(chunk)])
-             << " bytes of activations on stage " << rankOf(chunk);
+             << int64_t(choice.keptBytes * passes) << " bytes of activations on stage "
+             << rank;
     // The modelled activation memory: what each microbatch in flight keeps.
-    keptBytesOf[rankOf(chunk)] += keptBytes(activations, chosen) * inFlight[rankOf(chunk)] /
-                                  double(chunks / stages);
+    keptBytesOf[rank] += choice.keptBytes * inFlight[rank] / double(chunks / stages);
+    const llvm::DenseSet<Operation *> &chosen = choice.ops;
     // Only what the backward step reads, directly or through other recomputed ops.
     llvm::DenseSet<Operation *> needed;
     for (Operation *op : llvm::reverse(forwardOps[chunk])) {
@@ -508,6 +512,14 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     mark(clone);
     return clone;
   };
+  // Clones `op` for `microbatch` and makes its copies the values of its results.
+  auto cloneAndRecord = [&](Operation *op, int64_t microbatch) -> FailureOr<Operation *> {
+    FailureOr<Operation *> clone = cloneForMicrobatch(op, microbatch);
+    if (succeeded(clone))
+      for (auto [result, cloned] : llvm::zip(op->getResults(), (*clone)->getResults()))
+        values[{result, microbatch}] = cloned;
+    return clone;
+  };
   lookup = [&](Value value, int64_t microbatch) -> Value {
     if (auto argument = dyn_cast<BlockArgument>(value)) {
       Value &slice = values[{value, microbatch}];
@@ -537,14 +549,23 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       }
       return clone;
     }
-    if (isFree(def) && !values.count({value, microbatch})) {
-      FailureOr<Operation *> clone = cloneForMicrobatch(def, microbatch);
-      if (failed(clone))
-        return nullptr;
-      for (auto [result, cloned] : llvm::zip(def->getResults(), (*clone)->getResults()))
-        values[{result, microbatch}] = cloned;
-    }
+    if (isFree(def) && !values.count({value, microbatch}) &&
+        failed(cloneAndRecord(def, microbatch)))
+      return nullptr;
     return values.lookup({value, microbatch});
+  };
+  // The value of `value` in every microbatch, and their sum.
+  auto microbatchCopies = [&](Value value) {
+    SmallVector<Value> copies;
+    for (int64_t m = 0; m < microbatches; ++m)
+      copies.push_back(lookup(value, m));
+    return copies;
+  };
+  auto sum = [&](ArrayRef<Value> terms, Location loc) {
+    Value total = terms.front();
+    for (Value term : terms.drop_front())
+      total = AddOp::create(builder, loc, total.getType(), total, term);
+    return total;
   };
   auto tagOf = [&](int64_t edge, int64_t microbatch) {
     return edge * microbatches + microbatch;
@@ -605,33 +626,25 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     // backward ops read these copies, so the forward step's values die early.
     if (!step.forward && !recomputedOps.empty())
       for (Operation *op : recomputedOps[piece.chunk]) {
-        FailureOr<Operation *> clone = cloneForMicrobatch(op, microbatch);
+        FailureOr<Operation *> clone = cloneAndRecord(op, microbatch);
         if (failed(clone))
           return failure();
         (*clone)->setAttr(kRecomputedAttr, builder.getUnitAttr());
         recomputedFlopsOf[stage] += opFlops(*clone);
-        for (auto [result, cloned] : llvm::zip(op->getResults(), (*clone)->getResults()))
-          values[{result, microbatch}] = cloned;
       }
 
-    for (Operation *op : opsOf(piece)) {
-      FailureOr<Operation *> clone = cloneForMicrobatch(op, microbatch);
-      if (failed(clone))
+    for (Operation *op : opsOf(piece))
+      if (failed(cloneAndRecord(op, microbatch)))
         return failure();
-      for (auto [result, cloned] : llvm::zip(op->getResults(), (*clone)->getResults()))
-        values[{result, microbatch}] = cloned;
-    }
     // Gradient accumulation: what is summed over the microbatches is added to its running
     // sum as soon as a microbatch computed it (one buffer per sum, not one per microbatch).
     for (Operation *op : opsOf(piece))
       for (Operation *user : op->getUsers())
         if (isMicrobatchSum(user) && perStepHome.lookup(user) == stage &&
-            !perStepStages.lookup(user).empty()) {
-          Value piece = values.lookup({user->getOperand(0), microbatch});
-          Value &sum = runningSums[user];
-          sum = sum ? AddOp::create(builder, user->getLoc(), sum.getType(), sum, piece)
-                          .getResult()
-                    : piece;
+            !stagesOf(user).empty()) {
+          Value contribution = values.lookup({user->getOperand(0), microbatch});
+          Value &running = runningSums[user];
+          running = running ? sum({running, contribution}, user->getLoc()) : contribution;
         }
 
     // Send what other stages need.
@@ -650,23 +663,19 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   stepAttrs.clear();
   SmallVector<Operation *> perStep;
   for (Operation &op : main.front())
-    if (isPerStep(&op) && perStepStages.lookup(&op).count(stage))
+    if (isPerStep(&op) && stagesOf(&op).count(stage))
       perStep.push_back(&op);
   for (Operation *op : perStep) {
     if (!isMicrobatchSum(op) || perStepHome.lookup(op) != stage)
       continue;
-    Value sum = runningSums.lookup(op);
-    if (!sum) { // a value no step computes (free): sum its copies
-      sum = lookup(op->getOperand(0), 0);
-      for (int64_t m = 1; m < microbatches; ++m)
-        sum = AddOp::create(builder, op->getLoc(), sum.getType(), sum,
-                            lookup(op->getOperand(0), m));
-    }
-    stepValues[op->getResult(0)] = sum;
-    for (int64_t receiver : perStepStages.lookup(op)) {
+    Value total = runningSums.lookup(op);
+    if (!total) // a value no step computes (free): sum its copies
+      total = sum(microbatchCopies(op->getOperand(0)), op->getLoc());
+    stepValues[op->getResult(0)] = total;
+    for (int64_t receiver : stagesOf(op)) {
       auto edge = edges.find({op->getResult(0), receiver});
       if (edge != edges.end())
-        send(op->getLoc(), sum, receiver, edge->second, tagOf(edge->second, 0));
+        send(op->getLoc(), total, receiver, edge->second, tagOf(edge->second, 0));
     }
   }
   for (Operation *op : perStep) {
@@ -704,9 +713,7 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       results.push_back(stepValues.lookup(value));
       continue;
     }
-    SmallVector<Value> pieces;
-    for (int64_t m = 0; m < microbatches; ++m)
-      pieces.push_back(lookup(value, m));
+    SmallVector<Value> pieces = microbatchCopies(value);
     auto layout = main.getResultAttrOfType<ShardingAttr>(output, kMicrobatchLayoutAttr);
     Type type = outputTypes[position];
     if (microbatches == 1 || !layout || layout.isReplicated()) {
@@ -715,10 +722,7 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
       results.push_back(ConcatOp::create(builder, value.getLoc(), type, pieces,
                                          builder.getI64IntegerAttr(layout.getDim())));
     } else {
-      Value sum = pieces.front();
-      for (Value piece : ArrayRef(pieces).drop_front())
-        sum = AddOp::create(builder, value.getLoc(), type, sum, piece);
-      results.push_back(sum);
+      results.push_back(sum(pieces, value.getLoc()));
     }
   }
   func::ReturnOp::create(builder, main.getLoc(), results);
@@ -801,7 +805,7 @@ struct BuildPipelinePass
       if (failed(builder.buildStage(stage, order[stage], wholeType)))
         return failure();
 
-    std::vector<double> backward = builder.backwardSeconds(chunks);
+    std::vector<double> backward = builder.backwardSeconds();
     recordPlan(module, *partition, backward, builder.recomputedFlops(),
                builder.keptActivationBytes(), order, microbatches);
     main.eraseBody();

@@ -46,8 +46,10 @@ static bool isScoreOp(Operation *op) {
   return shape.back() > 1 && shape.back() == shape[shape.size() - 2];
 }
 
-double mlir::parc::keptBytes(const ChunkActivations &chunk,
-                             const llvm::DenseSet<Operation *> &recomputed) {
+/// The values one microbatch keeps from its forward step to its backward step: those a
+/// backward op reads, and the inputs of the recomputed ops, unless free or recomputed.
+static llvm::DenseSet<Value> keptValues(const ChunkActivations &chunk,
+                                        const llvm::DenseSet<Operation *> &recomputed) {
   llvm::DenseSet<Value> kept;
   auto keep = [&](Value value) {
     Operation *def = value.getDefiningOp();
@@ -62,28 +64,38 @@ double mlir::parc::keptBytes(const ChunkActivations &chunk,
       if (chunk.usedByBackward(operand) || recomputed.contains(op))
         keep(operand);
   }
+  return kept;
+}
+
+double mlir::parc::keptBytes(const ChunkActivations &chunk,
+                             const llvm::DenseSet<Operation *> &recomputed) {
   double bytes = 0;
-  for (Value value : kept)
+  for (Value value : keptValues(chunk, recomputed))
     bytes += bytesOf(value);
   return bytes;
 }
 
-llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations &chunk,
-                                                         RecomputePolicy policy,
-                                                         double budgetBytes, bool &fits) {
-  llvm::DenseSet<Operation *> recomputed;
-  fits = true;
+RecomputeChoice mlir::parc::chooseRecomputed(const ChunkActivations &chunk,
+                                             RecomputePolicy policy, double budgetBytes) {
+  RecomputeChoice choice;
+  llvm::DenseSet<Operation *> &recomputed = choice.ops;
+  auto all = [&] {
+    recomputed.insert(chunk.forwardOps.begin(), chunk.forwardOps.end());
+    choice.keptBytes = keptBytes(chunk, recomputed);
+    return choice;
+  };
   switch (policy) {
   case RecomputePolicy::None:
-    return recomputed;
+    choice.keptBytes = keptBytes(chunk, recomputed);
+    return choice;
   case RecomputePolicy::Full:
-    recomputed.insert(chunk.forwardOps.begin(), chunk.forwardOps.end());
-    return recomputed;
+    return all();
   case RecomputePolicy::Selective:
     for (Operation *op : chunk.forwardOps)
       if (isScoreOp(op))
         recomputed.insert(op);
-    return recomputed;
+    choice.keptBytes = keptBytes(chunk, recomputed);
+    return choice;
   case RecomputePolicy::Auto:
     break;
   }
@@ -92,18 +104,9 @@ llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations 
   // operands, every op whose value nothing keeps yet (recomputing the op alone would keep
   // its inputs instead: a GELU's tanh needs the product before it, and so on back to the
   // GEMM output that is kept anyway).
-  double kept = keptBytes(chunk, recomputed);
   llvm::DenseSet<Operation *> inChunk(chunk.forwardOps.begin(), chunk.forwardOps.end());
-  auto isKept = [&](Value value) {
-    Operation *def = value.getDefiningOp();
-    if (chunk.isFree(value) || (def && recomputed.contains(def)))
-      return false;
-    if (chunk.usedByBackward(value))
-      return true;
-    return llvm::any_of(value.getUsers(), [&](Operation *user) {
-      return recomputed.contains(user);
-    });
-  };
+  llvm::DenseSet<Value> kept = keptValues(chunk, recomputed);
+  choice.keptBytes = keptBytes(chunk, recomputed);
   auto groupOf = [&](Operation *op) {
     llvm::SetVector<Operation *> group;
     SmallVector<Operation *> work{op};
@@ -113,18 +116,19 @@ llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations 
         continue;
       for (Value operand : next->getOperands()) {
         Operation *def = operand.getDefiningOp();
-        if (def && inChunk.contains(def) && !recomputed.contains(def) && !isKept(operand))
+        if (def && inChunk.contains(def) && !recomputed.contains(def) &&
+            !kept.contains(operand))
           work.push_back(def);
       }
     }
     return group;
   };
-  while (kept > budgetBytes) {
+  while (choice.keptBytes > budgetBytes) {
     llvm::SetVector<Operation *> best;
-    double bestRatio = 0, bestKept = kept;
+    double bestRatio = 0, bestKept = choice.keptBytes;
     for (Operation *op : chunk.forwardOps) {
       if (recomputed.contains(op) ||
-          llvm::none_of(op->getResults(), [&](Value v) { return isKept(v); }))
+          llvm::none_of(op->getResults(), [&](Value v) { return kept.contains(v); }))
         continue;
       llvm::SetVector<Operation *> group = groupOf(op);
       llvm::DenseSet<Operation *> trial = recomputed;
@@ -134,8 +138,8 @@ llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations 
         flops += opFlops(member);
       }
       double trialKept = keptBytes(chunk, trial);
-      double ratio = (kept - trialKept) / std::max(1.0, flops);
-      if (trialKept < kept && ratio > bestRatio) {
+      double ratio = (choice.keptBytes - trialKept) / std::max(1.0, flops);
+      if (trialKept < choice.keptBytes && ratio > bestRatio) {
         bestRatio = ratio;
         best = std::move(group);
         bestKept = trialKept;
@@ -144,13 +148,13 @@ llvm::DenseSet<Operation *> mlir::parc::chooseRecomputed(const ChunkActivations 
     if (best.empty())
       break;
     recomputed.insert(best.begin(), best.end());
-    kept = bestKept;
+    kept = keptValues(chunk, recomputed);
+    choice.keptBytes = bestKept;
   }
-  if (kept > budgetBytes) {
-    // Nothing frees more: everything from the chunk's inputs is the least it can keep.
-    recomputed.clear();
-    recomputed.insert(chunk.forwardOps.begin(), chunk.forwardOps.end());
-    fits = keptBytes(chunk, recomputed) <= budgetBytes;
-  }
-  return recomputed;
+  if (choice.keptBytes <= budgetBytes)
+    return choice;
+  // Nothing frees more: everything from the chunk's inputs is the least it can keep.
+  all();
+  choice.fits = choice.keptBytes <= budgetBytes;
+  return choice;
 }

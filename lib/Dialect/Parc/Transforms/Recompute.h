@@ -49,12 +49,18 @@ struct ChunkActivations {
 /// when the ops in `recomputed` are recomputed.
 double keptBytes(const ChunkActivations &chunk, const llvm::DenseSet<Operation *> &recomputed);
 
+/// What a chunk's backward step recomputes, and what one microbatch then keeps.
+struct RecomputeChoice {
+  llvm::DenseSet<Operation *> ops;
+  double keptBytes = 0;
+  /// Whether the choice keeps within the budget (Auto; the others always fit).
+  bool fits = true;
+};
+
 /// The ops a chunk's backward step recomputes under `policy`. For Auto, `budgetBytes` is
-/// what one microbatch may keep (the stage's budget over its microbatches in flight);
-/// `fits` says whether the choice keeps within it.
-llvm::DenseSet<Operation *> chooseRecomputed(const ChunkActivations &chunk,
-                                             RecomputePolicy policy, double budgetBytes,
-                                             bool &fits);
+/// what one microbatch may keep (the stage's budget over its microbatches in flight).
+RecomputeChoice chooseRecomputed(const ChunkActivations &chunk, RecomputePolicy policy,
+                                 double budgetBytes);
 
 } // namespace mlir::parc
 
