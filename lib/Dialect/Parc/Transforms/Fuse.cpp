@@ -117,11 +117,7 @@ private:
       // (or be per-row).
       auto input = cast<RankedTensorType>(op->getOperand(0).getType());
       return input.getShape() == ArrayRef<int64_t>(group.domain) &&
-             llvm::all_of(group.ops, [&](Operation *member) {
-               ArrayRef<int64_t> memberShape = resultType(member).getShape();
-               return memberShape == ArrayRef<int64_t>(group.domain) ||
-                      memberShape == ArrayRef<int64_t>(rowShape(group.domain));
-             });
+             rowShaped(group.ops, group.domain);
     }
     if (shape == ArrayRef<int64_t>(group.domain))
       return true;
@@ -145,13 +141,26 @@ private:
     if (!from.row && !into.row)
       return ShapedType::getNumElements(from.domain) ==
              ShapedType::getNumElements(into.domain);
-    if (from.domain != into.domain)
-      return false;
-    return llvm::all_of(from.ops, [&](Operation *op) {
+    return from.domain == into.domain && rowShaped(from.ops, into.domain);
+  }
+
+  /// Whether every op of `ops` computes `domain` or its per-row shape (what a row kernel
+  /// can index).
+  static bool rowShaped(const llvm::SetVector<Operation *> &ops, ArrayRef<int64_t> domain) {
+    SmallVector<int64_t> perRow = rowShape(domain);
+    return llvm::all_of(ops, [&](Operation *op) {
       ArrayRef<int64_t> shape = resultType(op).getShape();
-      return shape == ArrayRef<int64_t>(into.domain) ||
-             shape == ArrayRef<int64_t>(rowShape(into.domain));
+      return shape == domain || shape == ArrayRef<int64_t>(perRow);
     });
+  }
+
+  /// The group producing `value` that other ops may join (not a GEMM), or -1.
+  int64_t joinableGroupOf(Value value) const {
+    Operation *def = value.getDefiningOp();
+    auto group = def ? groupOf.find(def) : groupOf.end();
+    if (group == groupOf.end() || !groups[group->second].gemmEpilogue.empty())
+      return -1;
+    return group->second;
   }
 
   /// A matmul whose only use adds a bias along its last dim (and whose sum's only use, if
@@ -188,26 +197,21 @@ private:
 
   /// A reshape (a view) joins the elementwise group of its input; it starts none.
   void placeReshape(Operation *op) {
-    Operation *def = op->getOperand(0).getDefiningOp();
-    auto group = def ? groupOf.find(def) : groupOf.end();
-    if (group == groupOf.end() || groups[group->second].row ||
-        !groups[group->second].gemmEpilogue.empty() ||
-        !noEarlierReader(op, groups[group->second]))
+    int64_t group = joinableGroupOf(op->getOperand(0));
+    if (group < 0 || groups[group].row || !noEarlierReader(op, groups[group]))
       return;
-    groups[group->second].ops.insert(op);
-    groupOf[op] = group->second;
+    groups[group].ops.insert(op);
+    groupOf[op] = group;
   }
 
   void place(Operation *op) {
     // The group of the latest producer among the operands.
     int64_t best = -1, latest = -1;
     for (Value operand : op->getOperands()) {
-      Operation *def = operand.getDefiningOp();
-      auto group = def ? groupOf.find(def) : groupOf.end();
-      if (group != groupOf.end() && groups[group->second].gemmEpilogue.empty() &&
-          positionOf.lookup(def) > latest) {
-        best = group->second;
-        latest = positionOf.lookup(def);
+      int64_t group = joinableGroupOf(operand);
+      if (group >= 0 && positionOf.lookup(operand.getDefiningOp()) > latest) {
+        best = group;
+        latest = positionOf.lookup(operand.getDefiningOp());
       }
     }
     if (best >= 0 && fitsDomain(op, groups[best]) && noEarlierReader(op, groups[best])) {
@@ -217,20 +221,17 @@ private:
       // The other groups this op reads join too when they share the domain and no op
       // outside reads them before this one (x * 0.5 and the tanh chain of a GELU).
       for (Value operand : op->getOperands()) {
-        Operation *def = operand.getDefiningOp();
-        auto other = def ? groupOf.find(def) : groupOf.end();
-        if (other == groupOf.end() || other->second == best ||
-            !groups[other->second].gemmEpilogue.empty())
+        int64_t other = joinableGroupOf(operand);
+        if (other < 0 || other == best)
           continue;
-        Group &merged = groups[other->second];
+        Group &merged = groups[other];
         if (!canMerge(merged, groups[best]) || !noEarlierReader(op, merged))
           continue;
-        int64_t from = other->second;
         for (Operation *member : merged.ops) {
           groups[best].ops.insert(member);
           groupOf[member] = best;
         }
-        groups[from].ops.clear();
+        merged.ops.clear();
       }
       return;
     }
