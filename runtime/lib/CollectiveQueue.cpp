@@ -16,20 +16,19 @@ struct CollectiveQueue::Job {
   Status result;
 };
 
-namespace {
-/// The handle of a queued job.
-class QueuedRequest : public CommRequest::Impl {
+/// The handle of a queued job: its wait() blocks until the queue's thread ran it.
+class CollectiveQueue::Handle : public CommRequest::Impl {
 public:
-  explicit QueuedRequest(std::shared_ptr<void> job,
-                         std::function<Status(void *)> waitFor)
-      : job(std::move(job)), waitFor(std::move(waitFor)) {}
-  Status wait() override { return waitFor(job.get()); }
+  explicit Handle(std::shared_ptr<Job> job) : job(std::move(job)) {}
+  Status wait() override {
+    std::unique_lock<std::mutex> lock(job->mutex);
+    job->done.wait(lock, [&] { return job->finished; });
+    return job->result;
+  }
 
 private:
-  std::shared_ptr<void> job;
-  std::function<Status(void *)> waitFor;
+  std::shared_ptr<Job> job;
 };
-} // namespace
 
 CollectiveQueue::CollectiveQueue() : thread([this] { loop(); }) {}
 
@@ -50,12 +49,7 @@ CommRequest CollectiveQueue::submit(std::function<Status()> work) {
     jobs.push_back(job);
   }
   wake.notify_one();
-  return CommRequest(std::make_unique<QueuedRequest>(job, [](void *pointer) {
-    Job &job = *static_cast<Job *>(pointer);
-    std::unique_lock<std::mutex> lock(job.mutex);
-    job.done.wait(lock, [&] { return job.finished; });
-    return job.result;
-  }));
+  return CommRequest(std::make_unique<Handle>(std::move(job)));
 }
 
 void CollectiveQueue::loop() {

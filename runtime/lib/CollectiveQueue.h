@@ -43,6 +43,7 @@ public:
 
 private:
   struct Job;
+  class Handle;
   void loop();
 
   std::mutex mutex;

@@ -40,6 +40,11 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
   LogicalResult apply(ModuleOp module, func::FuncOp main) {
     if (optimizer != "sgd" && optimizer != "adamw")
       return main.emitError("--optimizer=") << optimizer.getValue() << ": expected sgd or adamw";
+    if (zero != 0 && zero != 1)
+      return main.emitError("--zero=") << zero.getValue() << ": only 0 and 1 are supported";
+    if (zero == 1 && getMeshAxisSize(module, "dp").value_or(1) > 1 &&
+        getMeshAxisSize(module, "tp").value_or(1) > 1)
+      return main.emitError("--zero=1 with --tp is not supported yet");
     Operation *terminator = main.front().getTerminator();
     OpBuilder b(terminator);
     Location loc = NameLoc::get(b.getStringAttr(optimizer.getValue()));
@@ -134,10 +139,6 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
         reached.push_back({name.getValue().drop_front(5), terminator->getOperand(i)});
     }
     bool zeroSharded = zero == 1 && dataParallel > 1;
-    if (zero != 0 && zero != 1)
-      return main.emitError("--zero=") << zero.getValue() << ": only 0 and 1 are supported";
-    if (zeroSharded && getMeshAxisSize(module, "tp").value_or(1) > 1)
-      return main.emitError("--zero=1 with --tp is not supported yet");
     SmallVector<Value> averaged;
     if (zeroSharded) {
       // Summed by the reduce-scatter below, each rank getting its part.
