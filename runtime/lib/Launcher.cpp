@@ -132,15 +132,25 @@ void stopAll(std::vector<pid_t> &pids) {
 
 /// The error a rank left in the work folder: (when it failed, message); message empty when
 /// the rank left none (it crashed or was killed).
-std::pair<long long, std::string> readRankError(const std::string &workDir, size_t rank) {
-  std::ifstream file(workDir + "/rank" + std::to_string(rank) + ".error");
+/// What a failed rank wrote into its error file (Worker.cpp): when, what, and whether it
+/// had not yet connected to the others. Empty when it wrote none.
+struct RankError {
   long long when = 0;
   std::string message;
-  if (file >> when) {
+  bool connecting = false;
+};
+
+RankError readRankError(const std::string &workDir, size_t rank) {
+  std::ifstream file(workDir + "/rank" + std::to_string(rank) + ".error");
+  RankError error;
+  std::string marker;
+  if (file >> error.when) {
     file.ignore();
-    std::getline(file, message);
+    std::getline(file, error.message);
+    std::getline(file, marker);
+    error.connecting = marker == kConnectingMarker;
   }
-  return {when, message};
+  return error;
 }
 
 /// Whether every rank that recorded an error failed while connecting to the others (so
@@ -148,13 +158,10 @@ std::pair<long long, std::string> readRankError(const std::string &workDir, size
 bool failedConnecting(const std::string &workDir, size_t ranks) {
   bool any = false;
   for (size_t rank = 0; rank < ranks; ++rank) {
-    std::ifstream file(workDir + "/rank" + std::to_string(rank) + ".error");
-    std::string when, message, marker;
-    if (!std::getline(file, when))
+    RankError error = readRankError(workDir, rank);
+    if (error.message.empty())
       continue;
-    std::getline(file, message);
-    std::getline(file, marker);
-    if (marker != kConnectingMarker)
+    if (!error.connecting)
       return false;
     any = true;
   }
@@ -204,13 +211,13 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
   // The earliest recorded error, else the first rank that died without one.
   std::optional<std::pair<long long, size_t>> earliest;
   for (size_t rank = 0; rank < exitStatus.size(); ++rank) {
-    auto [when, message] = readRankError(workDir, rank);
+    auto [when, message, connecting] = readRankError(workDir, rank);
     if (!message.empty() && (!earliest || when < earliest->first))
       earliest = {when, rank};
   }
   if (earliest)
     return Status::error("rank " + std::to_string(earliest->second) + ": " +
-                         readRankError(workDir, earliest->second).second);
+                         readRankError(workDir, earliest->second).message);
   for (size_t rank = 0; rank < exitStatus.size(); ++rank)
     if (exitStatus[rank] != 0)
       return Status::error("rank " + std::to_string(rank) + " " +
