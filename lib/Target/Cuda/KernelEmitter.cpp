@@ -370,8 +370,7 @@ FailureOr<CudaKernel> Emitter::emitRow() {
       FailureOr<std::string> value = valueAt(op.getResult(0), scope);
       if (failed(value))
         return failure();
-      std::string rowCode = scope.code;
-      code += llvm::StringRef(rowCode).str();
+      code += scope.code;
       perRow[op.getResult(0)] = *value;
     }
   }
