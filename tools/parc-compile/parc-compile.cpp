@@ -432,18 +432,26 @@ int main(int argc, char **argv) {
     llvm::raw_string_ostream os(sources);
     int index = 0;
     int gemms = 0;
-    WalkResult walk = module->walk([&](FusedOp fused) {
-      if (fused.getKind() == "gemm") {
+    WalkResult walk = module->walk([&](Operation *op) {
+      if (op->getParentOfType<FusedOp>())
+        return WalkResult::advance(); // inside a region: part of its kernel
+      auto fused = dyn_cast<FusedOp>(op);
+      if (fused && fused.getKind() == "gemm") {
         auto product = cast<RankedTensorType>(fused.getResult(0).getType());
         os << "// gemm_" << gemms++ << ": cuBLASLt matmul to " << product << ", epilogue "
            << fused->getAttrOfType<StringAttr>("epilogue").getValue() << "\n\n";
         return WalkResult::advance();
       }
+      if (!fused && !hasMovementKernel(op))
+        return WalkResult::advance();
+      // Shard ops are shown as rank 0 of their group runs them.
+      std::string name = "parc_kernel_" + std::to_string(index++);
       FailureOr<CudaKernel> kernel =
-          emitCudaKernel(fused, "parc_kernel_" + std::to_string(index++));
+          fused ? emitCudaKernel(fused, name) : emitMovementKernel(op, name, 0, 1);
       if (failed(kernel))
         return WalkResult::interrupt();
-      os << "// " << kernel->name << ": " << fused.getKind() << ", "
+      os << "// " << kernel->name << ": "
+         << (fused ? fused.getKind().str() : op->getName().stripDialect().str()) << ", "
          << (kernel->row ? std::to_string(kernel->rows) + " rows of " +
                                std::to_string(kernel->rowLength)
                          : std::to_string(kernel->elements) + " elements" +
@@ -481,7 +489,8 @@ int main(int argc, char **argv) {
                    << "  artifact: " << stats.fileBytes << " bytes\n";
       if (target == "cuda")
         llvm::outs() << "  cuda kernels for " << cudaArch << ": " << stats.rowKernels
-                     << " row, " << stats.elementwiseKernels << " elementwise (NVRTC: "
+                     << " row, " << stats.elementwiseKernels << " elementwise, "
+                     << stats.movementKernels << " data movement (NVRTC: "
                      << stats.ptxBytes << " bytes of PTX, " << stats.cubinBytes
                      << " bytes of cubins, " << stats.kernelsWithoutBinaries
                      << " kernels without both); " << stats.gemms

@@ -152,10 +152,13 @@ private:
   /// The index of the shard holding weight `name` as rank `tpRank` of `tpSize` sees it
   /// (added on first use).
   FailureOr<int> weightShard(StringRef name, Location loc, int tpRank, int tpSize);
-  /// The index of `fused`'s kernel in the manifest, generated and compiled once.
-  FailureOr<int> cudaKernel(FusedOp fused);
+  /// The index in the manifest of the kernel computing `op` (a fused region or a
+  /// data-movement op, as rank `rank` of `ranks` of its group runs it). Kernels are
+  /// generated, compiled with NVRTC and stored once per distinct source: the layers of a
+  /// model share theirs.
+  FailureOr<int> cudaKernel(Operation *op, int64_t rank, int64_t ranks);
   StringRef target, cudaArch;
-  llvm::DenseMap<Operation *, int> kernelOf;
+  llvm::StringMap<int> kernelWithSource;
   /// The dp coordinate of the program being added (ZeRO-1's state is split over dp).
   int currentDpRank = 0, currentDpSize = 1;
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
@@ -249,18 +252,26 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tp
   return index;
 }
 
-FailureOr<int> ManifestBuilder::cudaKernel(FusedOp fused) {
-  auto known = kernelOf.find(fused);
-  if (known != kernelOf.end())
-    return known->second;
-  int index = manifest.cuda_kernels_size();
-  FailureOr<CudaKernel> kernel = emitCudaKernel(fused, "parc_kernel_" + std::to_string(index));
+FailureOr<int> ManifestBuilder::cudaKernel(Operation *op, int64_t rank, int64_t ranks) {
+  // Generated under a placeholder name, so that equal kernels have equal sources.
+  constexpr llvm::StringLiteral placeholder = "parc_kernel_PLACEHOLDER";
+  auto fused = dyn_cast<FusedOp>(op);
+  FailureOr<CudaKernel> kernel = fused ? emitCudaKernel(fused, placeholder)
+                                       : emitMovementKernel(op, placeholder, rank, ranks);
   if (failed(kernel))
     return failure();
+  auto [known, inserted] =
+      kernelWithSource.try_emplace(kernel->source, manifest.cuda_kernels_size());
+  if (!inserted)
+    return known->second;
+  int index = known->second;
+  kernel->name = "parc_kernel_" + std::to_string(index);
+  for (size_t at; (at = kernel->source.find(placeholder.str())) != std::string::npos;)
+    kernel->source.replace(at, placeholder.size(), kernel->name);
   CompiledKernel compiled;
   std::string error;
   if (!compileWithNvrtc(kernel->source, kernel->name + ".cu", cudaArch.str(), compiled, error))
-    return fused.emitOpError("cannot compile its kernel: ") << error;
+    return op->emitOpError("cannot compile its kernel: ") << error;
   pa::CudaKernel &entry = *manifest.add_cuda_kernels();
   entry.set_name(kernel->name);
   entry.set_source(kernel->source);
@@ -272,7 +283,8 @@ FailureOr<int> ManifestBuilder::cudaKernel(FusedOp fused) {
   entry.set_rows(kernel->rows);
   entry.set_row_length(kernel->rowLength);
   entry.set_block_size(kernel->blockSize);
-  return kernelOf[fused] = index;
+  entry.set_data_movement(!fused);
+  return index;
 }
 
 /// The node name of an op's location, for runtime messages.
@@ -398,7 +410,7 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
                               "(parc-inline-fused)");
       // A GEMM runs in cuBLASLt (with its epilogue); every other region is a kernel.
       bool gemm = fused.getKind() == "gemm";
-      FailureOr<int> kernel = gemm ? FailureOr<int>(-1) : cudaKernel(fused);
+      FailureOr<int> kernel = gemm ? FailureOr<int>(-1) : cudaKernel(fused, 0, 1);
       if (failed(kernel))
         return failure();
       SmallVector<int64_t> offsets;
@@ -459,11 +471,25 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
     newValue(result).set_arena_offset(offset.getInt());
     if (failed(addInstruction(&op, program)))
       return failure();
+    int64_t groupRank = 0, groupSize = 1;
     if (isa<ShardSliceOp, ShardGatherOp>(op)) {
       // The slice a rank keeps depends on its place in the group.
       bool dp = op.getAttrOfType<StringAttr>("group").getValue() == "dp";
-      addIntAttribute(program, "rank", dp ? dpRank : tpRank);
-      addIntAttribute(program, "ranks", dp ? dpSize : tpSize);
+      groupRank = dp ? dpRank : tpRank;
+      groupSize = dp ? dpSize : tpSize;
+      addIntAttribute(program, "rank", groupRank);
+      addIntAttribute(program, "ranks", groupSize);
+    }
+    if (target == "cuda" && !isa<MatMulOp, AssignWeightOp, RecvOp>(op) &&
+        !isa<AllReduceOp, AllReduceStartOp, AllGatherOp, ReduceScatterOp>(op)) {
+      // On a GPU every other op is a generated kernel; one without is an error here,
+      // not when the artifact runs.
+      if (!hasMovementKernel(&op))
+        return op.emitOpError("has no CUDA kernel (--target=cuda)");
+      FailureOr<int> kernel = cudaKernel(&op, groupRank, groupSize);
+      if (failed(kernel))
+        return failure();
+      addIntAttribute(program, "kernel", *kernel);
     }
     if (auto recv = dyn_cast<RecvOp>(op))
       addIntAttribute(program, "peer", peerOf(recv.getStage()));
@@ -587,7 +613,9 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
           if (inst.op() == "fused" && attr.name() == "kind" && attr.s() == "gemm")
             stats->gemms += 1;
       for (const pa::CudaKernel &kernel : manifest.cuda_kernels()) {
-        (kernel.row() ? stats->rowKernels : stats->elementwiseKernels) += 1;
+        (kernel.data_movement() ? stats->movementKernels
+         : kernel.row()         ? stats->rowKernels
+                                : stats->elementwiseKernels) += 1;
         stats->ptxBytes += kernel.ptx().size();
         stats->cubinBytes += kernel.cubin().size();
         stats->kernelsWithoutBinaries += kernel.ptx().empty() || kernel.cubin().empty();

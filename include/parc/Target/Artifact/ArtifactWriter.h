@@ -25,7 +25,7 @@ struct ArtifactStats {
   uint64_t instructions = 0;
   /// --target=cuda: the generated kernels (row and elementwise) and their PTX and cubin
   /// bytes; kernels missing either are counted apart.
-  uint64_t rowKernels = 0, elementwiseKernels = 0, ptxBytes = 0, cubinBytes = 0;
+  uint64_t rowKernels = 0, elementwiseKernels = 0, movementKernels = 0, ptxBytes = 0, cubinBytes = 0;
   uint64_t kernelsWithoutBinaries = 0;
   /// GEMMs with epilogues (fused matmul + bias [+ GELU]) cuBLASLt runs, in rank 0's program.
   uint64_t gemms = 0;

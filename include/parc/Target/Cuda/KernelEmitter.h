@@ -45,6 +45,17 @@ struct CudaKernel {
 /// type the emitter does not handle.
 FailureOr<CudaKernel> emitCudaKernel(FusedOp fused, llvm::StringRef name);
 
+/// Whether `op` runs as a generated data-movement kernel on the GPU (transpose, slice,
+/// concat, broadcast_to, gather, shard_slice, shard_gather, reductions over any axes):
+/// the ops a program holds besides fused regions, GEMMs, views and communication.
+bool hasMovementKernel(Operation *op);
+
+/// Emits the kernel of such an op: a grid-stride loop over the result's elements, each
+/// reading the input element it comes from. `rank` of `ranks` is the op's place in its
+/// group (shard_slice and shard_gather keep that rank's block).
+FailureOr<CudaKernel> emitMovementKernel(Operation *op, llvm::StringRef name, int64_t rank,
+                                         int64_t ranks);
+
 } // namespace mlir::parc
 
 #endif // PARC_TARGET_CUDA_KERNELEMITTER_H

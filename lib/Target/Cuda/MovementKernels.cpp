@@ -1,0 +1,290 @@
+//===- MovementKernels.cpp - CUDA kernels for data-movement ops ------------===//
+//
+// Every op of a CUDA program that is not a fused region, a GEMM, a view or communication
+// moves data: transposes, slices, concatenations, broadcasts, gathers, the tensor-parallel
+// shard ops, and reductions over dims other than the last. Each becomes one kernel: a
+// grid-stride loop over the result's elements that turns the flat index into coordinates
+// and reads the input element those coordinates come from. Copies move the stored bits
+// (a type of the element's size), so one kernel shape serves every element type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "parc/Target/Cuda/KernelEmitter.h"
+
+#include "KernelSupport.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::parc;
+
+namespace {
+
+std::string literal(int64_t value) { return std::to_string(value) + "LL"; }
+
+/// The unsigned type of an element's size: copies move bits, not values.
+FailureOr<std::string> bitsType(Type type, Operation *where) {
+  Type element = cast<RankedTensorType>(type).getElementType();
+  unsigned width = element.isInteger(1) ? 8 : element.getIntOrFloatBitWidth();
+  switch (width) {
+  case 8: return std::string("unsigned char");
+  case 16: return std::string("unsigned short");
+  case 32: return std::string("unsigned int");
+  case 64: return std::string("unsigned long long");
+  }
+  return where->emitOpError("element type ") << element << " has no CUDA kernel";
+}
+
+/// The type an index tensor is read as.
+std::string indexType(Value indices) {
+  return cast<RankedTensorType>(indices.getType()).getElementType().isInteger(64) ? "long long"
+                                                                                   : "int";
+}
+
+/// Declares c0..c{n-1}: the coordinates of flat index `i` in `shape` (row-major).
+std::string coordinates(ArrayRef<int64_t> shape) {
+  std::string code;
+  int64_t stride = 1;
+  SmallVector<std::string> lines(shape.size());
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+    lines[d] = "    long long c" + std::to_string(d) + " = (i / " + literal(stride) + ") % " +
+               literal(shape[d]) + ";\n";
+    stride *= shape[d];
+  }
+  for (const std::string &line : lines)
+    code += line;
+  return code;
+}
+
+/// The row-major flat offset of coordinate expressions `coords` in `shape`.
+std::string flatOffset(ArrayRef<std::string> coords, ArrayRef<int64_t> shape) {
+  std::string offset = "0LL";
+  int64_t stride = 1;
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+    if (shape[d] != 1)
+      offset += " + (" + coords[d] + ") * " + literal(stride);
+    stride *= shape[d];
+  }
+  return offset;
+}
+
+std::string coordinate(int64_t d) { return "c" + std::to_string(d); }
+
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+
+class MovementEmitter {
+public:
+  MovementEmitter(Operation *op, StringRef name, int64_t rank, int64_t ranks)
+      : op(op), rank(rank), ranks(ranks) {
+    kernel.name = name.str();
+  }
+
+  FailureOr<CudaKernel> emit();
+
+private:
+  /// The loop body reading the result's element at coordinates c0..: statements ending in
+  /// a store to out0[i].
+  FailureOr<std::string> body();
+  FailureOr<std::string> reductionBody();
+  /// `out0[i] = in<k>[<offset>];`
+  std::string copyFrom(int input, const std::string &offset) const {
+    return "    out0[i] = in" + std::to_string(input) + "[" + offset + "];\n";
+  }
+
+  Operation *op;
+  int64_t rank, ranks;
+  CudaKernel kernel;
+};
+
+FailureOr<std::string> MovementEmitter::body() {
+  ArrayRef<int64_t> out = shapeOf(op->getResult(0));
+  int64_t outRank = out.size();
+  if (auto transpose = dyn_cast<TransposeOp>(op)) {
+    // Result dim d is input dim permutation[d].
+    ArrayRef<int64_t> permutation = transpose.getPermutation();
+    SmallVector<std::string> coords(outRank);
+    for (int64_t d = 0; d < outRank; ++d)
+      coords[permutation[d]] = coordinate(d);
+    return copyFrom(0, flatOffset(coords, shapeOf(transpose.getInput())));
+  }
+  if (auto slice = dyn_cast<SliceOp>(op)) {
+    SmallVector<std::string> coords;
+    for (int64_t d = 0; d < outRank; ++d)
+      coords.push_back(literal(slice.getStartIndices()[d]) + " + " + coordinate(d) + " * " +
+                       literal(slice.getStrides()[d]));
+    return copyFrom(0, flatOffset(coords, shapeOf(slice.getInput())));
+  }
+  if (auto broadcast = dyn_cast<BroadcastToOp>(op)) {
+    // Numpy rules, aligned to the right: size-1 input dims read coordinate 0.
+    ArrayRef<int64_t> in = shapeOf(broadcast.getInput());
+    int64_t offset = outRank - static_cast<int64_t>(in.size());
+    SmallVector<std::string> coords;
+    for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d)
+      coords.push_back(in[d] == 1 ? "0" : coordinate(d + offset));
+    return copyFrom(0, flatOffset(coords, in));
+  }
+  if (auto concat = dyn_cast<ConcatOp>(op)) {
+    // The operand holding the element: the first whose end along the axis is past it.
+    int64_t axis = concat.getAxis();
+    std::string code;
+    int64_t begin = 0;
+    for (auto [k, input] : llvm::enumerate(concat.getInputs())) {
+      ArrayRef<int64_t> in = shapeOf(input);
+      SmallVector<std::string> coords;
+      for (int64_t d = 0; d < outRank; ++d)
+        coords.push_back(d == axis ? coordinate(d) + " - " + literal(begin) : coordinate(d));
+      int64_t end = begin + in[axis];
+      bool last = k + 1 == concat.getInputs().size();
+      code += std::string(k ? "    else " : "    ") +
+              (last ? "" : "if (" + coordinate(axis) + " < " + literal(end) + ") ") + "\n  " +
+              copyFrom(k, flatOffset(coords, in));
+      begin = end;
+    }
+    return code;
+  }
+  if (isa<GatherOp, ShardGatherOp>(op)) {
+    // Result coordinates: input dims before the axis, the index's dims, input dims after.
+    Value input = op->getOperand(0), indices = op->getOperand(1);
+    int64_t axis = isa<GatherOp>(op) ? cast<GatherOp>(op).getAxis()
+                                     : cast<ShardGatherOp>(op).getAxis();
+    ArrayRef<int64_t> in = shapeOf(input), index = shapeOf(indices);
+    int64_t indexRank = index.size();
+    SmallVector<std::string> indexCoords;
+    for (int64_t d = 0; d < indexRank; ++d)
+      indexCoords.push_back(coordinate(axis + d));
+    // A shard holds rows [rank * local, (rank + 1) * local) of the whole table.
+    bool shard = isa<ShardGatherOp>(op);
+    int64_t local = in[axis], whole = shard ? local * ranks : local;
+    std::string code = "    long long k = (long long)in1[" + flatOffset(indexCoords, index) +
+                       "];\n    if (k < 0) k += " + literal(whole) + ";\n";
+    if (shard)
+      code += "    k -= " + literal(rank * local) + ";\n";
+    SmallVector<std::string> coords;
+    for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d)
+      coords.push_back(d < axis ? coordinate(d)
+                       : d == axis ? std::string("k")
+                                   : coordinate(d - 1 + indexRank));
+    // Out of range (or, for a shard, outside its block): zero, as the CPU backend's shard
+    // gather; the CPU backend reports an out-of-range index of a whole table as an error.
+    code += "    out0[i] = (k >= 0 && k < " + literal(local) + ") ? in0[" +
+            flatOffset(coords, in) + "] : 0;\n";
+    return code;
+  }
+  if (auto shardSlice = dyn_cast<ShardSliceOp>(op)) {
+    // The axis is [groups, ranks, block]; this rank keeps [:, rank, :].
+    int64_t axis = shardSlice.getAxis(), groups = shardSlice.getGroups();
+    ArrayRef<int64_t> in = shapeOf(shardSlice.getInput());
+    int64_t block = in[axis] / (groups * ranks);
+    SmallVector<std::string> coords;
+    for (int64_t d = 0; d < outRank; ++d)
+      coords.push_back(d == axis ? "(" + coordinate(d) + " / " + literal(block) + ") * " +
+                                       literal(ranks * block) + " + " + literal(rank * block) +
+                                       " + " + coordinate(d) + " % " + literal(block)
+                                 : coordinate(d));
+    return copyFrom(0, flatOffset(coords, in));
+  }
+  return reductionBody();
+}
+
+/// A reduction over any axes: each result element loops over the input elements reduced
+/// into it, accumulating in f32 (or the integer type) in one thread.
+FailureOr<std::string> MovementEmitter::reductionBody() {
+  if (!isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op))
+    return op->emitOpError("has no CUDA kernel");
+  Value input = op->getOperand(0);
+  ArrayRef<int64_t> in = shapeOf(input);
+  auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
+  bool keepDims = op->hasAttr("keep_dims");
+  FailureOr<ElementKind> kind = kindOf(input.getType(), op);
+  if (failed(kind))
+    return failure();
+  // Result coordinate of each kept input dim; the reduced dims are walked by `r`.
+  SmallVector<std::string> coords(in.size());
+  SmallVector<int64_t> reducedShape;
+  int64_t outDim = 0, reduced = 1;
+  for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d) {
+    if (llvm::is_contained(axes, d)) {
+      reducedShape.push_back(in[d]);
+      reduced *= in[d];
+      if (keepDims)
+        ++outDim;
+      continue;
+    }
+    coords[d] = coordinate(outDim++);
+  }
+  std::string code;
+  int64_t stride = 1;
+  for (int64_t k = static_cast<int64_t>(reducedShape.size()) - 1; k >= 0; --k) {
+    int64_t d = axes[k];
+    coords[d] = "((r / " + literal(stride) + ") % " + literal(reducedShape[k]) + ")";
+    stride *= reducedShape[k];
+  }
+  bool max = isa<ReduceMaxOp>(op);
+  code += "    " + kind->compute + " total = 0;\n";
+  code += "    for (long long r = 0; r < " + literal(reduced) + "; ++r) {\n";
+  code += "      " + kind->compute + " x = " + kind->load("in0[" + flatOffset(coords, in) + "]") +
+          ";\n";
+  // The maximum starts from the first element (no identity value per type needed).
+  code += max ? "      total = (r == 0 || x > total) ? x : total;\n" : "      total += x;\n";
+  code += "    }\n";
+  if (isa<ReduceMeanOp>(op))
+    code += "    total = total / " + literal(reduced) + ";\n";
+  code += "    out0[i] = " + kind->store("total") + ";\n";
+  return code;
+}
+
+FailureOr<CudaKernel> MovementEmitter::emit() {
+  Value result = op->getResult(0);
+  ArrayRef<int64_t> out = shapeOf(result);
+  kernel.elements = cast<RankedTensorType>(result.getType()).getNumElements();
+  bool reduction = isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op);
+  // Parameters: the inputs, then the result. Copies move bits; index tensors and
+  // reductions use their value types.
+  std::string parameters;
+  for (auto [k, operand] : llvm::enumerate(op->getOperands())) {
+    bool indices = k == 1 && isa<GatherOp, ShardGatherOp>(op);
+    FailureOr<std::string> type = std::string();
+    if (indices)
+      type = indexType(operand);
+    else if (reduction)
+      type = FailureOr<std::string>(kindOf(operand.getType(), op)->storage);
+    else
+      type = bitsType(operand.getType(), op);
+    if (failed(type))
+      return failure();
+    parameters += "const " + *type + " * __restrict__ in" + std::to_string(k) + ", ";
+  }
+  FailureOr<std::string> resultType =
+      reduction ? FailureOr<std::string>(kindOf(result.getType(), op)->storage)
+                : bitsType(result.getType(), op);
+  if (failed(resultType))
+    return failure();
+  parameters += *resultType + " * __restrict__ out0";
+  FailureOr<std::string> loopBody = body();
+  if (failed(loopBody))
+    return failure();
+  kernel.source =
+      std::string(kPrelude) + "\nextern \"C\" __global__ void __launch_bounds__(" +
+      std::to_string(kernel.blockSize) + ") " + kernel.name + "(" + parameters + ") {\n" +
+      "  long long stride = (long long)gridDim.x * blockDim.x;\n"
+      "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < " +
+      literal(kernel.elements) + "; i += stride) {\n" + coordinates(out) + *loopBody + "  }\n}\n";
+  return kernel;
+}
+
+} // namespace
+
+bool mlir::parc::hasMovementKernel(Operation *op) {
+  return isa<TransposeOp, SliceOp, ConcatOp, BroadcastToOp, GatherOp, ShardSliceOp,
+             ShardGatherOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op);
+}
+
+FailureOr<CudaKernel> mlir::parc::emitMovementKernel(Operation *op, StringRef name,
+                                                     int64_t rank, int64_t ranks) {
+  if (!hasMovementKernel(op))
+    return op->emitOpError("has no CUDA kernel");
+  for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
+    if (failed(kindOf(v.getType(), op)))
+      return failure();
+  return MovementEmitter(op, name, rank, ranks).emit();
+}
