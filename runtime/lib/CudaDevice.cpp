@@ -2,6 +2,8 @@
 
 #include "CudaDevice.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <string>
 
@@ -26,4 +28,9 @@ Status parc::rt::countCudaDevices(int &devices) {
   if (devices == 0)
     return Status::error("no GPU was found: the NVIDIA driver sees no CUDA device");
   return Status::ok();
+}
+
+bool parc::rt::cudaEmulatorRequested() {
+  const char *value = std::getenv("PARC_CUDA_EMULATOR");
+  return value && *value && std::strcmp(value, "0") != 0;
 }

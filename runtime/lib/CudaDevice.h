@@ -17,6 +17,10 @@ namespace parc::rt {
 /// library, cuInit failing, no device).
 Status countCudaDevices(int &devices);
 
+/// True when PARC_CUDA_EMULATOR is set (to anything but "" or "0"): CUDA artifacts run on
+/// the host through the emulator (cuda/EmulatedDevice.cpp), for testing without a GPU.
+bool cudaEmulatorRequested();
+
 } // namespace parc::rt
 
 #endif // PARC_RUNTIME_LIB_CUDADEVICE_H

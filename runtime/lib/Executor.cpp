@@ -38,6 +38,15 @@ InstructionAttributes::getInts(const std::string &name) const {
   return {};
 }
 
+GpuPlacement parc::rt::placeRankOnGpu(int rank, int world, int devices) {
+  GpuPlacement placement;
+  if (devices <= 0)
+    return placement;
+  placement.ordinal = rank % devices;
+  placement.stageThroughHost = world > devices;
+  return placement;
+}
+
 Executor::Executor(Backend &backend)
     : backend(backend), transfers(std::make_unique<TransferTable>()),
       asyncCollectives(std::make_unique<AsyncCollectives>()) {}
@@ -54,9 +63,21 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
   const pa::Manifest &manifest = artifact.manifest();
   const pa::Program &program = manifest.programs(rank);
   std::unique_ptr<Executor> executor(new Executor(backend));
+  bool outOfMemory = false;
   auto allocate = [&](size_t bytes) {
     void *pointer = backend.allocate(std::max<size_t>(bytes, 1));
-    executor->allocations.push_back(pointer);
+    outOfMemory |= !pointer;
+    if (pointer)
+      executor->allocations.push_back(pointer);
+    return pointer;
+  };
+  // Device memory holds its own copy of what the host provides (weights, literals).
+  bool hostMemory = backend.hostAddressable();
+  Status copied = Status::ok();
+  auto copyToDevice = [&](const void *host, size_t bytes) -> void * {
+    void *pointer = allocate(bytes);
+    if (pointer && copied)
+      copied = backend.upload(pointer, host, bytes);
     return pointer;
   };
   executor->arena = allocate(program.arena_bytes());
@@ -79,14 +100,14 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
     if (writableShards.count(shard))
       continue;
     const pa::WeightShard &weight = manifest.weights(shard);
-    void *copy = allocate(weight.size());
-    std::memcpy(copy, artifact.weightData(shard), weight.size());
+    void *copy = copyToDevice(artifact.weightData(shard), weight.size());
     writableShards[shard] = copy;
     executor->writable.push_back(
         {weight.name(), TensorRef{copy, toDType(weight.type().dtype()), toShape(weight.type())}});
   }
 
   // Every value of the program, bound to its memory.
+  std::map<int, void *> deviceShards;
   std::vector<TensorRef> values;
   for (const pa::Value &value : program.values()) {
     TensorRef ref{nullptr, toDType(value.type().dtype()), toShape(value.type())};
@@ -96,14 +117,22 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
       break;
     case pa::Value::kWeight: {
       auto copy = writableShards.find(value.weight());
-      ref.data = copy != writableShards.end()
-                     ? copy->second
-                     : const_cast<void *>(artifact.weightData(value.weight()));
+      if (copy != writableShards.end()) {
+        ref.data = copy->second;
+      } else if (hostMemory) {
+        ref.data = const_cast<void *>(artifact.weightData(value.weight()));
+      } else {
+        // One device copy per shard, however many values load it.
+        void *&device = deviceShards[value.weight()];
+        if (!device)
+          device = copyToDevice(artifact.weightData(value.weight()),
+                                manifest.weights(value.weight()).size());
+        ref.data = device;
+      }
       break;
     }
     case pa::Value::kConstant:
-      ref.data = allocate(value.constant().size());
-      std::memcpy(ref.data, value.constant().data(), value.constant().size());
+      ref.data = copyToDevice(value.constant().data(), value.constant().size());
       break;
     case pa::Value::kInput:
       ref.data = executor->inputs[value.input()].data;
@@ -112,6 +141,17 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
       break;
     }
     values.push_back(ref);
+  }
+
+  if (outOfMemory) {
+    status = Status::error("rank " + std::to_string(rank) + ": " + backend.describe() +
+                           " is out of memory (the arena alone needs " +
+                           std::to_string(program.arena_bytes()) + " bytes)");
+    return nullptr;
+  }
+  if (!copied) {
+    status = copied;
+    return nullptr;
   }
 
   // Groups with non-blocking all-reduces run all their collectives on a queue.
@@ -131,7 +171,10 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
       auto world = groups.find("world");
       bound = bindTransfer(inst, operands, results,
                            world == groups.end() ? nullptr : world->second,
-                           *executor->transfers, kernel);
+                           *executor->transfers, hostMemory ? nullptr : &backend, kernel);
+    } else if (AsyncCollectives::isAsync(inst.op()) && !hostMemory) {
+      bound = Status::error("non-blocking all-reduces (training's gradient buckets) run on "
+                            "the cpu backend only");
     } else if (AsyncCollectives::isAsync(inst.op())) {
       bound = executor->asyncCollectives->bind(inst, operands, results, kernel);
     } else {
@@ -164,6 +207,8 @@ Status Executor::run(bool profile) {
     Status status = kernels[i]();
     if (!status)
       return Status::error(kernelNames[i] + ": " + status.message());
+    if (profile || tracing) // a GPU's time is the kernel's, not its launch's
+      PARC_RETURN_IF_ERROR(backend.finishRun());
     if (!profile && !tracing)
       continue;
     auto end = Clock::now();
@@ -172,5 +217,19 @@ Status Executor::run(bool profile) {
     if (tracing)
       spans[i] = {micros(start), micros(end)};
   }
+  return backend.finishRun();
+}
+
+Status Executor::setInput(int index, const void *host) {
+  return backend.upload(inputs[index].data, host, inputs[index].bytes());
+}
+
+Status Executor::outputOnHost(int index, std::vector<char> &storage, TensorRef &host) const {
+  host = outputs[index];
+  if (!host.data || backend.hostAddressable())
+    return Status::ok();
+  storage.resize(host.bytes());
+  PARC_RETURN_IF_ERROR(backend.download(storage.data(), host.data, host.bytes()));
+  host.data = storage.data();
   return Status::ok();
 }

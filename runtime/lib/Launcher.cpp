@@ -16,6 +16,7 @@
 #include "Worker.h"
 
 #include "parc/Runtime/Artifact.h"
+#include "parc/Runtime/Backend.h"
 #include "parc/Runtime/Npy.h"
 
 #include "parc/artifact/artifact.pb.h"
@@ -250,17 +251,24 @@ int parc::rt::runParcRun(int argc, char **argv) {
                        " does not match the artifact's world size " +
                        std::to_string(world) + " (the layout is fixed at compile time)");
   if (manifest.target() == "cuda") {
-    // Generated kernels and their launch shapes are in the artifact; running them needs a
-    // GPU and the CUDA backend of parc-run.
-    int devices = 0;
-    Status gpu = countCudaDevices(devices);
-    if (!gpu)
-      return reportError(options.artifact + " targets cuda, but " + gpu.message());
-    return reportError(options.artifact + " targets cuda and " + std::to_string(devices) +
-                       " GPU(s) were found, but parc-run's CUDA backend is not implemented "
-                       "yet (the kernels are compiled into the artifact)");
+    // One rank per GPU; ranks that outnumber the GPUs share them and stage their
+    // communication through the host (NCCL refuses two ranks on one device).
+    int devices = 1;
+    if (cudaEmulatorRequested()) {
+      std::fprintf(stderr, "parc-run: PARC_CUDA_EMULATOR is set: the CUDA backend runs on "
+                           "the host (kernels compiled for the CPU; for testing)\n");
+    } else {
+      Status gpu = countCudaDevices(devices);
+      if (!gpu)
+        return reportError(options.artifact + " targets cuda, but " + gpu.message());
+    }
+    if (world > 1 && placeRankOnGpu(0, world, devices).stageThroughHost)
+      std::fprintf(stderr,
+                   "parc-run: %d ranks share %d GPU%s: collectives and pipeline transfers "
+                   "are staged through host memory over Gloo (correct, slower than NCCL)\n",
+                   world, devices, devices == 1 ? "" : "s");
   }
-  if (manifest.target() != "cpu" && !manifest.target().empty())
+  if (manifest.target() != "cpu" && manifest.target() != "cuda" && !manifest.target().empty())
     return reportError(options.artifact + " targets '" + manifest.target() +
                        "', which this parc-run cannot run");
   if (!manifest.training() &&

@@ -13,6 +13,14 @@ std::shared_ptr<CommRequest> TransferTable::slot(bool send, int peer, int tag) {
   return slot;
 }
 
+std::shared_ptr<std::vector<char>> TransferTable::stagingBuffer(bool send, int peer, int tag,
+                                                               size_t bytes) {
+  std::shared_ptr<std::vector<char>> &buffer = buffers[{send, peer, tag}];
+  if (!buffer)
+    buffer = std::make_shared<std::vector<char>>(bytes);
+  return buffer;
+}
+
 bool parc::rt::isTransfer(const std::string &op) {
   return op == "send" || op == "send_wait" || op == "recv" || op == "recv_wait";
 }
@@ -21,7 +29,7 @@ Status parc::rt::bindTransfer(const parc::artifact::Instruction &inst,
                               const std::vector<TensorRef> &operands,
                               const std::vector<TensorRef> &results,
                               Communicator *world, TransferTable &table,
-                              BoundKernel &kernel) {
+                              Backend *staging, BoundKernel &kernel) {
   InstructionAttributes attrs(inst);
   if (!world)
     return Status::error("a transfer needs other ranks, but this run has one");
@@ -38,7 +46,15 @@ Status parc::rt::bindTransfer(const parc::artifact::Instruction &inst,
     if (operands.size() != 1 || !results.empty())
       return Status::error("expects 1 operand and no result");
     TensorRef tensor = operands[0];
-    if (op == "send")
+    if (op == "send" && staging) {
+      auto buffer = table.stagingBuffer(true, peer, tag, tensor.bytes());
+      kernel = [=]() {
+        // The previous send from this buffer finished at its send_wait.
+        PARC_RETURN_IF_ERROR(staging->download(buffer->data(), tensor.data, tensor.bytes()));
+        *request = world->isend(TensorRef{buffer->data(), tensor.dtype, tensor.shape}, peer, tag);
+        return Status::ok();
+      };
+    } else if (op == "send")
       kernel = [=]() {
         *request = world->isend(tensor, peer, tag);
         return Status::ok();
@@ -51,6 +67,8 @@ Status parc::rt::bindTransfer(const parc::artifact::Instruction &inst,
     if (!operands.empty() || results.size() != 1)
       return Status::error("expects no operand and 1 result");
     TensorRef tensor = results[0];
+    if (staging)
+      tensor.data = table.stagingBuffer(false, peer, tag, tensor.bytes())->data();
     kernel = [=]() {
       *request = world->irecv(tensor, peer, tag);
       return Status::ok();
@@ -59,6 +77,15 @@ Status parc::rt::bindTransfer(const parc::artifact::Instruction &inst,
   }
   if (operands.size() != 1 || results.size() != 1)
     return Status::error("expects 1 operand and 1 result");
+  if (staging) {
+    TensorRef tensor = results[0];
+    auto buffer = table.stagingBuffer(false, peer, tag, tensor.bytes());
+    kernel = [=]() {
+      PARC_RETURN_IF_ERROR(request->wait());
+      return staging->upload(tensor.data, buffer->data(), tensor.bytes());
+    };
+    return Status::ok();
+  }
   kernel = [=]() { return request->wait(); };
   return Status::ok();
 }

@@ -24,19 +24,24 @@ class TransferTable {
 public:
   /// The request slot of the send (or receive) to/from `peer` with `tag`.
   std::shared_ptr<CommRequest> slot(bool send, int peer, int tag);
+  /// The host buffer of that transfer when device memory is staged through the host.
+  std::shared_ptr<std::vector<char>> stagingBuffer(bool send, int peer, int tag, size_t bytes);
 
 private:
   std::map<std::tuple<bool, int, int>, std::shared_ptr<CommRequest>> slots;
+  std::map<std::tuple<bool, int, int>, std::shared_ptr<std::vector<char>>> buffers;
 };
 
 /// True for send, send_wait, recv and recv_wait.
 bool isTransfer(const std::string &op);
 
-/// Binds a transfer instruction over `world` (null when the run has one rank).
+/// Binds a transfer instruction over `world` (null when the run has one rank). With
+/// `staging` (a backend whose memory the host cannot address), a send first copies its
+/// tensor to a host buffer and a receive's wait copies the received buffer to the device.
 Status bindTransfer(const parc::artifact::Instruction &inst,
                     const std::vector<TensorRef> &operands,
                     const std::vector<TensorRef> &results, Communicator *world,
-                    TransferTable &table, BoundKernel &kernel);
+                    TransferTable &table, Backend *staging, BoundKernel &kernel);
 
 } // namespace parc::rt
 

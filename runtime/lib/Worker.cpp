@@ -2,7 +2,9 @@
 
 #include "Worker.h"
 
+#include "CudaDevice.h"
 #include "Trace.h"
+#include "cuda/CudaBackend.h"
 
 #include "parc/Runtime/Artifact.h"
 #include "parc/Runtime/Communicator.h"
@@ -193,6 +195,35 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
   return Status::ok();
 }
 
+/// The CUDA backend of this rank: GPU rank % GPUs (or the emulator, PARC_CUDA_EMULATOR).
+/// Collectives run over NCCL when every rank has a GPU of its own, else staged through
+/// host memory over the Gloo groups (the launcher says so).
+static std::unique_ptr<Backend> createGpuBackend(const pa::Manifest &manifest,
+                                                 const LaunchOptions &options,
+                                                 const CommunicatorGroups &groups,
+                                                 Status &status) {
+  bool emulated = cudaEmulatorRequested();
+  int devices = 1;
+  if (!emulated) {
+    status = countCudaDevices(devices);
+    if (!status)
+      return nullptr;
+  }
+  GpuPlacement placement = placeRankOnGpu(options.rank, manifest.world_size(), devices);
+  std::unique_ptr<GpuDevice> device =
+      emulated ? openEmulatedDevice(options.workDir, status)
+               : openDriverDevice(placement.ordinal, status);
+  if (!device)
+    return nullptr;
+  std::unique_ptr<DeviceCollectives> collectives;
+  if (!emulated && !placement.stageThroughHost && manifest.world_size() > 1) {
+    collectives = createNcclCollectives(*device, groups, status);
+    if (!collectives)
+      return nullptr;
+  }
+  return createCudaBackend(manifest, std::move(device), std::move(collectives), status);
+}
+
 /// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
 /// the connections to the other ranks outlive a failure until it has been recorded.
 static Status runRank(const LaunchOptions &options,
@@ -211,7 +242,6 @@ static Status runRank(const LaunchOptions &options,
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency() /
                                static_cast<unsigned>(manifest.world_size()));
-  std::unique_ptr<Backend> backend = createCpuBackend(threads);
 
   // Ranks are laid out as Megatron does: rank = (dp * pp_size + pp) * tp_size + tp.
   CommunicatorGroups groups;
@@ -255,6 +285,11 @@ static Status runRank(const LaunchOptions &options,
       return status;
   }
   connected = true;
+  std::unique_ptr<Backend> backend =
+      manifest.target() == "cuda" ? createGpuBackend(manifest, options, groups, status)
+                                  : createCpuBackend(threads);
+  if (!backend)
+    return status;
   std::unique_ptr<Executor> executor =
       Executor::create(*artifact, options.rank, *backend, groups, status);
   if (!executor)
@@ -276,11 +311,12 @@ static Status runRank(const LaunchOptions &options,
   auto loadStep = [&](int step) {
     for (int i = 0; i < manifest.inputs_size(); ++i) {
       TensorRef buffer = executor->input(i);
-      std::memcpy(buffer.data, inputFiles[i].data.data() + step * buffer.bytes(),
-                  buffer.bytes());
+      PARC_RETURN_IF_ERROR(
+          executor->setInput(i, inputFiles[i].data.data() + step * buffer.bytes()));
     }
+    return Status::ok();
   };
-  loadStep(0);
+  PARC_RETURN_IF_ERROR(loadStep(0));
   if (!manifest.training())
     inputFiles.clear(); // copied into the input buffers; not needed while running
   if (!options.resumeDir.empty())
@@ -294,14 +330,17 @@ static Status runRank(const LaunchOptions &options,
                       ownerOf(manifest, 0) == options.rank;
     for (int step = 0; step < steps; ++step) {
       if (step > 0) // step 0's batch is in place already
-        loadStep(step);
+        PARC_RETURN_IF_ERROR(loadStep(step));
       Clock::time_point stepStart = Clock::now();
       PARC_RETURN_IF_ERROR(executor->run(options.profile));
       char text[32];
       std::snprintf(text, sizeof(text), " %.3f", milliseconds(stepStart));
       runTimes += text;
       if (printsLoss) {
-        std::printf("step=%d loss=%.9g\n", step, *executor->output(0).as<float>());
+        std::vector<char> storage;
+        TensorRef loss;
+        PARC_RETURN_IF_ERROR(executor->outputOnHost(0, storage, loss));
+        std::printf("step=%d loss=%.9g\n", step, *loss.as<float>());
         std::fflush(stdout);
       }
     }
@@ -341,7 +380,10 @@ static Status runRank(const LaunchOptions &options,
     if (ownerOf(manifest, i) != options.rank)
       continue;
     std::string path = options.workDir + "/" + outputFileName(manifest.outputs(i).name());
-    PARC_RETURN_IF_ERROR(writeNpy(path, executor->output(i)));
+    std::vector<char> storage;
+    TensorRef output;
+    PARC_RETURN_IF_ERROR(executor->outputOnHost(i, storage, output));
+    PARC_RETURN_IF_ERROR(writeNpy(path, output));
   }
   return Status::ok();
 }

@@ -12,6 +12,7 @@
 #include "parc/Runtime/Status.h"
 #include "parc/Runtime/TensorRef.h"
 
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,13 +57,39 @@ public:
                       const std::vector<TensorRef> &operands,
                       const std::vector<TensorRef> &results,
                       const CommunicatorGroups &groups, BoundKernel &kernel) = 0;
-  /// Device memory for the arena and inputs, 64-byte aligned.
+  /// Device memory for the arena and inputs, 64-byte aligned; null when out of memory.
   virtual void *allocate(size_t bytes) = 0;
   virtual void deallocate(void *pointer) = 0;
+
+  /// True when device memory is host memory the executor may read and write itself (and
+  /// may point into the mapped artifact for weights). Otherwise weights, constants,
+  /// inputs, outputs and pipeline transfers go through upload() and download().
+  virtual bool hostAddressable() const { return true; }
+  virtual Status upload(void *device, const void *host, size_t bytes) {
+    std::memcpy(device, host, bytes);
+    return Status::ok();
+  }
+  virtual Status download(void *host, const void *device, size_t bytes) {
+    std::memcpy(host, device, bytes);
+    return Status::ok();
+  }
+  /// Runs after the last instruction of a run (a GPU waits for its queued work).
+  virtual Status finishRun() { return Status::ok(); }
+  /// What runs the program, for messages: "cpu", or the GPU's name.
+  virtual std::string describe() const { return name(); }
 };
 
 /// The CPU backend: kernels on the host, GEMMs through OpenBLAS, `threads` threads.
 std::unique_ptr<Backend> createCpuBackend(int threads);
+
+/// Ranks of a --target=cuda run, one GPU each. `world` ranks on `devices` GPUs: when ranks
+/// outnumber GPUs they share them, and since NCCL refuses two ranks on one device, every
+/// collective and pipeline transfer is then staged through host memory over Gloo.
+struct GpuPlacement {
+  int ordinal = 0;
+  bool stageThroughHost = false;
+};
+GpuPlacement placeRankOnGpu(int rank, int world, int devices);
 
 } // namespace parc::rt
 

@@ -40,8 +40,11 @@ public:
                                           const CommunicatorGroups &groups,
                                           Status &status);
 
-  /// The buffer of graph input `index` (manifest order), to fill before run().
+  /// The buffer of graph input `index` (manifest order), to fill before run() with
+  /// setInput (its memory may be a GPU's).
   TensorRef input(int index) const { return inputs[index]; }
+  /// Copies graph input `index` from host memory (input(index).bytes() bytes).
+  Status setInput(int index, const void *host);
   /// Runs every instruction once. With `profile`, adds each instruction's time to
   /// instructionMilliseconds().
   Status run(bool profile = false);
@@ -50,6 +53,8 @@ public:
   const std::vector<std::string> &instructionLabels() const { return kernelNames; }
   /// Graph output `index` as this rank holds it; data is null where it does not produce it.
   TensorRef output(int index) const { return outputs[index]; }
+  /// Output `index` in host memory: `host` views it directly, or a copy in `storage`.
+  Status outputOnHost(int index, std::vector<char> &storage, TensorRef &host) const;
   /// The weights this program writes (assign_weight: trained weights and optimizer
   /// state), by name, in writable memory of their own.
   const std::vector<std::pair<std::string, TensorRef>> &mutableWeights() const {

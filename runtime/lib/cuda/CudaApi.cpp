@@ -1,0 +1,104 @@
+//===- CudaApi.cpp - the NVIDIA libraries, loaded at run time -------------===//
+
+#include "CudaApi.h"
+
+#include <dlfcn.h>
+#include <initializer_list>
+#include <type_traits>
+
+using namespace parc::rt;
+
+namespace {
+
+/// Binds entry points of one library; the first missing one is the error.
+class Binder {
+public:
+  Binder(std::initializer_list<const char *> names, const char *path, const char *what,
+         std::string &error)
+      : error(error) {
+    if (path)
+      handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    for (const char *name : names)
+      if (!handle && !path)
+        handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+      error = std::string(what) + " (" + (path ? path : *names.begin()) +
+              ") could not be loaded: " + dlerror();
+  }
+  template <typename Function> void operator()(Function &function, const char *symbol) {
+    if (!handle)
+      return;
+    function = reinterpret_cast<std::remove_reference_t<Function>>(dlsym(handle, symbol));
+    if (!function && error.empty())
+      error = std::string("the library has no ") + symbol;
+  }
+  bool ok() const { return handle && error.empty(); }
+
+private:
+  void *handle = nullptr;
+  std::string &error;
+};
+
+} // namespace
+
+bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
+  // The versioned names are those cuda.h maps the plain names to.
+  Binder bind({"libcuda.so.1"}, path, "the NVIDIA driver", error);
+  bind(driver.init, "cuInit");
+  bind(driver.deviceGet, "cuDeviceGet");
+  bind(driver.deviceGetName, "cuDeviceGetName");
+  bind(driver.deviceGetAttribute, "cuDeviceGetAttribute");
+  bind(driver.primaryCtxRetain, "cuDevicePrimaryCtxRetain");
+  bind(driver.ctxSetCurrent, "cuCtxSetCurrent");
+  bind(driver.streamCreate, "cuStreamCreate");
+  bind(driver.streamSynchronize, "cuStreamSynchronize");
+  bind(driver.memAlloc, "cuMemAlloc_v2");
+  bind(driver.memFree, "cuMemFree_v2");
+  bind(driver.memcpyHtoD, "cuMemcpyHtoD_v2");
+  bind(driver.memcpyDtoH, "cuMemcpyDtoH_v2");
+  bind(driver.memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
+  bind(driver.memcpy2DAsync, "cuMemcpy2DAsync_v2");
+  bind(driver.moduleLoadData, "cuModuleLoadData");
+  bind(driver.moduleGetFunction, "cuModuleGetFunction");
+  bind(driver.launchKernel, "cuLaunchKernel");
+  bind(driver.streamCreateLike, "cuStreamCreate");
+  bind(driver.eventCreate, "cuEventCreate");
+  bind(driver.eventRecord, "cuEventRecord");
+  bind(driver.streamWaitEvent, "cuStreamWaitEvent");
+  bind(driver.streamBeginCapture, "cuStreamBeginCapture_v2");
+  bind(driver.streamEndCapture, "cuStreamEndCapture");
+  bind(driver.graphInstantiate, "cuGraphInstantiateWithFlags");
+  bind(driver.graphLaunch, "cuGraphLaunch");
+  bind(driver.getErrorString, "cuGetErrorString");
+  return bind.ok();
+}
+
+bool cuda::loadBlasLt(BlasLt &blas, std::string &error, const char *path) {
+  Binder bind({"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"}, path, "cuBLASLt",
+              error);
+  bind(blas.create, "cublasLtCreate");
+  bind(blas.matmulDescCreate, "cublasLtMatmulDescCreate");
+  bind(blas.matmulDescSetAttribute, "cublasLtMatmulDescSetAttribute");
+  bind(blas.matmulDescDestroy, "cublasLtMatmulDescDestroy");
+  bind(blas.matrixLayoutCreate, "cublasLtMatrixLayoutCreate");
+  bind(blas.matrixLayoutSetAttribute, "cublasLtMatrixLayoutSetAttribute");
+  bind(blas.matrixLayoutDestroy, "cublasLtMatrixLayoutDestroy");
+  bind(blas.preferenceCreate, "cublasLtMatmulPreferenceCreate");
+  bind(blas.preferenceSetAttribute, "cublasLtMatmulPreferenceSetAttribute");
+  bind(blas.preferenceDestroy, "cublasLtMatmulPreferenceDestroy");
+  bind(blas.algoGetHeuristic, "cublasLtMatmulAlgoGetHeuristic");
+  bind(blas.matmul, "cublasLtMatmul");
+  return bind.ok();
+}
+
+bool cuda::loadNccl(Nccl &nccl, std::string &error, const char *path) {
+  Binder bind({"libnccl.so.2", "libnccl.so"}, path, "NCCL", error);
+  bind(nccl.getUniqueId, "ncclGetUniqueId");
+  bind(nccl.commInitRank, "ncclCommInitRank");
+  bind(nccl.commDestroy, "ncclCommDestroy");
+  bind(nccl.allReduce, "ncclAllReduce");
+  bind(nccl.allGather, "ncclAllGather");
+  bind(nccl.reduceScatter, "ncclReduceScatter");
+  bind(nccl.getErrorString, "ncclGetErrorString");
+  return bind.ok();
+}
