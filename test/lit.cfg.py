@@ -34,6 +34,8 @@ config.substitutions.append(("%src", config.parc_src_root))
 #   nvrtc        libnvrtc can be loaded (parc-compile --target=cuda compiles kernels with it)
 #   nvcc         the CUDA compiler (%nvcc), to compile the emitted kernels independently
 #   cuda-driver  the NVIDIA driver (libcuda.so.1) is installed
+#   cuda-toolkit the toolkit's headers and libraries (%cuda_home): cuda.h, cublasLt.h,
+#                nccl.h, the driver stub, libcublasLt and libnccl
 import ctypes
 import shutil
 
@@ -56,3 +58,12 @@ if _nvcc:
     config.substitutions.append(("%nvcc", _nvcc))
 if _loadable("libcuda.so.1"):
     config.available_features.add("cuda-driver")
+
+_cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+if all(
+    os.path.exists(os.path.join(_cuda_home, p))
+    for p in ("include/cuda.h", "include/cublasLt.h", "include/nccl.h",
+              "lib64/stubs/libcuda.so", "lib64/libcublasLt.so", "lib64/libnccl.so")
+):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%cuda_home", _cuda_home))

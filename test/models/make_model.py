@@ -357,12 +357,33 @@ def make_inputs(
     return {spec.input_name: value}
 
 
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def cast_model(
+    spec: ModelSpec, inputs: dict[str, torch.Tensor], dtype: torch.dtype
+) -> tuple[ModelSpec, dict[str, torch.Tensor]]:
+    """Casts the weights and the float inputs of `spec` to `dtype`."""
+    spec.module.to(dtype)
+    cast = {
+        name: value.to(dtype) if value.is_floating_point() else value
+        for name, value in inputs.items()
+    }
+    return spec, cast
+
+
 def run_torch(
     spec: ModelSpec, inputs: dict[str, torch.Tensor]
 ) -> dict[str, np.ndarray]:
-    """Runs `spec` in PyTorch; returns its output keyed by graph output name."""
+    """Runs `spec` in PyTorch; returns its output keyed by graph output name.
+
+    numpy has no bfloat16: a bfloat16 output is returned as float32 (exactly), as
+    parc-run writes it.
+    """
     with torch.inference_mode():
         output = spec.module(*inputs.values())
+    if output.dtype == torch.bfloat16:
+        output = output.float()
     return {spec.output_name: output.detach().cpu().numpy()}
 
 
@@ -576,6 +597,8 @@ def _write_reference(
 ) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, value in inputs.items():
+        if value.dtype == torch.bfloat16:
+            raise ExportError(f"input '{name}' is bfloat16, which .npy files cannot hold")
         np.save(directory / f"{name}.npy", value.numpy())
     for name, value in outputs.items():
         np.save(directory / f"{name}.npy", value)
@@ -623,6 +646,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="vocabulary size of the token models (default: %(default)s)",
     )
     parser.add_argument(
+        "--dtype",
+        choices=sorted(DTYPES),
+        default="float32",
+        help="element type of the weights and float inputs (default: %(default)s)",
+    )
+    parser.add_argument(
         "--reference",
         type=Path,
         metavar="DIR",
@@ -661,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         spec = build_model(args.name)
         inputs = make_inputs(spec, args.batch, args.seq)
+        if args.dtype != "float32":
+            spec, inputs = cast_model(spec, inputs, DTYPES[args.dtype])
         model = export_model(
             spec,
             inputs,

@@ -1,0 +1,66 @@
+# REQUIRES: nvrtc
+# RUN: rm -rf %t && mkdir -p %t
+# The CUDA backend of parc-run, run without a GPU through its emulator (PARC_CUDA_EMULATOR=1:
+# the artifact's generated kernels compiled for the host, thread blocks run as fibers,
+# cuBLASLt GEMM calls executed by their definition). Everything above the driver calls is
+# the GPU's code: kernel choice, arguments and launch shapes, GEMM plans with their
+# epilogues, device memory, and communication staged through the host when ranks share a
+# GPU. Each model must match the CPU backend (and PyTorch): relative L2 error at most 1e-5
+# in f32, 2e-3 in f16 and 2e-2 in bf16 (fused kernels keep f32 between the ops the CPU
+# backend rounds one by one).
+#
+# GPT-2 alone, with tp=2, pp=2 and tp=2 x pp=2 (all sharing the one emulated GPU).
+# RUN: %python %models/make_model.py gpt2 %t/gpt2.onnx --batch 2 --reference %t/gpt2
+# RUN: parc-compile %t/gpt2.onnx -o %t/gpt2-cpu.parc
+# RUN: parc-run %t/gpt2-cpu.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-cpu
+# RUN: parc-compile %t/gpt2.onnx --target=cuda -o %t/gpt2.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-1 2>&1 | FileCheck %s --check-prefix=ONE
+# ONE: parc-run: PARC_CUDA_EMULATOR is set: the CUDA backend runs on the host
+# ONE-NOT: share
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-1 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-1 %t/gpt2 --names logits --max-rel-l2 1e-5
+# RUN: parc-compile %t/gpt2.onnx --target=cuda --tp=2 -o %t/gpt2-tp2.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2 2>&1 | FileCheck %s --check-prefix=SHARE2
+# SHARE2: parc-run: 2 ranks share 1 GPU: collectives and pipeline transfers are staged through host memory over Gloo (correct, slower than NCCL)
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
+# RUN: parc-compile %t/gpt2.onnx --target=cuda --pp=2 -o %t/gpt2-pp2.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-pp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-pp2
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-pp2 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
+# RUN: parc-compile %t/gpt2.onnx --target=cuda --tp=2 --pp=2 -o %t/gpt2-tp2pp2.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2pp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2pp2 2>&1 | FileCheck %s --check-prefix=SHARE4
+# SHARE4: parc-run: 4 ranks share 1 GPU
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2pp2 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
+#
+# Llama (RMS norm, rotary embeddings: concat, slices, broadcasts) at tp=2; BERT (erf GELU,
+# token types); the MLP at tp=2.
+# RUN: %python %models/make_model.py llama %t/llama.onnx --batch 2 --reference %t/llama
+# RUN: parc-compile %t/llama.onnx --target=cuda --tp=2 -o %t/llama.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/llama.parc --input input_ids=%t/llama/input_ids.npy --output-dir %t/llama-out
+# RUN: %python %pylib/compare_outputs.py %t/llama-out %t/llama --names logits --max-rel-l2 1e-5
+# RUN: %python %models/make_model.py bert %t/bert.onnx --batch 2 --reference %t/bert
+# RUN: parc-compile %t/bert.onnx --target=cuda -o %t/bert.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/bert.parc --input input_ids=%t/bert/input_ids.npy --output-dir %t/bert-out
+# RUN: %python %pylib/compare_outputs.py %t/bert-out %t/bert --names last_hidden_state --max-rel-l2 1e-5
+# RUN: %python %models/make_model.py mlp %t/mlp.onnx --batch 2 --reference %t/mlp
+# RUN: parc-compile %t/mlp.onnx --target=cuda --tp=2 -o %t/mlp.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/mlp.parc --input input=%t/mlp/input.npy --output-dir %t/mlp-out
+# RUN: %python %pylib/compare_outputs.py %t/mlp-out %t/mlp --names output --max-rel-l2 1e-5
+#
+# GPT-2 in f16 and bf16 against the CPU backend on the same model.
+# RUN: %python %models/make_model.py gpt2 %t/gpt2-f16.onnx --batch 2 --dtype float16 --reference %t/gpt2-f16
+# RUN: parc-compile %t/gpt2-f16.onnx -o %t/gpt2-f16-cpu.parc
+# RUN: parc-run %t/gpt2-f16-cpu.parc --input input_ids=%t/gpt2-f16/input_ids.npy --output-dir %t/gpt2-f16-cpu
+# RUN: parc-compile %t/gpt2-f16.onnx --target=cuda -o %t/gpt2-f16.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-f16.parc --input input_ids=%t/gpt2-f16/input_ids.npy --output-dir %t/gpt2-f16-out
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-f16-out %t/gpt2-f16-cpu --names logits --max-rel-l2 2e-3
+# RUN: %python %models/make_model.py gpt2 %t/gpt2-bf16.onnx --batch 2 --dtype bfloat16 --reference %t/gpt2-bf16
+# RUN: parc-compile %t/gpt2-bf16.onnx -o %t/gpt2-bf16-cpu.parc
+# RUN: parc-run %t/gpt2-bf16-cpu.parc --input input_ids=%t/gpt2-bf16/input_ids.npy --output-dir %t/gpt2-bf16-cpu
+# RUN: parc-compile %t/gpt2-bf16.onnx --target=cuda -o %t/gpt2-bf16.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-bf16.parc --input input_ids=%t/gpt2-bf16/input_ids.npy --output-dir %t/gpt2-bf16-out
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-bf16-out %t/gpt2-bf16-cpu --names logits --max-rel-l2 2e-2
+#
+# A kernel that does not compile on the host is a clear error, and no output is left.
+# RUN: not env PARC_CUDA_EMULATOR=1 PARC_CUDA_EMULATOR_CXX=false parc-run %t/gpt2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/bad 2>&1 | FileCheck %s --check-prefix=CXX
+# CXX: parc-run: error: {{.*}}the CUDA emulator could not compile the artifact's kernels (false
+# RUN: not ls %t/bad/logits.npy
