@@ -42,7 +42,36 @@ Artifact::~Artifact() {
 }
 
 const void *Artifact::weightData(int index) const {
+  if (manifestProto->weights(index).random())
+    return randomShards.at(index).data();
   return data + manifestProto->weights(index).offset();
+}
+
+/// Seeded pseudo-random values for a shard stored without bytes (--random-weights): floats
+/// uniform in [-0.05, 0.05) (a trained transformer's weights are of that size), integers
+/// and booleans zero. The same shard gets the same values on every rank and every run.
+static std::vector<char> makeUpShard(const pa::WeightShard &shard, int index) {
+  std::vector<char> bytes(shard.size(), 0);
+  DType dtype = toDType(shard.type().dtype());
+  if (!isFloat(dtype))
+    return bytes;
+  uint64_t state = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(index + 1);
+  int64_t count = static_cast<int64_t>(shard.size() / dtypeSize(dtype));
+  for (int64_t i = 0; i < count; ++i) {
+    // splitmix64
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    float value = (static_cast<float>(z >> 40) / static_cast<float>(1ull << 24) - 0.5f) * 0.1f;
+    if (dtype == DType::F32)
+      std::memcpy(bytes.data() + i * 4, &value, 4);
+    else {
+      uint16_t half = dtype == DType::F16 ? floatToHalf(value) : floatToBf16(value);
+      std::memcpy(bytes.data() + i * 2, &half, 2);
+    }
+  }
+  return bytes;
 }
 
 std::unique_ptr<Artifact> Artifact::open(const std::string &path,
@@ -101,6 +130,9 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
   Status valid = artifact->validate();
   if (!valid)
     return fail(valid.message());
+  for (int i = 0; i < manifest.weights_size(); ++i)
+    if (manifest.weights(i).random())
+      artifact->randomShards[i] = makeUpShard(manifest.weights(i), i);
   status = Status::ok();
   return artifact;
 }
@@ -112,8 +144,8 @@ Status Artifact::validate() {
     return Status::error("corrupt artifact (" + what + ")");
   };
   for (const pa::WeightShard &shard : manifest.weights()) {
-    if (shard.offset() + shard.size() > manifest.data_size() ||
-        shard.offset() % kArtifactDataAlignment != 0)
+    if (!shard.random() && (shard.offset() + shard.size() > manifest.data_size() ||
+                            shard.offset() % kArtifactDataAlignment != 0))
       return bad("weight '" + shard.name() + "' lies outside the data region");
     uint64_t expected = numElements(toShape(shard.type())) *
                         dtypeSize(toDType(shard.type().dtype()));

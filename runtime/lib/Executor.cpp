@@ -202,11 +202,18 @@ Status Executor::run(bool profile) {
     kernelMs.resize(kernels.size(), 0.0);
   if (tracing)
     spans.assign(kernels.size(), InstructionSpan{});
+  bool onDevice = profile && !tracing && backend.timesOnDevice();
   for (size_t i = 0; i < kernels.size(); ++i) {
+    if (onDevice)
+      PARC_RETURN_IF_ERROR(backend.markInstruction(i, false));
     auto start = Clock::now();
     Status status = kernels[i]();
     if (!status)
       return Status::error(kernelNames[i] + ": " + status.message());
+    if (onDevice) {
+      PARC_RETURN_IF_ERROR(backend.markInstruction(i, true));
+      continue;
+    }
     if (profile || tracing) // a GPU's time is the kernel's, not its launch's
       PARC_RETURN_IF_ERROR(backend.finishRun());
     if (!profile && !tracing)
@@ -217,7 +224,10 @@ Status Executor::run(bool profile) {
     if (tracing)
       spans[i] = {micros(start), micros(end)};
   }
-  return backend.finishRun();
+  PARC_RETURN_IF_ERROR(backend.finishRun());
+  if (onDevice)
+    PARC_RETURN_IF_ERROR(backend.addInstructionMilliseconds(kernelMs));
+  return Status::ok();
 }
 
 Status Executor::setInput(int index, const void *host) {

@@ -10,7 +10,7 @@ using namespace parc::rt;
 const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
          "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
-         "[--repeat N] [--report] [--profile] [--trace TRACE.json] "
+         "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
          "[--steps N] [--save DIR] [--resume DIR]\n";
 }
 
@@ -87,6 +87,11 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (hasValue)
         return Status::error("--profile takes no value");
       options.profile = true;
+    } else if (arg == "--profile-json") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (value.empty())
+        return Status::error("--profile-json needs a file name");
+      options.profileJsonPath = value;
     } else if (arg == "--steps") {
       PARC_RETURN_IF_ERROR(takeValue());
       if (!parseCount(value, options.steps))

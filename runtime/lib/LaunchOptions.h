@@ -22,6 +22,7 @@ struct LaunchOptions {
   bool report = false;       // print per-rank timings and peak memory
   bool profile = false;      // print the time of each kind of op and the slowest nodes
   std::string tracePath;     // write a Chrome/Perfetto trace of the last run here
+  std::string profileJsonPath; // write rank 0's per-instruction profile here (JSON)
   int steps = 0;             // training steps (0: not given; a training artifact runs 1)
   std::string saveDir;       // write trained weights and optimizer state here at the end
   std::string resumeDir;     // start from the weights and state saved here

@@ -3,6 +3,7 @@
 #include "Worker.h"
 
 #include "CudaDevice.h"
+#include "Profile.h"
 #include "Trace.h"
 #include "cuda/CudaBackend.h"
 
@@ -31,37 +32,6 @@ std::string parc::rt::outputFileName(const std::string &outputName) {
   std::string file = outputName;
   std::replace(file.begin(), file.end(), '/', '_');
   return file + ".npy";
-}
-
-/// Prints where a rank's time went: per op kind, and the ten slowest instructions.
-static void printProfile(int rank, const Executor &executor, int runs) {
-  const std::vector<double> &ms = executor.instructionMilliseconds();
-  const std::vector<std::string> &labels = executor.instructionLabels();
-  std::map<std::string, std::pair<double, int>> byOp;
-  double total = 0;
-  for (size_t i = 0; i < ms.size(); ++i) {
-    std::string op = labels[i].substr(labels[i].rfind('(') + 1);
-    op.pop_back();
-    byOp[op].first += ms[i] / runs;
-    byOp[op].second += 1;
-    total += ms[i] / runs;
-  }
-  std::vector<std::pair<double, std::string>> ops;
-  for (const auto &[op, entry] : byOp)
-    ops.push_back({entry.first, op});
-  std::sort(ops.rbegin(), ops.rend());
-  std::printf("parc-run: rank %d profile, %.2f ms per run:\n", rank, total);
-  for (const auto &[time, op] : ops)
-    std::printf("  %-16s %9.3f ms %5.1f%% (%d instructions)\n", op.c_str(), time,
-                100 * time / total, byOp[op].second);
-  std::vector<size_t> order(ms.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ms[a] > ms[b]; });
-  std::printf("  slowest instructions:\n");
-  for (size_t k = 0; k < std::min<size_t>(10, order.size()); ++k)
-    std::printf("    %9.3f ms  %s\n", ms[order[k]] / runs, labels[order[k]].c_str());
-  std::fflush(stdout);
 }
 
 /// The lowest rank that holds graph output `index`, or -1.
@@ -323,6 +293,8 @@ static Status runRank(const LaunchOptions &options,
     PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor, manifest));
   double loadMs = milliseconds(loadStart);
   executor->setTracing(!options.tracePath.empty());
+  // Per-instruction times (a GPU waits for each instruction's work to finish).
+  bool timed = options.profile || !options.profileJsonPath.empty();
   std::string runTimes; // per run, or per training step
   if (manifest.training()) {
     // The loss is the training step's one output; its owner prints it each step.
@@ -332,7 +304,7 @@ static Status runRank(const LaunchOptions &options,
       if (step > 0) // step 0's batch is in place already
         PARC_RETURN_IF_ERROR(loadStep(step));
       Clock::time_point stepStart = Clock::now();
-      PARC_RETURN_IF_ERROR(executor->run(options.profile));
+      PARC_RETURN_IF_ERROR(executor->run(timed));
       char text[32];
       std::snprintf(text, sizeof(text), " %.3f", milliseconds(stepStart));
       runTimes += text;
@@ -354,13 +326,17 @@ static Status runRank(const LaunchOptions &options,
     if (groups.count("world"))
       PARC_RETURN_IF_ERROR(groups["world"]->barrier());
     Clock::time_point runStart = Clock::now();
-    PARC_RETURN_IF_ERROR(executor->run(options.profile));
+    PARC_RETURN_IF_ERROR(executor->run(timed));
     char text[32];
     std::snprintf(text, sizeof(text), " %.3f", milliseconds(runStart));
     runTimes += text;
   }
+  int runs = manifest.training() ? steps : options.repeat;
   if (options.profile)
-    printProfile(options.rank, *executor, manifest.training() ? steps : options.repeat);
+    printProfile(options.rank, *executor, runs);
+  if (!options.profileJsonPath.empty() && options.rank == 0)
+    PARC_RETURN_IF_ERROR(writeProfileJson(options.profileJsonPath, manifest.programs(0),
+                                          *executor, runs, backend->describe()));
   if (!options.tracePath.empty()) {
     std::ofstream trace(rankTraceFile(options.workDir, options.rank));
     trace << rankTraceEvents(manifest, options.rank, *executor);

@@ -151,6 +151,12 @@ static cl::opt<std::string> memoryBudget(
              "e.g. 64MiB"),
     cl::value_desc("SIZE"), cl::init(""), cl::cat(parcCategory));
 
+static cl::opt<bool> randomWeights(
+    "random-weights",
+    cl::desc("Store no weight bytes: parc-run fills every weight with seeded pseudo-random "
+             "values (benchmarks of models too large to copy where they run)"),
+    cl::init(false), cl::cat(parcCategory));
+
 static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
     cl::init(false), cl::cat(parcCategory));
@@ -475,7 +481,7 @@ int main(int argc, char **argv) {
 
   if (emitStage == EmitStage::Artifact) {
     ArtifactStats stats;
-    if (failed(writeArtifact(*module, outputFile, target, &stats, cudaArch)))
+    if (failed(writeArtifact(*module, outputFile, target, &stats, cudaArch, randomWeights)))
       return 1;
     if (printReport) {
       llvm::outs() << "parc-compile report for " << inputFile << "\n"

@@ -137,8 +137,9 @@ FailureOr<ShardBytes> elementBytes(ElementsAttr attr, Location loc) {
 class ManifestBuilder {
 public:
   ManifestBuilder(ModuleOp module, pa::Manifest &manifest, StringRef target,
-                  StringRef cudaArch)
-      : module(module), manifest(manifest), target(target), cudaArch(cudaArch) {}
+                  StringRef cudaArch, bool randomWeights)
+      : module(module), manifest(manifest), target(target), cudaArch(cudaArch),
+        randomWeights(randomWeights) {}
 
   /// Adds the program of world rank `rank`, whose index in its tensor-parallel group of
   /// `tpSize` ranks is `tpRank` and in its data-parallel group of `dpSize` ranks `dpRank`.
@@ -158,10 +159,12 @@ private:
   /// model share theirs.
   FailureOr<int> cudaKernel(Operation *op, int64_t rank, int64_t ranks);
   StringRef target, cudaArch;
+  /// Weights are stored without bytes (parc-run makes them up).
+  bool randomWeights;
   llvm::StringMap<int> kernelWithSource;
   /// The dp coordinate of the program being added (ZeRO-1's state is split over dp).
   int currentDpRank = 0, currentDpSize = 1;
-  int addShard(std::string name, RankedTensorType type, ShardBytes bytes);
+  int addShard(std::string name, RankedTensorType type, ShardBytes bytes, bool random = false);
   LogicalResult addInstruction(Operation *op, pa::Program &program);
   /// Appends an integer attribute to the program's last instruction.
   static void addIntAttribute(pa::Program &program, const char *name, int64_t value) {
@@ -181,14 +184,18 @@ private:
 };
 
 int ManifestBuilder::addShard(std::string name, RankedTensorType type,
-                              ShardBytes bytes) {
+                              ShardBytes bytes, bool random) {
   pa::WeightShard *shard = manifest.add_weights();
   shard->set_name(std::move(name));
   setTensorType(shard->mutable_type(), type);
-  dataSize = ::parc::rt::alignArtifactOffset(dataSize);
-  shard->set_offset(dataSize);
   shard->set_size(bytes.size());
-  dataSize += bytes.size();
+  if (random) {
+    shard->set_random(true);
+  } else {
+    dataSize = ::parc::rt::alignArtifactOffset(dataSize);
+    shard->set_offset(dataSize);
+    dataSize += bytes.size();
+  }
   manifest.set_data_size(dataSize);
   shards.push_back(std::move(bytes));
   return manifest.weights_size() - 1;
@@ -237,7 +244,7 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tp
     local[dim] /= ranks;
     type = RankedTensorType::get(local, type.getElementType());
   }
-  int index = addShard(key, type, std::move(*bytes));
+  int index = addShard(key, type, std::move(*bytes), randomWeights);
   if (split) {
     pa::ShardOf &of = *manifest.mutable_weights(index)->mutable_shard_of();
     of.set_weight(name.str());
@@ -501,7 +508,7 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
 
 LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
                                         StringRef target, ArtifactStats *stats,
-                                        StringRef cudaArch) {
+                                        StringRef cudaArch, bool randomWeights) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return module.emitError("the module has no @main function");
@@ -535,7 +542,7 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   // tensor-parallel group is consecutive ranks and a stage's peers are tp ranks apart.
   if (target == "cuda")
     manifest.set_cuda_arch(cudaArch.str());
-  ManifestBuilder builder(module, manifest, target, cudaArch);
+  ManifestBuilder builder(module, manifest, target, cudaArch, randomWeights);
   bool pipelined = static_cast<bool>(module->getAttr(kPipelinePlanAttr));
   for (int rank = 0; rank < dp * pp * tp; ++rank) {
     int64_t stage = rank / tp % pp;
@@ -595,6 +602,8 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
     };
     pad(header.dataOffset);
     for (auto [index, shard] : llvm::enumerate(builder.getShards())) {
+      if (manifest.weights(index).random())
+        continue;
       pad(header.dataOffset + manifest.weights(index).offset());
       shard.write(os);
       written += shard.size();

@@ -64,6 +64,8 @@ bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
   bind(driver.streamCreateLike, "cuStreamCreate");
   bind(driver.eventCreate, "cuEventCreate");
   bind(driver.eventRecord, "cuEventRecord");
+  bind(driver.eventSynchronize, "cuEventSynchronize");
+  bind(driver.eventElapsedTime, "cuEventElapsedTime_v2");
   bind(driver.streamWaitEvent, "cuStreamWaitEvent");
   bind(driver.streamBeginCapture, "cuStreamBeginCapture_v2");
   bind(driver.streamEndCapture, "cuStreamEndCapture");

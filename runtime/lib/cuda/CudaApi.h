@@ -116,6 +116,8 @@ struct Driver {
   Result (*streamCreateLike)(Stream *, unsigned); // cuStreamCreate, for other streams
   Result (*eventCreate)(Event *, unsigned);
   Result (*eventRecord)(Event, Stream);
+  Result (*eventSynchronize)(Event);
+  Result (*eventElapsedTime)(float *, Event, Event);
   Result (*streamWaitEvent)(Stream, Event, unsigned);
   Result (*streamBeginCapture)(Stream, int);
   Result (*streamEndCapture)(Stream, Graph *);

@@ -48,6 +48,13 @@ public:
   }
   Status finishRun() override { return device->synchronize(); }
   std::string describe() const override { return device->describe(); }
+  bool timesOnDevice() const override { return device->timesOnDevice(); }
+  Status markInstruction(size_t index, bool end) override {
+    return device->markInstruction(index, end);
+  }
+  Status addInstructionMilliseconds(std::vector<double> &ms) override {
+    return device->addInstructionMilliseconds(ms);
+  }
 
   Status bind(const pa::Instruction &inst, const std::vector<TensorRef> &in,
               const std::vector<TensorRef> &out, const CommunicatorGroups &groups,

@@ -71,6 +71,10 @@ public:
     return check(driver.streamSynchronize(stream), "cuStreamSynchronize");
   }
 
+  bool timesOnDevice() const override { return true; }
+  Status markInstruction(size_t index, bool end) override;
+  Status addInstructionMilliseconds(std::vector<double> &ms) override;
+
   const cuda::Driver *driverApi() const override { return &driver; }
   cuda::Stream computeStream() const override { return stream; }
 
@@ -105,7 +109,30 @@ private:
   std::string description;
   std::vector<cuda::Function> functions;
   std::map<std::vector<int64_t>, cuda::LtAlgo> algorithms;
+  /// Start and end events of each instruction (--profile), made on first use.
+  std::vector<std::pair<cuda::Event, cuda::Event>> instructionEvents;
 };
+
+Status DriverDevice::markInstruction(size_t index, bool end) {
+  if (index >= instructionEvents.size())
+    instructionEvents.resize(index + 1, {nullptr, nullptr});
+  cuda::Event &event = end ? instructionEvents[index].second : instructionEvents[index].first;
+  if (!event)
+    PARC_RETURN_IF_ERROR(check(driver.eventCreate(&event, 0), "cuEventCreate"));
+  return check(driver.eventRecord(event, stream), "cuEventRecord");
+}
+
+Status DriverDevice::addInstructionMilliseconds(std::vector<double> &ms) {
+  PARC_RETURN_IF_ERROR(synchronize());
+  for (size_t i = 0; i < instructionEvents.size() && i < ms.size(); ++i) {
+    auto [start, end] = instructionEvents[i];
+    float elapsed = 0;
+    if (start && end)
+      PARC_RETURN_IF_ERROR(check(driver.eventElapsedTime(&elapsed, start, end), "cuEventElapsedTime"));
+    ms[i] += elapsed;
+  }
+  return Status::ok();
+}
 
 DriverDevice::~DriverDevice() {
   if (workspace)

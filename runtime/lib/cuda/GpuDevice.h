@@ -102,6 +102,14 @@ public:
   /// Waits for everything queued.
   virtual Status synchronize() = 0;
 
+  /// Timing on the device (parc-run --profile): marks the start or end of instruction
+  /// `index` in the stream; after a synchronize, instructionMilliseconds adds each marked
+  /// instruction's GPU time. Devices that run synchronously (the emulator) mark nothing
+  /// and are timed on the host.
+  virtual bool timesOnDevice() const { return false; }
+  virtual Status markInstruction(size_t index, bool end) { return Status::ok(); }
+  virtual Status addInstructionMilliseconds(std::vector<double> &ms) { return Status::ok(); }
+
   /// For NCCL: the driver's entry points and the compute stream (null on the emulator).
   virtual const cuda::Driver *driverApi() const { return nullptr; }
   virtual cuda::Stream computeStream() const { return nullptr; }

@@ -35,10 +35,12 @@ struct ArtifactStats {
 /// (`parc.mesh`, one rank without one), each rank with its own weight shards. The file is
 /// written under a temporary name and renamed at the end, so a failure leaves nothing behind.
 /// For target "cuda", every parc.fused op becomes a kernel (CUDA C++, PTX and a cubin for
-/// `cudaArch`, compiled with NVRTC).
+/// `cudaArch`, compiled with NVRTC). With `randomWeights`, weights are stored without their
+/// bytes and parc-run fills them with seeded pseudo-random values (for benchmarks of
+/// models too large to copy to the machine that runs them); literals keep theirs.
 LogicalResult writeArtifact(ModuleOp module, llvm::StringRef path,
                             llvm::StringRef target, ArtifactStats *stats = nullptr,
-                            llvm::StringRef cudaArch = "sm_90");
+                            llvm::StringRef cudaArch = "sm_90", bool randomWeights = false);
 
 } // namespace mlir::parc
 

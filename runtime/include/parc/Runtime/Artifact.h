@@ -11,7 +11,9 @@
 #include "parc/Runtime/Status.h"
 #include "parc/Runtime/TensorRef.h"
 
+#include <map>
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace parc::artifact {
@@ -37,7 +39,8 @@ public:
 
   const parc::artifact::Manifest &manifest() const { return *manifestProto; }
   const std::string &path() const { return filePath; }
-  /// The bytes of weight shard `index` in the mapped file.
+  /// The bytes of weight shard `index` in the mapped file (or, for a shard stored without
+  /// them, the seeded pseudo-random values made up when the artifact was opened).
   const void *weightData(int index) const;
 
 private:
@@ -49,6 +52,8 @@ private:
   size_t mappingSize = 0;
   const char *data = nullptr;
   std::unique_ptr<parc::artifact::Manifest> manifestProto;
+  /// Made-up bytes of shards stored without theirs, by shard index.
+  std::map<int, std::vector<char>> randomShards;
 };
 
 } // namespace parc::rt

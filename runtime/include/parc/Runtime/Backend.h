@@ -77,6 +77,12 @@ public:
   virtual Status finishRun() { return Status::ok(); }
   /// What runs the program, for messages: "cpu", or the GPU's name.
   virtual std::string describe() const { return name(); }
+  /// Per-instruction timing on the device (a GPU's events) for --profile: the executor
+  /// marks each instruction's start and end and, after the run, adds the times.
+  /// Otherwise it times instructions on the host, waiting for each (finishRun).
+  virtual bool timesOnDevice() const { return false; }
+  virtual Status markInstruction(size_t index, bool end) { return Status::ok(); }
+  virtual Status addInstructionMilliseconds(std::vector<double> &ms) { return Status::ok(); }
 };
 
 /// The CPU backend: kernels on the host, GEMMs through OpenBLAS, `threads` threads.
