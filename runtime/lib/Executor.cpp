@@ -172,6 +172,7 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
       bound = bindTransfer(inst, operands, results,
                            world == groups.end() ? nullptr : world->second,
                            *executor->transfers, hostMemory ? nullptr : &backend, kernel);
+      executor->stagedTransfers |= !hostMemory;
     } else if (AsyncCollectives::isAsync(inst.op()) && !hostMemory) {
       bound = Status::error("non-blocking all-reduces (training's gradient buckets) run on "
                             "the cpu backend only");
@@ -193,7 +194,39 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
   return executor;
 }
 
+Status Executor::enableGraphs() {
+  if (!backend.capturable() || stagedTransfers)
+    return Status::error("the " + std::string(backend.name()) + " backend cannot capture this "
+                         "program in a CUDA graph" +
+                         (backend.hostAddressable() && std::string(backend.name()) == "cpu"
+                              ? ""
+                              : " (its communication is staged through host memory)"));
+  graphState = GraphState::WarmingUp;
+  return Status::ok();
+}
+
 Status Executor::run(bool profile) {
+  if (graphState != GraphState::Off && !profile && !tracing) {
+    if (graphState == GraphState::WarmingUp) {
+      graphState = GraphState::Capturing; // the next run is captured
+    } else {
+      if (graphState == GraphState::Capturing) {
+        PARC_RETURN_IF_ERROR(backend.beginCapture());
+        for (size_t i = 0; i < kernels.size(); ++i) {
+          Status status = kernels[i]();
+          if (!status) {
+            (void)backend.endCapture();
+            return Status::error(kernelNames[i] + ": " + status.message());
+          }
+        }
+        PARC_RETURN_IF_ERROR(backend.endCapture());
+        graphState = GraphState::Captured;
+      }
+      PARC_RETURN_IF_ERROR(backend.replay());
+      ++replays;
+      return backend.finishRun();
+    }
+  }
   using Clock = std::chrono::steady_clock;
   auto micros = [](Clock::time_point t) {
     return std::chrono::duration<double, std::micro>(t.time_since_epoch()).count();

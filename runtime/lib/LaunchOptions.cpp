@@ -11,6 +11,7 @@ const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
          "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
          "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
+         "[--cuda-graphs] "
          "[--steps N] [--save DIR] [--resume DIR]\n";
 }
 
@@ -87,6 +88,10 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (hasValue)
         return Status::error("--profile takes no value");
       options.profile = true;
+    } else if (arg == "--cuda-graphs") {
+      if (hasValue)
+        return Status::error("--cuda-graphs takes no value");
+      options.cudaGraphs = true;
     } else if (arg == "--profile-json") {
       PARC_RETURN_IF_ERROR(takeValue());
       if (value.empty())

@@ -293,6 +293,12 @@ static Status runRank(const LaunchOptions &options,
     PARC_RETURN_IF_ERROR(loadCheckpoint(options.resumeDir, *executor, manifest));
   double loadMs = milliseconds(loadStart);
   executor->setTracing(!options.tracePath.empty());
+  if (options.cudaGraphs) {
+    Status graphs = executor->enableGraphs();
+    if (!graphs)
+      std::fprintf(stderr, "parc-run: rank %d: --cuda-graphs: %s; running without graphs\n",
+                   options.rank, graphs.message().c_str());
+  }
   // Per-instruction times (a GPU waits for each instruction's work to finish).
   bool timed = options.profile || !options.profileJsonPath.empty();
   std::string runTimes; // per run, or per training step
@@ -345,9 +351,13 @@ static Status runRank(const LaunchOptions &options,
                            std::to_string(options.rank));
   }
   if (options.report) {
-    std::printf("parc-run: rank %d: load %.1f ms, run ms:%s, peak RSS %.1f MiB\n",
-                options.rank, loadMs, runTimes.c_str(),
-                peakResidentBytes() / (1024.0 * 1024.0));
+    std::string graphs = executor->graphReplays() > 0
+                             ? ", " + std::to_string(executor->graphReplays()) +
+                                   " runs replayed a CUDA graph"
+                             : "";
+    std::printf("parc-run: rank %d: load %.1f ms, run ms:%s, peak RSS %.1f MiB%s\n",
+                options.rank, loadMs, runTimes.c_str(), peakResidentBytes() / (1024.0 * 1024.0),
+                graphs.c_str());
     std::fflush(stdout);
   }
 

@@ -19,10 +19,20 @@
 # ONE-NOT: share
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-1 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-1 %t/gpt2 --names logits --max-rel-l2 1e-5
+# CUDA graphs: run 1 warms up, run 2 is captured and replayed, run 3 replays; the emulator
+# records the captured operations and runs them on replay (an empty graph is an error).
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-graph --cuda-graphs --repeat 3 --report 2>&1 | FileCheck %s --check-prefix=GRAPH
+# GRAPH: parc-run: rank 0: load {{.*}}, 2 runs replayed a CUDA graph
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-graph %t/gpt2-cpu --names logits --max-rel-l2 1e-5
 # RUN: parc-compile %t/gpt2.onnx --target=cuda --tp=2 -o %t/gpt2-tp2.parc
 # RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2 2>&1 | FileCheck %s --check-prefix=SHARE2
 # SHARE2: parc-run: 2 ranks share 1 GPU: collectives and pipeline transfers are staged through host memory over Gloo (correct, slower than NCCL)
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
+# Communication staged through the host cannot be captured: graphs are refused, with a
+# warning, and the run goes on without them.
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2-graph --cuda-graphs 2>&1 | FileCheck %s --check-prefix=NOGRAPH
+# NOGRAPH: parc-run: rank {{[01]}}: --cuda-graphs: the cuda backend cannot capture this program in a CUDA graph (its communication is staged through host memory); running without graphs
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2-graph %t/gpt2-cpu --names logits --max-rel-l2 1e-5
 # RUN: parc-compile %t/gpt2.onnx --target=cuda --pp=2 -o %t/gpt2-pp2.parc
 # RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-pp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-pp2
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-pp2 %t/gpt2-cpu --names logits --max-rel-l2 1e-5

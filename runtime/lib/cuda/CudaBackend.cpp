@@ -48,6 +48,10 @@ public:
   }
   Status finishRun() override { return device->synchronize(); }
   std::string describe() const override { return device->describe(); }
+  bool capturable() const override { return !stagesThroughHost; }
+  Status beginCapture() override { return device->beginCapture(); }
+  Status endCapture() override { return device->endCapture(); }
+  Status replay() override { return device->replay(); }
   bool timesOnDevice() const override { return device->timesOnDevice(); }
   Status markInstruction(size_t index, bool end) override {
     return device->markInstruction(index, end);
@@ -71,6 +75,8 @@ private:
   const pa::Manifest &manifest;
   std::unique_ptr<GpuDevice> device;
   std::unique_ptr<DeviceCollectives> collectives;
+  /// Some instruction copies through host memory: runs cannot be captured in a graph.
+  bool stagesThroughHost = false;
 };
 
 Status CudaBackend::bindLaunch(int index, const std::vector<TensorRef> &in,
@@ -107,6 +113,7 @@ Status CudaBackend::bindGemm(const TensorRef &lhs, const TensorRef &rhs, const T
 Status CudaBackend::bindStagedCollective(const std::string &op, Communicator *comm,
                                          int64_t axis, const TensorRef &in,
                                          const TensorRef &out, BoundKernel &kernel) {
+  stagesThroughHost = true;
   auto hostIn = std::make_shared<std::vector<char>>(in.bytes());
   auto hostOut = std::make_shared<std::vector<char>>(out.bytes());
   GpuDevice *gpu = device.get();

@@ -71,6 +71,21 @@ public:
     return check(driver.streamSynchronize(stream), "cuStreamSynchronize");
   }
 
+  Status beginCapture() override {
+    return check(driver.streamBeginCapture(stream, cuda::kCaptureModeThreadLocal),
+                 "cuStreamBeginCapture");
+  }
+  Status endCapture() override {
+    cuda::Graph graph = nullptr;
+    PARC_RETURN_IF_ERROR(check(driver.streamEndCapture(stream, &graph), "cuStreamEndCapture"));
+    return check(driver.graphInstantiate(&graphExec, graph, 0), "cuGraphInstantiate");
+  }
+  Status replay() override {
+    if (!graphExec)
+      return Status::error("no CUDA graph was captured");
+    return check(driver.graphLaunch(graphExec, stream), "cuGraphLaunch");
+  }
+
   bool timesOnDevice() const override { return true; }
   Status markInstruction(size_t index, bool end) override;
   Status addInstructionMilliseconds(std::vector<double> &ms) override;
@@ -108,6 +123,7 @@ private:
   int multiprocessors = 1;
   std::string description;
   std::vector<cuda::Function> functions;
+  cuda::GraphExec graphExec = nullptr;
   std::map<std::vector<int64_t>, cuda::LtAlgo> algorithms;
   /// Start and end events of each instruction (--profile), made on first use.
   std::vector<std::pair<cuda::Event, cuda::Event>> instructionEvents;

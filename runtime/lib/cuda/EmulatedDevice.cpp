@@ -46,39 +46,81 @@ public:
   }
   void deallocate(void *pointer) override { std::free(pointer); }
   Status copyToDevice(void *device, const void *host, size_t bytes) override {
+    PARC_RETURN_IF_ERROR(notCapturing("a copy from the host"));
     std::memcpy(device, host, bytes);
     return Status::ok();
   }
   Status copyToHost(void *host, const void *device, size_t bytes) override {
+    PARC_RETURN_IF_ERROR(notCapturing("a copy to the host"));
     std::memcpy(host, device, bytes);
     return Status::ok();
   }
   Status copyOnDevice(void *to, const void *from, size_t bytes) override {
-    std::memmove(to, from, bytes);
-    return Status::ok();
+    return queue([=] {
+      std::memmove(to, from, bytes);
+      return Status::ok();
+    });
   }
 
   Status copyRowsOnDevice(void *to, size_t toPitch, const void *from, size_t fromPitch,
                           size_t width, size_t rows) override {
-    for (size_t r = 0; r < rows; ++r)
-      std::memmove(static_cast<char *>(to) + r * toPitch,
-                   static_cast<const char *>(from) + r * fromPitch, width);
-    return Status::ok();
+    return queue([=] {
+      for (size_t r = 0; r < rows; ++r)
+        std::memmove(static_cast<char *>(to) + r * toPitch,
+                     static_cast<const char *>(from) + r * fromPitch, width);
+      return Status::ok();
+    });
   }
   Status loadKernels(const parc::artifact::Manifest &manifest) override;
   Status launch(int kernel, LaunchShape shape, const std::vector<void *> &args) override {
     if (kernel < 0 || kernel >= static_cast<int>(entries.size()))
       return Status::error("no kernel " + std::to_string(kernel) + " in the artifact");
-    std::vector<void *> arguments = args;
-    if (launchKernel(entries[kernel], shape.blocks, shape.threads, arguments.data()))
-      return Status::error("the emulator cannot run blocks of " +
-                           std::to_string(shape.threads) + " threads");
+    return queue([this, kernel, shape, args] {
+      std::vector<void *> arguments = args;
+      if (launchKernel(entries[kernel], shape.blocks, shape.threads, arguments.data()))
+        return Status::error("the emulator cannot run blocks of " +
+                             std::to_string(shape.threads) + " threads");
+      return Status::ok();
+    });
+  }
+  Status gemm(const GemmCall &call) override {
+    return queue([call] { return runGemmOnHost(call); });
+  }
+  Status synchronize() override { return notCapturing("a synchronisation"); }
+
+  /// Capture records each queued operation; replay runs the recording in order.
+  Status beginCapture() override {
+    capturing = true;
+    graph.clear();
     return Status::ok();
   }
-  Status gemm(const GemmCall &call) override { return runGemmOnHost(call); }
-  Status synchronize() override { return Status::ok(); }
+  Status endCapture() override {
+    capturing = false;
+    return Status::ok();
+  }
+  Status replay() override {
+    if (graph.empty())
+      return Status::error("the captured CUDA graph is empty");
+    for (const auto &operation : graph)
+      PARC_RETURN_IF_ERROR(operation());
+    return Status::ok();
+  }
 
 private:
+  /// Runs `operation` now, or records it while capturing.
+  Status queue(std::function<Status()> operation) {
+    if (!capturing)
+      return operation();
+    graph.push_back(std::move(operation));
+    return Status::ok();
+  }
+  Status notCapturing(const char *what) const {
+    return capturing ? Status::error(std::string(what) + " cannot be captured in a CUDA graph")
+                     : Status::ok();
+  }
+
+  bool capturing = false;
+  std::vector<std::function<Status()>> graph;
   std::string workDir;
   void *library = nullptr;
   using Entry = void (*)(void **);

@@ -110,6 +110,14 @@ public:
   virtual Status markInstruction(size_t index, bool end) { return Status::ok(); }
   virtual Status addInstructionMilliseconds(std::vector<double> &ms) { return Status::ok(); }
 
+  /// CUDA graphs (parc-run --cuda-graphs): between beginCapture and endCapture the queued
+  /// work is recorded, not run; replay() runs the recording. Only work queued on the
+  /// compute stream may be captured: a copy to or from the host during capture is an
+  /// error.
+  virtual Status beginCapture() = 0;
+  virtual Status endCapture() = 0;
+  virtual Status replay() = 0;
+
   /// For NCCL: the driver's entry points and the compute stream (null on the emulator).
   virtual const cuda::Driver *driverApi() const { return nullptr; }
   virtual cuda::Stream computeStream() const { return nullptr; }

@@ -77,6 +77,13 @@ public:
   virtual Status finishRun() { return Status::ok(); }
   /// What runs the program, for messages: "cpu", or the GPU's name.
   virtual std::string describe() const { return name(); }
+  /// CUDA graphs: whether every bound instruction only queues work on the device (no host
+  /// staging), so that a run can be captured once and replayed; then beginCapture, the
+  /// instructions, endCapture, and replay() for each run.
+  virtual bool capturable() const { return false; }
+  virtual Status beginCapture() { return Status::error(describe() + " has no graphs"); }
+  virtual Status endCapture() { return Status::error(describe() + " has no graphs"); }
+  virtual Status replay() { return Status::error(describe() + " has no graphs"); }
   /// Per-instruction timing on the device (a GPU's events) for --profile: the executor
   /// marks each instruction's start and end and, after the run, adds the times.
   /// Otherwise it times instructions on the host, waiting for each (finishRun).

@@ -62,6 +62,13 @@ public:
   }
   /// Records when each instruction of the following runs starts and ends.
   void setTracing(bool enabled) { tracing = enabled; }
+  /// CUDA graphs (parc-run --cuda-graphs): the first run runs as usual (a warm-up), the
+  /// second is captured, and every later run replays the capture. Profiled and traced runs
+  /// run as usual. An error (and nothing enabled) when the backend cannot capture the
+  /// program: no graphs, or communication staged through the host.
+  Status enableGraphs();
+  /// Runs that replayed the captured graph.
+  int graphReplays() const { return replays; }
   /// Each instruction's span in the last traced run.
   const std::vector<InstructionSpan> &lastRunSpans() const { return spans; }
 
@@ -80,6 +87,10 @@ private:
   std::unique_ptr<AsyncCollectives> asyncCollectives;
   std::vector<std::pair<std::string, TensorRef>> writable;
   bool tracing = false;
+  /// Some pipeline transfer is staged through host memory (no graph can hold it).
+  bool stagedTransfers = false;
+  enum class GraphState { Off, WarmingUp, Capturing, Captured } graphState = GraphState::Off;
+  int replays = 0;
   std::vector<InstructionSpan> spans;
 };
 
