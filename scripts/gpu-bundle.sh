@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares, on this machine, everything the GPU check needs, in .gpu/ (ignored by git; carried
-# to the GPU machine by the device tool): parc-run and the shared libraries it needs there,
+# to the GPU machine by the device tool, which takes 64 MiB at most: the bundle is about
+# 15 MB): parc-run and the shared libraries it needs there (compressed),
 # the test models' CUDA artifacts with the CPU backend's outputs (test/pylib/gpu_models.py),
 # and GPT-2 small compiled for the benchmark (bench/cuda_bench.py). The compiler (MLIR) stays
 # here: the GPU machine runs parc-run only.
@@ -26,6 +27,8 @@ ldd "$root/build/bin/parc-run" | awk '/=> \// {print $3}' | while read -r lib; d
     *) cp -L "$lib" "$bundle/lib/" ;;
   esac
 done
+# Compressed: the device tool carries at most 64 MiB (OpenBLAS alone is 36 MB).
+tar -C "$bundle" -cJf "$bundle/lib.tar.xz" lib && rm -rf "$bundle/lib"
 
 "$python" "$root/test/pylib/gpu_models.py" prepare "$bundle/models" --arch "$arch"
 "$python" "$root/bench/cuda_bench.py" prepare "$bundle/bench" --arch "$arch"

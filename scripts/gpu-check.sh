@@ -20,7 +20,9 @@ if [[ ! -x "$bundle/bin/parc-run" ]]; then
   echo "gpu-check: $bundle/bin/parc-run is missing: run scripts/gpu-bundle.sh first" >&2
   exit 2
 fi
-export LD_LIBRARY_PATH="$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+libs="$(mktemp -d)"
+tar -C "$libs" -xJf "$bundle/lib.tar.xz"
+export LD_LIBRARY_PATH="$libs/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 python="${PYTHON:-python3}"
 out="${OUT:-$root/build/gpu-check}"
 mkdir -p "$out"
@@ -42,5 +44,8 @@ if [[ ${#emulate[@]} -eq 0 ]]; then
     --parc-run "$bundle/bin/parc-run" 2>&1 | tee -a "$out/summary.txt"
   bench=${PIPESTATUS[0]}
 fi
-echo "== gpu-check: models $([[ $models == 0 ]] && echo pass || echo FAIL), benchmark $([[ $bench == 0 ]] && echo ran || echo FAILED)" | tee -a "$out/summary.txt"
+if [[ ${#emulate[@]} -gt 0 ]]; then bench_result="skipped (--emulate)"
+elif [[ $bench == 0 ]]; then bench_result=ran
+else bench_result=FAILED; fi
+echo "== gpu-check: models $([[ $models == 0 ]] && echo pass || echo FAIL), benchmark $bench_result" | tee -a "$out/summary.txt"
 [[ $models == 0 && $bench == 0 ]]

@@ -195,12 +195,9 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
 }
 
 Status Executor::enableGraphs() {
-  if (!backend.capturable() || stagedTransfers)
-    return Status::error("the " + std::string(backend.name()) + " backend cannot capture this "
-                         "program in a CUDA graph" +
-                         (backend.hostAddressable() && std::string(backend.name()) == "cpu"
-                              ? ""
-                              : " (its communication is staged through host memory)"));
+  PARC_RETURN_IF_ERROR(backend.checkCapturable());
+  if (stagedTransfers)
+    return Status::error("its pipeline transfers are staged through host memory");
   graphState = GraphState::WarmingUp;
   return Status::ok();
 }

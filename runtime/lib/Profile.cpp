@@ -2,6 +2,8 @@
 
 #include "Profile.h"
 
+#include "Trace.h"
+
 #include "parc/Runtime/Executor.h"
 
 #include "parc/artifact/artifact.pb.h"
@@ -46,18 +48,6 @@ void parc::rt::printProfile(int rank, const Executor &executor, int runs) {
 }
 
 namespace {
-
-std::string quoted(const std::string &text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\')
-      out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20)
-      continue;
-    out += c;
-  }
-  return out + "\"";
-}
 
 const pa::Attribute *attributeNamed(const pa::Instruction &inst, const char *name) {
   for (const pa::Attribute &attr : inst.attributes())

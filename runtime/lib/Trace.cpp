@@ -16,9 +16,7 @@ using namespace parc::rt;
 namespace pa = parc::artifact;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string quoted(const std::string &text) {
+std::string parc::rt::quoted(const std::string &text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\')
@@ -29,6 +27,8 @@ std::string quoted(const std::string &text) {
   }
   return out + "\"";
 }
+
+namespace {
 
 /// An integer attribute of `inst`, or `absent`.
 int64_t attribute(const pa::Instruction &inst, const std::string &name, int64_t absent) {

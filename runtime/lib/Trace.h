@@ -23,6 +23,10 @@ class Manifest;
 
 namespace parc::rt {
 
+/// `text` as a JSON string: quoted, with quotes and backslashes escaped and control
+/// characters dropped.
+std::string quoted(const std::string &text);
+
 /// The trace events of rank `rank`'s last traced run, as comma-separated JSON objects.
 std::string rankTraceEvents(const parc::artifact::Manifest &manifest, int rank,
                             const Executor &executor);

@@ -296,7 +296,9 @@ static Status runRank(const LaunchOptions &options,
   if (options.cudaGraphs) {
     Status graphs = executor->enableGraphs();
     if (!graphs)
-      std::fprintf(stderr, "parc-run: rank %d: --cuda-graphs: %s; running without graphs\n",
+      std::fprintf(stderr,
+                   "parc-run: rank %d: --cuda-graphs: cannot capture this program (%s); "
+                   "running without graphs\n",
                    options.rank, graphs.message().c_str());
   }
   // Per-instruction times (a GPU waits for each instruction's work to finish).

@@ -31,7 +31,7 @@
 # Communication staged through the host cannot be captured: graphs are refused, with a
 # warning, and the run goes on without them.
 # RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2-graph --cuda-graphs 2>&1 | FileCheck %s --check-prefix=NOGRAPH
-# NOGRAPH: parc-run: rank {{[01]}}: --cuda-graphs: the cuda backend cannot capture this program in a CUDA graph (its communication is staged through host memory); running without graphs
+# NOGRAPH: parc-run: rank {{[01]}}: --cuda-graphs: cannot capture this program (its collectives are staged through host memory); running without graphs
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2-graph %t/gpt2-cpu --names logits --max-rel-l2 1e-5
 # RUN: parc-compile %t/gpt2.onnx --target=cuda --pp=2 -o %t/gpt2-pp2.parc
 # RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-pp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-pp2

@@ -27,8 +27,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# (case, model, dtype, parc-compile flags, tolerance)
+# (case, model, dtype, parc-compile flags, tolerance[, parc-run flags])
 CASES = [
+    ("gpt2-graphs", "gpt2", "float32", [], 1e-5, ["--cuda-graphs", "--repeat", "3"]),
     ("gpt2", "gpt2", "float32", [], 1e-5),
     ("gpt2-tp2", "gpt2", "float32", ["--tp=2"], 1e-5),
     ("gpt2-pp2", "gpt2", "float32", ["--pp=2"], 1e-5),
@@ -56,7 +57,7 @@ def prepare(args):
     os.makedirs(args.dir, exist_ok=True)
     manifest = []
     exported = {}
-    for case, model, dtype, flags, tolerance in CASES:
+    for case, model, dtype, flags, tolerance, *run_flags in CASES:
         key = (model, dtype)
         folder = os.path.join(args.dir, f"{model}-{dtype}")
         if key not in exported:
@@ -76,7 +77,8 @@ def prepare(args):
         subprocess.run([os.path.join(bin_dir, "parc-compile"), onnx_path, "--target=cuda",
                         f"--cuda-arch={args.arch}", *flags, "-o", artifact], check=True)
         manifest.append({"case": case, "folder": os.path.relpath(folder, args.dir),
-                         "artifact": case + ".parc", "tolerance": tolerance})
+                         "artifact": case + ".parc", "tolerance": tolerance,
+                         "run_flags": run_flags[0] if run_flags else []})
     # The CPU backend's outputs: the reference of every CUDA run.
     for model, dtype in exported:
         folder = exported[(model, dtype)][1]
@@ -113,7 +115,8 @@ def run(args):
         out = os.path.join(args.dir, "out", case["case"])
         start = time.perf_counter()
         result = subprocess.run([args.parc_run, os.path.join(args.dir, case["artifact"]),
-                                 *input_flags(folder), "--output-dir", out],
+                                 *input_flags(folder), "--output-dir", out,
+                                 *case.get("run_flags", [])],
                                 env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         staged = "staged through host" if "staged through host" in result.stderr else "one GPU"

@@ -48,7 +48,10 @@ public:
   }
   Status finishRun() override { return device->synchronize(); }
   std::string describe() const override { return device->describe(); }
-  bool capturable() const override { return !stagesThroughHost; }
+  Status checkCapturable() const override {
+    return stagesThroughHost ? Status::error("its collectives are staged through host memory")
+                             : Status::ok();
+  }
   Status beginCapture() override { return device->beginCapture(); }
   Status endCapture() override { return device->endCapture(); }
   Status replay() override { return device->replay(); }

@@ -18,6 +18,7 @@
 
 #include "parc/Runtime/Communicator.h"
 
+#include <cstring>
 #include <map>
 
 using namespace parc::rt;

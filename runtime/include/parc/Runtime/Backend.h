@@ -77,10 +77,12 @@ public:
   virtual Status finishRun() { return Status::ok(); }
   /// What runs the program, for messages: "cpu", or the GPU's name.
   virtual std::string describe() const { return name(); }
-  /// CUDA graphs: whether every bound instruction only queues work on the device (no host
-  /// staging), so that a run can be captured once and replayed; then beginCapture, the
-  /// instructions, endCapture, and replay() for each run.
-  virtual bool capturable() const { return false; }
+  /// CUDA graphs: ok when every bound instruction only queues work on the device (no host
+  /// staging), so that a run can be captured once and replayed, else why not; then
+  /// beginCapture, the instructions, endCapture, and replay() for each run.
+  virtual Status checkCapturable() const {
+    return Status::error("the " + describe() + " backend has no CUDA graphs");
+  }
   virtual Status beginCapture() { return Status::error(describe() + " has no graphs"); }
   virtual Status endCapture() { return Status::error(describe() + " has no graphs"); }
   virtual Status replay() { return Status::error(describe() + " has no graphs"); }
