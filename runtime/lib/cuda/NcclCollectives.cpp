@@ -9,10 +9,11 @@
 //
 // NCCL gathers and scatters whole blocks, rank after rank; parc's all_gather and
 // reduce_scatter work along any axis, so for an axis with dims before it the blocks are
-// reordered with one strided device copy per rank.
+// reordered (BlockReorder.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "BlockReorder.h"
 #include "CudaApi.h"
 #include "CudaBackend.h"
 
@@ -138,13 +139,8 @@ Status NcclCollectives::bind(const std::string &op, const std::string &group, in
   kernel = [=]() -> Status {
     cuda::Stream compute = self->device.computeStream();
     const cuda::Driver &d = self->driver;
-    if (op == "reduce_scatter" && staging) {
-      // [outer, ranks, block] -> [ranks, outer, block]: rank r's part contiguous.
-      for (int r = 0; r < size; ++r)
-        PARC_RETURN_IF_ERROR(self->device.copyRowsOnDevice(
-            static_cast<char *>(staging) + r * outer * (block / size), block / size,
-            static_cast<const char *>(in.data) + r * (block / size), block, block / size, outer));
-    }
+    if (op == "reduce_scatter" && staging) // rank r's part contiguous
+      PARC_RETURN_IF_ERROR(axisToRankMajor(self->device, staging, in.data, outer, block / size, size));
     PARC_RETURN_IF_ERROR(self->checkDriver(d.eventRecord(self->computeDone, compute), "cuEventRecord"));
     PARC_RETURN_IF_ERROR(self->checkDriver(d.streamWaitEvent(self->commStream, self->computeDone, 0),
                                            "cuStreamWaitEvent"));
@@ -166,13 +162,8 @@ Status NcclCollectives::bind(const std::string &op, const std::string &group, in
     PARC_RETURN_IF_ERROR(self->checkDriver(d.eventRecord(self->commDone, self->commStream), "cuEventRecord"));
     PARC_RETURN_IF_ERROR(self->checkDriver(d.streamWaitEvent(compute, self->commDone, 0),
                                            "cuStreamWaitEvent"));
-    if (op == "all_gather" && staging) {
-      // [ranks, outer, block] -> [outer, ranks, block].
-      for (int r = 0; r < size; ++r)
-        PARC_RETURN_IF_ERROR(self->device.copyRowsOnDevice(
-            static_cast<char *>(out.data) + r * block, block * size,
-            static_cast<const char *>(staging) + r * outer * block, block, block, outer));
-    }
+    if (op == "all_gather" && staging)
+      PARC_RETURN_IF_ERROR(rankMajorToAxis(self->device, out.data, staging, outer, block, size));
     return Status::ok();
   };
   return Status::ok();
