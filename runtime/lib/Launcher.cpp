@@ -178,6 +178,9 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
   auto start = Clock::now();
   size_t running = pids.size();
   std::vector<int> exitStatus(pids.size(), 0);
+  // Ranks killed by a signal before the launcher stopped anyone: a crash, the likely cause
+  // of the others' errors (they lose their connection to it).
+  std::string crashes;
   std::optional<Clock::time_point> firstFailure;
   while (running > 0) {
     int status = 0;
@@ -193,6 +196,8 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
       --running;
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !firstFailure)
         firstFailure = Clock::now();
+      if (WIFSIGNALED(status))
+        crashes += "; rank " + std::to_string(rank) + " " + describeExit(status);
       continue;
     }
     auto now = Clock::now();
@@ -218,7 +223,7 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
   }
   if (earliest)
     return Status::error("rank " + std::to_string(earliest->second) + ": " +
-                         readRankError(workDir, earliest->second).message);
+                         readRankError(workDir, earliest->second).message + crashes);
   for (size_t rank = 0; rank < exitStatus.size(); ++rank)
     if (exitStatus[rank] != 0)
       return Status::error("rank " + std::to_string(rank) + " " +

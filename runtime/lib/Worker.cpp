@@ -255,6 +255,11 @@ static Status runRank(const LaunchOptions &options,
       return status;
   }
   connected = true;
+  // Tests of the launcher's report of a crashed rank: PARC_RUN_CRASH_RANK=<rank> aborts
+  // that rank once it is connected.
+  if (const char *crashing = std::getenv("PARC_RUN_CRASH_RANK");
+      crashing && std::atoi(crashing) == options.rank && world > 1)
+    std::abort();
   std::unique_ptr<Backend> backend =
       manifest.target() == "cuda" ? createGpuBackend(manifest, options, groups, status)
                                   : createCpuBackend(threads);
