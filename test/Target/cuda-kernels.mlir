@@ -10,7 +10,7 @@
 // CHECK: // parc_kernel_0: row, 8 rows of 64
 // CHECK: __device__ __forceinline__ float parc_block_reduce(float v, bool max)
 // CHECK: __shfl_xor_sync
-// CHECK: extern "C" __global__ void __launch_bounds__(256) parc_kernel_0(const float * __restrict__ in0, const float * __restrict__ in1, const float * __restrict__ in2, const float * __restrict__ in3, float * __restrict__ out0)
+// CHECK: extern "C" __global__ void __launch_bounds__(64) parc_kernel_0(const float * __restrict__ in0, const float * __restrict__ in1, const float * __restrict__ in2, const float * __restrict__ in3, float * __restrict__ out0)
 // CHECK: long long row = blockIdx.x;
 // CHECK: for (long long c = threadIdx.x; c < 64LL; c += blockDim.x) {
 // CHECK: parc_block_reduce({{t[0-9]+}}, false);

@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/DenseMap.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include "llvm/Support/raw_ostream.h"
@@ -256,6 +257,9 @@ std::string Emitter::signature() {
 FailureOr<CudaKernel> Emitter::emitRow() {
   kernel.row = true;
   kernel.rowLength = rowLength();
+  // Whole warps, no more threads than the row has columns (up to 256): a row of 16
+  // (attention scores of a short sequence) gets one warp, not eight mostly idle ones.
+  kernel.blockSize = std::clamp<int64_t>((rowLength() + 31) / 32 * 32, 32, 256);
   kernel.rows = elements() / std::max<int64_t>(1, rowLength());
   // `i` outside the passes is the row's first element (for inputs constant along it).
   std::string code = "  long long row = blockIdx.x;\n  long long i = row * " +

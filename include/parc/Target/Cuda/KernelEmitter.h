@@ -37,7 +37,8 @@ struct CudaKernel {
   int64_t elements = 0;
   int64_t rows = 0;
   int64_t rowLength = 0;
-  /// Threads per block the kernel is written for.
+  /// Threads per block the kernel is written for: 256, or for a row kernel the row's
+  /// length rounded up to whole warps when that is less.
   int64_t blockSize = 256;
 };
 
