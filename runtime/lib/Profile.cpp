@@ -71,8 +71,10 @@ std::string gemmShape(const pa::Program &program, const pa::Instruction &inst,
     return "";
   int64_t m = lhs[lhs.size() - 2], k = lhs.back(), n = rhs.back();
   int64_t batch = numElements(out) / std::max<int64_t>(1, m * n);
+  int64_t rhsBatch = numElements(rhs) / std::max<int64_t>(1, k * n);
   return "{\"m\": " + std::to_string(m) + ", \"n\": " + std::to_string(n) +
          ", \"k\": " + std::to_string(k) + ", \"batch\": " + std::to_string(batch) +
+         ", \"rhs_batch\": " + std::to_string(rhsBatch) +
          ", \"dtype\": " +
          quoted(dtypeName(toDType(program.values(inst.results(0)).type().dtype()))) +
          ", \"epilogue\": " + quoted(epilogue) + "}";

@@ -22,7 +22,8 @@ void printProfile(int rank, const Executor &executor, int runs);
 /// Writes (--profile-json FILE) every instruction of `program` with its average time over
 /// `runs` runs, the bytes it reads and writes, and for GEMMs their shape:
 ///   {"device": ..., "runs": N, "instructions": [{"index", "label", "op", "kind",
-///    "kernel", "bytes", "ms", "gemm": {"m", "n", "k", "batch", "dtype", "epilogue"}}]}
+///    "kernel", "bytes", "ms", "gemm": {"m", "n", "k", "batch", "rhs_batch", "dtype",
+///    "epilogue"}}]}  (rhs_batch: the right-hand matrices, 1 for a weight)
 /// "kind" is a fused region's kind, "kernel" the generated kernel's index (or -1).
 Status writeProfileJson(const std::string &path, const parc::artifact::Program &program,
                         const Executor &executor, int runs, const std::string &device);
