@@ -121,6 +121,7 @@ private:
   cuda::LtHandle blasHandle = nullptr;
   void *workspace = nullptr;
   int multiprocessors = 1;
+  int capabilityMajor = 0, capabilityMinor = 0;
   std::string description;
   std::vector<cuda::Function> functions;
   cuda::GraphExec graphExec = nullptr;
@@ -167,6 +168,8 @@ Status DriverDevice::open(int ordinal) {
   driver.deviceGetName(name, sizeof(name) - 1, device);
   description = std::string(name) + " (device " + std::to_string(ordinal) + ")";
   driver.deviceGetAttribute(&multiprocessors, cuda::kAttributeMultiprocessorCount, device);
+  driver.deviceGetAttribute(&capabilityMajor, cuda::kAttributeComputeCapabilityMajor, device);
+  driver.deviceGetAttribute(&capabilityMinor, cuda::kAttributeComputeCapabilityMinor, device);
   PARC_RETURN_IF_ERROR(check(driver.primaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain"));
   PARC_RETURN_IF_ERROR(check(driver.ctxSetCurrent(context), "cuCtxSetCurrent"));
   PARC_RETURN_IF_ERROR(check(driver.streamCreate(&stream, cuda::kStreamNonBlocking), "cuStreamCreate"));
@@ -185,8 +188,15 @@ Status DriverDevice::loadKernels(const parc::artifact::Manifest &manifest) {
     // The cubin when it matches this GPU; else the PTX, compiled by the driver.
     if (kernel.cubin().empty() || driver.moduleLoadData(&module, kernel.cubin().data())) {
       std::string ptx = kernel.ptx(); // NUL-terminated text
-      PARC_RETURN_IF_ERROR(check(driver.moduleLoadData(&module, ptx.c_str()),
-                                 ("cuModuleLoadData of " + kernel.name()).c_str()));
+      if (driver.moduleLoadData(&module, ptx.c_str())) {
+        std::string gpuArch =
+            "sm_" + std::to_string(capabilityMajor) + std::to_string(capabilityMinor);
+        return Status::error("the artifact's kernels were compiled for " +
+                             manifest.cuda_arch() + ", which " + description +
+                             " (compute capability " + std::to_string(capabilityMajor) + "." +
+                             std::to_string(capabilityMinor) +
+                             ") cannot load: compile it again with --cuda-arch=" + gpuArch);
+      }
     }
     cuda::Function function = nullptr;
     PARC_RETURN_IF_ERROR(check(driver.moduleGetFunction(&function, module, kernel.name().c_str()),
