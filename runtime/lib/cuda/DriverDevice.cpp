@@ -10,6 +10,7 @@
 
 #include "CudaApi.h"
 #include "GpuDevice.h"
+#include "LtGemm.h"
 
 #include "parc/artifact/artifact.pb.h"
 
@@ -110,10 +111,6 @@ private:
                        : Status::error(std::string(call) + " failed with cuBLAS status " +
                                        std::to_string(status));
   }
-  /// The algorithm cuBLASLt's heuristic picks for `call`'s shapes.
-  Status algorithmFor(const GemmCall &call, cuda::LtMatmulDesc desc, cuda::LtMatrixLayout a,
-                      cuda::LtMatrixLayout b, cuda::LtMatrixLayout d, cuda::LtAlgo &algo);
-
   cuda::Driver driver{};
   cuda::BlasLt blas{};
   cuda::Context context = nullptr;
@@ -125,7 +122,7 @@ private:
   std::string description;
   std::vector<cuda::Function> functions;
   cuda::GraphExec graphExec = nullptr;
-  std::map<std::vector<int64_t>, cuda::LtAlgo> algorithms;
+  std::unique_ptr<LtGemm> lt;
   /// Start and end events of each instruction (--profile), made on first use.
   std::vector<std::pair<cuda::Event, cuda::Event>> instructionEvents;
 };
@@ -179,6 +176,7 @@ Status DriverDevice::open(int ordinal) {
   workspace = allocate(kWorkspaceBytes);
   if (!workspace)
     return Status::error(description + " is out of memory for cuBLASLt's workspace");
+  lt = std::make_unique<LtGemm>(blas, blasHandle, workspace, kWorkspaceBytes);
   return Status::ok();
 }
 
@@ -220,81 +218,7 @@ Status DriverDevice::launch(int kernel, LaunchShape shape, const std::vector<voi
                "cuLaunchKernel");
 }
 
-Status DriverDevice::algorithmFor(const GemmCall &call, cuda::LtMatmulDesc desc,
-                                  cuda::LtMatrixLayout a, cuda::LtMatrixLayout b,
-                                  cuda::LtMatrixLayout d, cuda::LtAlgo &algo) {
-  std::vector<int64_t> key = {static_cast<int64_t>(call.dtype), call.m, call.n, call.k,
-                              call.batch, call.transA, call.transB, call.lda, call.ldb,
-                              call.ldd, call.strideA, call.strideB, call.strideD,
-                              static_cast<int64_t>(call.epilogue)};
-  if (auto known = algorithms.find(key); known != algorithms.end()) {
-    algo = known->second;
-    return Status::ok();
-  }
-  cuda::LtPreference preference = nullptr;
-  PARC_RETURN_IF_ERROR(checkBlas(blas.preferenceCreate(&preference), "cublasLtMatmulPreferenceCreate"));
-  uint64_t bytes = kWorkspaceBytes;
-  blas.preferenceSetAttribute(preference, cuda::kPreferenceMaxWorkspace, &bytes, sizeof(bytes));
-  cuda::LtHeuristicResult result{};
-  int found = 0;
-  cuda::BlasStatus status =
-      blas.algoGetHeuristic(blasHandle, desc, a, b, d, d, preference, 1, &result, &found);
-  blas.preferenceDestroy(preference);
-  if (status || found == 0)
-    return Status::error("cuBLASLt has no algorithm for a " + std::to_string(call.m) + "x" +
-                         std::to_string(call.n) + "x" + std::to_string(call.k) + " GEMM");
-  algo = algorithms[key] = result.algo;
-  return Status::ok();
-}
-
-Status DriverDevice::gemm(const GemmCall &call) {
-  int type = call.dtype == DType::F16    ? cuda::kDataF16
-             : call.dtype == DType::BF16 ? cuda::kDataBF16
-                                         : cuda::kDataF32;
-  cuda::LtMatmulDesc desc = nullptr;
-  PARC_RETURN_IF_ERROR(checkBlas(blas.matmulDescCreate(&desc, cuda::kComputeF32, cuda::kDataF32),
-                                 "cublasLtMatmulDescCreate"));
-  int transA = call.transA ? cuda::kOpT : cuda::kOpN, transB = call.transB ? cuda::kOpT : cuda::kOpN;
-  blas.matmulDescSetAttribute(desc, cuda::kDescTransA, &transA, sizeof(transA));
-  blas.matmulDescSetAttribute(desc, cuda::kDescTransB, &transB, sizeof(transB));
-  uint32_t epilogue = call.epilogue == GemmEpilogue::Bias       ? cuda::kEpilogueBias
-                      : call.epilogue == GemmEpilogue::BiasGelu ? cuda::kEpilogueGeluBias
-                                                                : cuda::kEpilogueDefault;
-  blas.matmulDescSetAttribute(desc, cuda::kDescEpilogue, &epilogue, sizeof(epilogue));
-  if (call.epilogue != GemmEpilogue::None) {
-    blas.matmulDescSetAttribute(desc, cuda::kDescBiasPointer, &call.bias, sizeof(call.bias));
-    blas.matmulDescSetAttribute(desc, cuda::kDescBiasDataType, &type, sizeof(type));
-    int64_t biasStride = 0; // one bias for every matrix of the batch
-    blas.matmulDescSetAttribute(desc, cuda::kDescBiasBatchStride, &biasStride, sizeof(biasStride));
-  }
-  // Layouts of the stored matrices (rows x cols before op), column-major.
-  auto layout = [&](int64_t rows, int64_t cols, int64_t ld, int64_t stride) {
-    cuda::LtMatrixLayout l = nullptr;
-    blas.matrixLayoutCreate(&l, type, rows, cols, ld);
-    int32_t batch = static_cast<int32_t>(call.batch);
-    blas.matrixLayoutSetAttribute(l, cuda::kLayoutBatchCount, &batch, sizeof(batch));
-    blas.matrixLayoutSetAttribute(l, cuda::kLayoutStridedBatchOffset, &stride, sizeof(stride));
-    return l;
-  };
-  cuda::LtMatrixLayout a = call.transA ? layout(call.k, call.m, call.lda, call.strideA)
-                                       : layout(call.m, call.k, call.lda, call.strideA);
-  cuda::LtMatrixLayout b = call.transB ? layout(call.n, call.k, call.ldb, call.strideB)
-                                       : layout(call.k, call.n, call.ldb, call.strideB);
-  cuda::LtMatrixLayout d = layout(call.m, call.n, call.ldd, call.strideD);
-  cuda::LtAlgo algo{};
-  Status status = algorithmFor(call, desc, a, b, d, algo);
-  if (status) {
-    float alpha = 1.0f, beta = 0.0f;
-    status = checkBlas(blas.matmul(blasHandle, desc, &alpha, call.a, a, call.b, b, &beta, call.d,
-                                   d, call.d, d, &algo, workspace, kWorkspaceBytes, stream),
-                       "cublasLtMatmul");
-  }
-  blas.matrixLayoutDestroy(a);
-  blas.matrixLayoutDestroy(b);
-  blas.matrixLayoutDestroy(d);
-  blas.matmulDescDestroy(desc);
-  return status;
-}
+Status DriverDevice::gemm(const GemmCall &call) { return lt->run(call, stream); }
 
 } // namespace
 
