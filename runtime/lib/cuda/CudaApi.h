@@ -115,7 +115,6 @@ struct Driver {
   Result (*moduleGetFunction)(Function *, Module, const char *);
   Result (*launchKernel)(Function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                          unsigned, Stream, void **, void **);
-  Result (*streamCreateLike)(Stream *, unsigned); // cuStreamCreate, for other streams
   Result (*eventCreate)(Event *, unsigned);
   Result (*eventRecord)(Event, Stream);
   Result (*eventSynchronize)(Event);

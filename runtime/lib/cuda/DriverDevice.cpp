@@ -26,7 +26,9 @@ constexpr size_t kWorkspaceBytes = 32u << 20;
 class DriverDevice : public GpuDevice {
 public:
   ~DriverDevice() override;
-  Status open(int ordinal);
+  /// Opens GPU `ordinal` through `driverTable` and `blasTable`, or the libraries
+  /// loaded with dlopen where they are null.
+  Status open(int ordinal, const cuda::Driver *driverTable, const cuda::BlasLt *blasTable);
 
   std::string describe() const override { return description; }
   bool hostMemory() const override { return false; }
@@ -153,9 +155,12 @@ DriverDevice::~DriverDevice() {
     deallocate(workspace);
 }
 
-Status DriverDevice::open(int ordinal) {
+Status DriverDevice::open(int ordinal, const cuda::Driver *driverTable,
+                          const cuda::BlasLt *blasTable) {
   std::string error;
-  if (!cuda::loadDriver(driver, error))
+  if (driverTable)
+    driver = *driverTable;
+  else if (!cuda::loadDriver(driver, error))
     return Status::error("no GPU was found: " + error);
   if (driver.init(0))
     return Status::error("no GPU was found: cuInit failed");
@@ -170,7 +175,9 @@ Status DriverDevice::open(int ordinal) {
   PARC_RETURN_IF_ERROR(check(driver.primaryCtxRetain(&context, device), "cuDevicePrimaryCtxRetain"));
   PARC_RETURN_IF_ERROR(check(driver.ctxSetCurrent(context), "cuCtxSetCurrent"));
   PARC_RETURN_IF_ERROR(check(driver.streamCreate(&stream, cuda::kStreamNonBlocking), "cuStreamCreate"));
-  if (!cuda::loadBlasLt(blas, error))
+  if (blasTable)
+    blas = *blasTable;
+  else if (!cuda::loadBlasLt(blas, error))
     return Status::error(error + " (GEMMs of CUDA artifacts run in cuBLASLt)");
   PARC_RETURN_IF_ERROR(checkBlas(blas.create(&blasHandle), "cublasLtCreate"));
   workspace = allocate(kWorkspaceBytes);
@@ -222,9 +229,11 @@ Status DriverDevice::gemm(const GemmCall &call) { return lt->run(call, stream); 
 
 } // namespace
 
-std::unique_ptr<GpuDevice> parc::rt::openDriverDevice(int ordinal, Status &status) {
+std::unique_ptr<GpuDevice> parc::rt::openDriverDevice(int ordinal, Status &status,
+                                                      const cuda::Driver *driver,
+                                                      const cuda::BlasLt *blas) {
   auto device = std::make_unique<DriverDevice>();
-  status = device->open(ordinal);
+  status = device->open(ordinal, driver, blas);
   if (!status)
     return nullptr;
   return device;

@@ -36,6 +36,7 @@ namespace parc::rt {
 
 namespace cuda {
 struct Driver;
+struct BlasLt;
 using Stream = struct OpaqueStream *;
 } // namespace cuda
 
@@ -123,8 +124,11 @@ public:
   virtual cuda::Stream computeStream() const { return nullptr; }
 };
 
-/// GPU `ordinal` through the NVIDIA driver and cuBLASLt.
-std::unique_ptr<GpuDevice> openDriverDevice(int ordinal, Status &status);
+/// GPU `ordinal` through the NVIDIA driver and cuBLASLt: the libraries loaded with dlopen,
+/// or the given tables of entry points (tests drive the device with fakes).
+std::unique_ptr<GpuDevice> openDriverDevice(int ordinal, Status &status,
+                                            const cuda::Driver *driver = nullptr,
+                                            const cuda::BlasLt *blas = nullptr);
 /// The emulator; `workDir` holds its compiled kernels.
 std::unique_ptr<GpuDevice> openEmulatedDevice(const std::string &workDir, Status &status);
 

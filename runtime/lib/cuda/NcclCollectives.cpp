@@ -87,7 +87,7 @@ Status NcclCollectives::open() {
   std::string error;
   if (!cuda::loadNccl(nccl, error))
     return Status::error(error + " (collectives between GPUs run over NCCL)");
-  PARC_RETURN_IF_ERROR(checkDriver(driver.streamCreateLike(&commStream, cuda::kStreamNonBlocking),
+  PARC_RETURN_IF_ERROR(checkDriver(driver.streamCreate(&commStream, cuda::kStreamNonBlocking),
                                    "cuStreamCreate"));
   // CU_EVENT_DISABLE_TIMING (2): ordering only.
   PARC_RETURN_IF_ERROR(checkDriver(driver.eventCreate(&computeDone, 2), "cuEventCreate"));
