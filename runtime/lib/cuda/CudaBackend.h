@@ -17,6 +17,10 @@
 
 namespace parc::rt {
 
+namespace cuda {
+struct Nccl;
+} // namespace cuda
+
 class DeviceCollectives;
 
 /// The backend of `device` for `manifest`'s kernels (loaded here). `collectives` runs the
@@ -35,10 +39,12 @@ public:
 };
 
 /// NCCL collectives of the ranks' groups on `device` (which must outlive them), their
-/// communicators made from the Gloo `groups`.
+/// communicators made from the Gloo `groups`; through libnccl loaded with dlopen, or the
+/// given table of entry points (tests drive them with a fake).
 std::unique_ptr<DeviceCollectives> createNcclCollectives(GpuDevice &device,
                                                          const CommunicatorGroups &groups,
-                                                         Status &status);
+                                                         Status &status,
+                                                         const cuda::Nccl *nccl = nullptr);
 
 } // namespace parc::rt
 

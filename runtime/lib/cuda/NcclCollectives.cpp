@@ -57,7 +57,7 @@ public:
       device.deallocate(buffer);
   }
 
-  Status open();
+  Status open(const cuda::Nccl *table);
   Status bind(const std::string &op, const std::string &group, int64_t axis,
               const TensorRef &in, const TensorRef &out, BoundKernel &kernel) override;
 
@@ -83,9 +83,11 @@ private:
   std::vector<void *> scratch;
 };
 
-Status NcclCollectives::open() {
+Status NcclCollectives::open(const cuda::Nccl *table) {
   std::string error;
-  if (!cuda::loadNccl(nccl, error))
+  if (table)
+    nccl = *table;
+  else if (!cuda::loadNccl(nccl, error))
     return Status::error(error + " (collectives between GPUs run over NCCL)");
   PARC_RETURN_IF_ERROR(checkDriver(driver.streamCreate(&commStream, cuda::kStreamNonBlocking),
                                    "cuStreamCreate"));
@@ -173,13 +175,13 @@ Status NcclCollectives::bind(const std::string &op, const std::string &group, in
 
 std::unique_ptr<DeviceCollectives>
 parc::rt::createNcclCollectives(GpuDevice &device, const CommunicatorGroups &groups,
-                                Status &status) {
+                                Status &status, const cuda::Nccl *nccl) {
   if (!device.driverApi()) {
     status = Status::error("NCCL needs a GPU driven by the NVIDIA driver");
     return nullptr;
   }
   auto collectives = std::make_unique<NcclCollectives>(device, groups);
-  status = collectives->open();
+  status = collectives->open(nccl);
   if (!status)
     return nullptr;
   return collectives;
