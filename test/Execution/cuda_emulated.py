@@ -9,7 +9,8 @@
 # in f32, 2e-3 in f16 and 2e-2 in bf16 (fused kernels keep f32 between the ops the CPU
 # backend rounds one by one).
 #
-# GPT-2 alone, with tp=2, pp=2 and tp=2 x pp=2 (all sharing the one emulated GPU).
+# GPT-2 alone, with tp=2, pp=2, tp=2 x pp=2 and tp=2 x pp=4 (all sharing the one emulated
+# GPU).
 # RUN: %python %models/make_model.py gpt2 %t/gpt2.onnx --batch 2 --reference %t/gpt2
 # RUN: parc-compile %t/gpt2.onnx -o %t/gpt2-cpu.parc
 # RUN: parc-run %t/gpt2-cpu.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-cpu
@@ -40,6 +41,11 @@
 # RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2pp2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2pp2 2>&1 | FileCheck %s --check-prefix=SHARE4
 # SHARE4: parc-run: 4 ranks share 1 GPU
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2pp2 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
+# The layout, --tp=2 --pp=4: eight ranks.
+# RUN: parc-compile %t/gpt2.onnx --target=cuda --cuda-arch=sm_90 --tp=2 --pp=4 -o %t/gpt2-tp2pp4.parc
+# RUN: env PARC_CUDA_EMULATOR=1 parc-run %t/gpt2-tp2pp4.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-tp2pp4 2>&1 | FileCheck %s --check-prefix=SHARE8
+# SHARE8: parc-run: 8 ranks share 1 GPU
+# RUN: %python %pylib/compare_outputs.py %t/gpt2-tp2pp4 %t/gpt2-cpu --names logits --max-rel-l2 1e-5
 #
 # Llama (RMS norm, rotary embeddings: concat, slices, broadcasts) at tp=2; BERT (erf GELU,
 # token types); the MLP at tp=2.

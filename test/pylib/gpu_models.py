@@ -34,6 +34,7 @@ CASES = [
     ("gpt2-tp2", "gpt2", "float32", ["--tp=2"], 1e-5),
     ("gpt2-pp2", "gpt2", "float32", ["--pp=2"], 1e-5),
     ("gpt2-tp2-pp2", "gpt2", "float32", ["--tp=2", "--pp=2"], 1e-5),
+    ("gpt2-tp2-pp4", "gpt2", "float32", ["--tp=2", "--pp=4"], 1e-5),
     ("llama-tp2", "llama", "float32", ["--tp=2"], 1e-5),
     ("bert", "bert", "float32", [], 1e-5),
     ("mlp-tp2", "mlp", "float32", ["--tp=2"], 1e-5),
