@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check of the CUDA backend, in one run on a machine with an NVIDIA GPU, PyTorch
 # (python3) and the .gpu/ bundle made by scripts/gpu-bundle.sh:
-#   1. every end-to-end test model (GPT-2 alone, tp=2, pp=2, tp2 x pp2; Llama tp=2 in f32 and
-#      f16; BERT; the MLP; the encoder; GPT-2 in f16 and bf16) runs on the GPU and must match
+#   1. every end-to-end test model (GPT-2 alone, tp=2, pp=2, tp2 x pp2, tp2 x pp4, with CUDA
+#      graphs; Llama tp=2 in f32 and f16; BERT; the MLP; the encoder; GPT-2 in f16 and bf16)
+#      runs on the GPU and must match
 #      the CPU backend within the stated tolerances (ranks share the one GPU: their
 #      communication is staged through the host);
 #   2. the benchmark: fused kernels' bandwidth against the device's copy bandwidth, GEMMs
