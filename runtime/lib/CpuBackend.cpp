@@ -122,10 +122,7 @@ Status CpuBackend::bindCollective(const parc::artifact::Instruction &inst,
                                   const CommunicatorGroups &groups,
                                   BoundKernel &kernel) {
   InstructionAttributes attrs(inst);
-  std::string group;
-  for (const parc::artifact::Attribute &attr : inst.attributes())
-    if (attr.name() == "group")
-      group = attr.s();
+  std::string group = attrs.getString("group");
   auto it = groups.find(group);
   if (it == groups.end() || !it->second)
     return Status::error("no communicator for group '" + group + "'");

@@ -30,6 +30,15 @@ Status parc::rt::countCudaDevices(int &devices) {
   return Status::ok();
 }
 
+GpuPlacement parc::rt::placeRankOnGpu(int rank, int world, int devices) {
+  GpuPlacement placement;
+  if (devices <= 0)
+    return placement;
+  placement.ordinal = rank % devices;
+  placement.stageThroughHost = world > devices;
+  return placement;
+}
+
 bool parc::rt::cudaEmulatorRequested() {
   const char *value = std::getenv("PARC_CUDA_EMULATOR");
   return value && *value && std::strcmp(value, "0") != 0;

@@ -17,6 +17,15 @@ namespace parc::rt {
 /// library, cuInit failing, no device).
 Status countCudaDevices(int &devices);
 
+/// Ranks of a --target=cuda run, one GPU each. `world` ranks on `devices` GPUs: when ranks
+/// outnumber GPUs they share them, and since NCCL refuses two ranks on one device, every
+/// collective and pipeline transfer is then staged through host memory over Gloo.
+struct GpuPlacement {
+  int ordinal = 0;
+  bool stageThroughHost = false;
+};
+GpuPlacement placeRankOnGpu(int rank, int world, int devices);
+
 /// True when PARC_CUDA_EMULATOR is set (to anything but "" or "0"): CUDA artifacts run on
 /// the host through the emulator (cuda/EmulatedDevice.cpp), for testing without a GPU.
 bool cudaEmulatorRequested();

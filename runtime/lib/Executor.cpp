@@ -14,39 +14,6 @@
 using namespace parc::rt;
 namespace pa = parc::artifact;
 
-bool InstructionAttributes::has(const std::string &name) const {
-  for (const pa::Attribute &attr : inst.attributes())
-    if (attr.name() == name)
-      return true;
-  return false;
-}
-
-int64_t InstructionAttributes::getInt(const std::string &name,
-                                      int64_t defaultValue) const {
-  for (const pa::Attribute &attr : inst.attributes())
-    if (attr.name() == name)
-      return attr.i();
-  return defaultValue;
-}
-
-std::vector<int64_t>
-InstructionAttributes::getInts(const std::string &name) const {
-  for (const pa::Attribute &attr : inst.attributes())
-    if (attr.name() == name)
-      return std::vector<int64_t>(attr.ints().values().begin(),
-                                  attr.ints().values().end());
-  return {};
-}
-
-GpuPlacement parc::rt::placeRankOnGpu(int rank, int world, int devices) {
-  GpuPlacement placement;
-  if (devices <= 0)
-    return placement;
-  placement.ordinal = rank % devices;
-  placement.stageThroughHost = world > devices;
-  return placement;
-}
-
 Executor::Executor(Backend &backend)
     : backend(backend), transfers(std::make_unique<TransferTable>()),
       asyncCollectives(std::make_unique<AsyncCollectives>()) {}
@@ -209,13 +176,11 @@ Status Executor::run(bool profile) {
     } else {
       if (graphState == GraphState::Capturing) {
         PARC_RETURN_IF_ERROR(backend.beginCapture());
-        for (size_t i = 0; i < kernels.size(); ++i) {
-          Status status = kernels[i]();
-          if (!status) {
+        for (size_t i = 0; i < kernels.size(); ++i)
+          if (Status status = runInstruction(i); !status) {
             (void)backend.endCapture();
-            return Status::error(kernelNames[i] + ": " + status.message());
+            return status;
           }
-        }
         PARC_RETURN_IF_ERROR(backend.endCapture());
         graphState = GraphState::Captured;
       }
@@ -237,17 +202,14 @@ Status Executor::run(bool profile) {
     if (onDevice)
       PARC_RETURN_IF_ERROR(backend.markInstruction(i, false));
     auto start = Clock::now();
-    Status status = kernels[i]();
-    if (!status)
-      return Status::error(kernelNames[i] + ": " + status.message());
+    PARC_RETURN_IF_ERROR(runInstruction(i));
     if (onDevice) {
       PARC_RETURN_IF_ERROR(backend.markInstruction(i, true));
       continue;
     }
-    if (profile || tracing) // a GPU's time is the kernel's, not its launch's
-      PARC_RETURN_IF_ERROR(backend.finishRun());
     if (!profile && !tracing)
       continue;
+    PARC_RETURN_IF_ERROR(backend.finishRun()); // a GPU's time is the kernel's, not its launch's
     auto end = Clock::now();
     if (profile)
       kernelMs[i] += std::chrono::duration<double, std::milli>(end - start).count();
@@ -257,6 +219,13 @@ Status Executor::run(bool profile) {
   PARC_RETURN_IF_ERROR(backend.finishRun());
   if (onDevice)
     PARC_RETURN_IF_ERROR(backend.addInstructionMilliseconds(kernelMs));
+  return Status::ok();
+}
+
+Status Executor::runInstruction(size_t index) {
+  Status status = kernels[index]();
+  if (!status)
+    return Status::error(kernelNames[index] + ": " + status.message());
   return Status::ok();
 }
 

@@ -16,7 +16,6 @@
 #include "Worker.h"
 
 #include "parc/Runtime/Artifact.h"
-#include "parc/Runtime/Backend.h"
 #include "parc/Runtime/Npy.h"
 
 #include "parc/artifact/artifact.pb.h"

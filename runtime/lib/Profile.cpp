@@ -49,13 +49,6 @@ void parc::rt::printProfile(int rank, const Executor &executor, int runs) {
 
 namespace {
 
-const pa::Attribute *attributeNamed(const pa::Instruction &inst, const char *name) {
-  for (const pa::Attribute &attr : inst.attributes())
-    if (attr.name() == name)
-      return &attr;
-  return nullptr;
-}
-
 uint64_t bytesOf(const pa::Value &value) {
   return numElements(toShape(value.type())) * dtypeSize(toDType(value.type().dtype()));
 }
@@ -97,15 +90,15 @@ Status parc::rt::writeProfileJson(const std::string &path, const pa::Program &pr
       bytes += bytesOf(program.values(id));
     for (int id : inst.results())
       bytes += bytesOf(program.values(id));
-    const pa::Attribute *kind = attributeNamed(inst, "kind");
-    const pa::Attribute *kernel = attributeNamed(inst, "kernel");
-    const pa::Attribute *epilogue = attributeNamed(inst, "epilogue");
-    bool gemm = inst.op() == "matmul" || (kind && kind->s() == "gemm");
-    std::string shape = gemm ? gemmShape(program, inst, epilogue ? epilogue->s() : "none") : "";
+    InstructionAttributes attrs(inst);
+    std::string kind = attrs.getString("kind");
+    bool gemm = inst.op() == "matmul" || kind == "gemm";
+    std::string epilogue = attrs.has("epilogue") ? attrs.getString("epilogue") : "none";
+    std::string shape = gemm ? gemmShape(program, inst, epilogue) : "";
     file << (i ? ",\n" : "") << "  {\"index\": " << i << ", \"label\": "
          << quoted(i < static_cast<int>(labels.size()) ? labels[i] : "") << ", \"op\": "
-         << quoted(inst.op()) << ", \"kind\": " << quoted(kind ? kind->s() : "")
-         << ", \"kernel\": " << (kernel ? kernel->i() : -1) << ", \"bytes\": " << bytes
+         << quoted(inst.op()) << ", \"kind\": " << quoted(kind)
+         << ", \"kernel\": " << attrs.getInt("kernel", -1) << ", \"bytes\": " << bytes
          << ", \"ms\": " << (i < static_cast<int>(ms.size()) ? ms[i] / runs : 0.0)
          << (shape.empty() ? "" : ", \"gemm\": " + shape) << "}";
   }

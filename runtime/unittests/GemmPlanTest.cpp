@@ -12,7 +12,7 @@
 #include "TestUtils.h"
 #include "cuda/GemmPlan.h"
 
-#include "parc/Runtime/Backend.h"
+#include "CudaDevice.h"
 #include "parc/artifact/artifact.pb.h"
 
 #include <gtest/gtest.h>

@@ -13,23 +13,6 @@ using namespace parc::rt;
 
 namespace {
 
-const pa::Attribute *findAttribute(const pa::Instruction &inst, const std::string &name) {
-  for (const pa::Attribute &attr : inst.attributes())
-    if (attr.name() == name)
-      return &attr;
-  return nullptr;
-}
-
-std::string stringAttribute(const pa::Instruction &inst, const std::string &name) {
-  const pa::Attribute *attr = findAttribute(inst, name);
-  return attr ? attr->s() : "";
-}
-
-int64_t intAttribute(const pa::Instruction &inst, const std::string &name) {
-  const pa::Attribute *attr = findAttribute(inst, name);
-  return attr ? attr->i() : 0;
-}
-
 class CudaBackend : public Backend {
 public:
   CudaBackend(const pa::Manifest &manifest, std::unique_ptr<GpuDevice> device,
@@ -141,9 +124,10 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
                          const std::vector<TensorRef> &out, const CommunicatorGroups &groups,
                          BoundKernel &kernel) {
   const std::string &op = inst.op();
-  if (op == "fused" && stringAttribute(inst, "kind") == "gemm") {
+  InstructionAttributes attrs(inst);
+  if (op == "fused" && attrs.getString("kind") == "gemm") {
     // Operands: the matmul's two, then the bias (parc-fuse's order).
-    std::string epilogue = stringAttribute(inst, "epilogue");
+    std::string epilogue = attrs.getString("epilogue");
     if (in.size() != 3 || out.size() != 1 || (epilogue != "bias" && epilogue != "bias_gelu"))
       return Status::error("a GEMM region expects (lhs, rhs, bias), one result and a bias "
                            "or bias_gelu epilogue");
@@ -151,8 +135,8 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
                     epilogue == "bias" ? GemmEpilogue::Bias : GemmEpilogue::BiasGelu, &in[2],
                     kernel);
   }
-  if (findAttribute(inst, "kernel"))
-    return bindLaunch(static_cast<int>(intAttribute(inst, "kernel")), in, out, kernel);
+  if (attrs.has("kernel"))
+    return bindLaunch(static_cast<int>(attrs.getInt("kernel")), in, out, kernel);
   if (op == "matmul") {
     if (in.size() != 2 || out.size() != 1)
       return Status::error("expects 2 operands and 1 result");
@@ -174,8 +158,8 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
   if (op == "all_reduce" || op == "all_gather" || op == "reduce_scatter") {
     if (in.size() != 1 || out.size() != 1)
       return Status::error("expects 1 operand and 1 result");
-    std::string group = stringAttribute(inst, "group");
-    int64_t axis = intAttribute(inst, "axis");
+    std::string group = attrs.getString("group");
+    int64_t axis = attrs.getInt("axis");
     if (collectives)
       return collectives->bind(op, group, axis, in[0], out[0], kernel);
     auto it = groups.find(group);

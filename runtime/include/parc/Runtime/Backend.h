@@ -20,6 +20,7 @@
 #include <vector>
 
 namespace parc::artifact {
+class Attribute;
 class Instruction;
 } // namespace parc::artifact
 
@@ -40,9 +41,13 @@ public:
       : inst(inst) {}
   bool has(const std::string &name) const;
   int64_t getInt(const std::string &name, int64_t defaultValue = 0) const;
+  /// A string attribute, "" when absent.
+  std::string getString(const std::string &name) const;
   std::vector<int64_t> getInts(const std::string &name) const;
 
 private:
+  const parc::artifact::Attribute *find(const std::string &name) const;
+
   const parc::artifact::Instruction &inst;
 };
 
@@ -96,15 +101,6 @@ public:
 
 /// The CPU backend: kernels on the host, GEMMs through OpenBLAS, `threads` threads.
 std::unique_ptr<Backend> createCpuBackend(int threads);
-
-/// Ranks of a --target=cuda run, one GPU each. `world` ranks on `devices` GPUs: when ranks
-/// outnumber GPUs they share them, and since NCCL refuses two ranks on one device, every
-/// collective and pipeline transfer is then staged through host memory over Gloo.
-struct GpuPlacement {
-  int ordinal = 0;
-  bool stageThroughHost = false;
-};
-GpuPlacement placeRankOnGpu(int rank, int world, int devices);
 
 } // namespace parc::rt
 

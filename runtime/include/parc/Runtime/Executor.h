@@ -74,6 +74,8 @@ public:
 
 private:
   Executor(Backend &backend);
+  /// Runs instruction `index`; an error names its node.
+  Status runInstruction(size_t index);
 
   Backend &backend;
   void *arena = nullptr;
