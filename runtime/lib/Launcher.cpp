@@ -153,9 +153,12 @@ RankError readRankError(const std::string &workDir, size_t rank) {
   return error;
 }
 
-/// Whether every rank that recorded an error failed while connecting to the others (so
-/// nothing ran), and at least one did.
+/// Whether every rank that recorded an error failed while connecting to the others, at
+/// least one did, and no rank got as far as running (so nothing ran).
 bool failedConnecting(const std::string &workDir, size_t ranks) {
+  for (size_t rank = 0; rank < ranks; ++rank)
+    if (fs::exists(connectedMarkerFile(workDir, static_cast<int>(rank))))
+      return false;
   bool any = false;
   for (size_t rank = 0; rank < ranks; ++rank) {
     RankError error = readRankError(workDir, rank);

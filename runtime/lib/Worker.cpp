@@ -253,6 +253,11 @@ static Status runRank(const LaunchOptions &options,
     groups["world"] = comm->world(status);
     if (!groups["world"])
       return status;
+    // Nothing runs until every rank has all its groups: a rank that failed to connect
+    // then leaves the others stopped here, and the launcher may start all again.
+    if (Status all = groups["world"]->barrier(); !all)
+      return Status::error("waiting for every rank to connect: " + all.message());
+    std::ofstream(connectedMarkerFile(options.workDir, options.rank)) << "1\n";
   }
   connected = true;
   // Tests of the launcher's report of a crashed rank: PARC_RUN_CRASH_RANK=<rank> aborts
@@ -378,6 +383,10 @@ static Status runRank(const LaunchOptions &options,
     PARC_RETURN_IF_ERROR(executor->outputOnHost(i, storage, output));
     PARC_RETURN_IF_ERROR(writeNpy(path, output));
   }
+  // Leave together: a rank that exits while a peer is still reading from it can reset
+  // the connection under that read.
+  if (world > 1)
+    PARC_RETURN_IF_ERROR(groups["world"]->barrier());
   return Status::ok();
 }
 

@@ -21,6 +21,13 @@ std::string outputFileName(const std::string &outputName);
 /// other ranks (nothing ran yet, so the launcher may start the ranks again).
 constexpr const char *kConnectingMarker = "connecting";
 
+/// The file a rank creates once every rank is connected, before anything runs: the
+/// launcher starts the ranks again only when no rank got that far, so no output is
+/// printed twice.
+inline std::string connectedMarkerFile(const std::string &workDir, int rank) {
+  return workDir + "/rank" + std::to_string(rank) + ".connected";
+}
+
 /// Where the ranks write a checkpoint for --save DIR: the launcher renames it to DIR once
 /// every rank succeeded, so a failed run leaves no half checkpoint under that name.
 inline std::string checkpointStagingDir(const std::string &dir) { return dir + ".partial"; }

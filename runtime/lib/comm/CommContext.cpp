@@ -120,6 +120,17 @@ Communicator *CommContext::group(const std::vector<int> &worldRanks,
   auto communicator = std::make_unique<comm::GlooCommunicator>(
       worldRanks, static_cast<int>(self - worldRanks.begin()),
       std::move(glooContext), transport->timeout);
+  // connectFullMesh returning on one member does not mean every member is
+  // done: a member that went on and left at once (a rank with nothing to run)
+  // would close its sockets under a peer still connecting ("Connection closed
+  // by peer"). A barrier holds every member until all are connected.
+  if (worldRanks.size() > 1) {
+    status = communicator->barrier();
+    if (!status.isOk()) {
+      status = Status::error("creating " + name + ": " + status.message());
+      return nullptr;
+    }
+  }
   Communicator *result = communicator.get();
   groups.emplace(worldRanks, std::move(communicator));
   status = Status();
