@@ -5,8 +5,11 @@
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <cassert>
+#include <functional>
 #include <optional>
 
 using namespace mlir;
@@ -85,6 +88,25 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
   std::vector<Operation *> ops;
   std::vector<OpCost> cost;
   llvm::DenseMap<Operation *, int64_t> weightIndex;
+  // An op left out of the cut that an included op reads (a weight's transpose) runs where
+  // it is read: its work and the weights it reads are charged to its first included user.
+  llvm::DenseSet<Operation *> charged;
+  std::function<void(Value, OpCost &)> charge = [&](Value operand, OpCost &c) {
+    Operation *def = operand.getDefiningOp();
+    if (!def)
+      return;
+    if (auto load = dyn_cast<LoadWeightOp>(def)) {
+      auto [it, inserted] = weightIndex.try_emplace(load, weightIndex.size());
+      if (!llvm::is_contained(llvm::make_first_range(c.weights), it->second))
+        c.weights.push_back({it->second, bytesOf(load.getResult())});
+      return;
+    }
+    if (!include || include(def) || !charged.insert(def).second)
+      return;
+    c.seconds += secondsOf(def);
+    for (Value next : def->getOperands())
+      charge(next, c);
+  };
   for (Operation &op : function.front()) {
     if (include && !include(&op))
       continue;
@@ -92,10 +114,7 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
     OpCost &c = cost.emplace_back();
     c.seconds = secondsOf(&op);
     for (Value operand : op.getOperands())
-      if (auto load = operand.getDefiningOp<LoadWeightOp>()) {
-        auto [it, inserted] = weightIndex.try_emplace(load, weightIndex.size());
-        c.weights.push_back({it->second, bytesOf(load.getResult())});
-      }
+      charge(operand, c);
   }
   int64_t working = llvm::count_if(cost, [](const OpCost &c) { return c.seconds > 0; });
   if (stages < 1 || working < stages)

@@ -10,7 +10,7 @@ there, and over all stages that must be, in f32 bytes,
 
     none:       4 [L (30 b s h + 4 b s + a b s^2) + 3 b s h + 2 b s + 2 b s V]
     selective:  none - 4 L a b s^2          (the attention scores are recomputed)
-    full:       at most the bytes each stage receives (its inputs), well below none
+    full:       at most the bytes each stage receives (its inputs), under a tenth of none
 
 Prints the numbers and exits 1 when they differ. With --recompute auto --budget BYTES
 --full FULL_REPORT it checks instead that every stage keeps at most the budget while
@@ -76,7 +76,9 @@ def main():
         ok = per_microbatch == expected
     else:
         expected = sum(receives.values())
-        ok = per_microbatch <= expected and per_microbatch < 0.05 * none
+        # What a stage receives depends on where the cut falls (a cut inside a layer
+        # sends a few hidden-sized tensors); a tenth of none is the sanity bound.
+        ok = per_microbatch <= expected and per_microbatch < 0.1 * none
     print("recompute=%s: one microbatch keeps %d bytes over all stages, formula %d: %s"
           % (args.recompute, per_microbatch, expected, "ok" if ok else "FAIL"))
     if not ok:

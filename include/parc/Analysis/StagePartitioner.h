@@ -2,12 +2,13 @@
 //
 // Cuts a function's ops, in program order, into `stages` contiguous stages whose modelled
 // times are as even as possible: the heaviest stage is the smallest it can be (found by a
-// binary search over the load with a greedy fill), and among cuts that reach it the one with
-// the fewest bytes crossing stage boundaries wins. Any DAG works: a value used in a later
-// stage (a residual connection, a skip) is a crossing, sent to every later stage that uses
-// it. Weights and literals cost nothing and go with their first user (a weight used by two
-// stages, such as a tied embedding, is loaded by both). Under a memory limit, no stage may
-// hold more weight bytes than the limit.
+// binary search over the load with a greedy fill, which cuts each stage as late as the load
+// allows; the bytes crossing a cut are reported, not minimised). Any DAG works: a value used
+// in a later stage (a residual connection, a skip) is a crossing, sent to every later stage
+// that uses it. Weights and literals cost nothing and go with their first user (a weight
+// used by two stages, such as a tied embedding, is loaded by both). Ops left out of the cut
+// (`include`) that an included op reads are charged to their first included reader. Under a
+// memory limit, no stage may hold more weight bytes than the limit.
 //
 //===----------------------------------------------------------------------===//
 

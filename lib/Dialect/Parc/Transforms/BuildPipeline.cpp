@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Recompute.h"
+#include "TransferCheck.h"
 
 #include "parc/Analysis/PipelineSchedule.h"
 #include "parc/Analysis/StagePartitioner.h"
@@ -22,6 +23,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <tuple>
 
@@ -114,13 +116,25 @@ public:
   /// Sorts @main's ops into free, forward, backward and per-step ones; fails on a program
   /// the pipeline cannot run. `isPartitioned` then says which ops the partition cuts.
   LogicalResult classify();
+  /// Free ops are not cut: each runs on the stages that read it, so the partitioner
+  /// charges its work to its first forward user (an optimizer's `momentum * beta`, read
+  /// by no forward op, is not charged at all).
   bool isPartitioned(Operation *op) const {
     OpKind k = kindOf.lookup(op);
-    return k == OpKind::Forward || k == OpKind::Free || k == OpKind::Return;
+    return k == OpKind::Forward || k == OpKind::Return;
   }
   bool isTraining() const { return training; }
   /// Gives every forward and backward op its chunk, from the partition of the forward pass.
   LogicalResult assignChunks(const StagePartition &partition);
+  /// After assignChunks: rewrites @main so that a weight's gradient whose parts come from
+  /// different stages (a tied embedding: the first and the last) is summed over the
+  /// microbatches on each of those stages and the partial sums are added once per step
+  /// (sum_m (a_m + b_m) = sum_m a_m + sum_m b_m), as Megatron all-reduces a tied
+  /// embedding's gradient once per step. Otherwise one part would cross stages once per
+  /// microbatch and be read only at the end of the other stage's backward passes, which
+  /// holds up the sender (a send finishes only once its receiver posted the receive).
+  /// Returns whether @main changed (classify and assign the chunks again then).
+  bool splitCrossStageSums();
   /// Modelled seconds of each chunk's backward pass (for the schedule simulation).
   std::vector<double> backwardSeconds() const;
   /// Chooses the ops each chunk's backward step recomputes; a stage keeps at most
@@ -274,6 +288,44 @@ LogicalResult PipelineBuilder::assignChunks(const StagePartition &partition) {
       incomingValues[{chunk, forward}] = collectIncoming({chunk, forward});
   placePerStepOps();
   return success();
+}
+
+bool PipelineBuilder::splitCrossStageSums() {
+  // The stage computing `value` per microbatch, or -1.
+  auto stageOf = [&](Value value) {
+    int64_t chunk = producerChunk(value);
+    return chunk >= 0 ? rankOf(chunk) : -1;
+  };
+  SmallVector<AllReduceOp> worklist;
+  for (Operation &op : main.front())
+    if (isMicrobatchSum(&op))
+      worklist.push_back(cast<AllReduceOp>(op));
+  bool changed = false;
+  while (!worklist.empty()) {
+    AllReduceOp sumOp = worklist.pop_back_val();
+    auto add = sumOp.getOperand().getDefiningOp<AddOp>();
+    if (!add || !add->hasOneUse() || add.getLhs().getType() != add.getType() ||
+        add.getRhs().getType() != add.getType())
+      continue;
+    int64_t lhsStage = stageOf(add.getLhs()), rhsStage = stageOf(add.getRhs());
+    if (lhsStage < 0 || rhsStage < 0 || lhsStage == rhsStage)
+      continue;
+    OpBuilder builder(sumOp);
+    auto partial = [&](Value part) {
+      return AllReduceOp::create(builder, sumOp.getLoc(), part.getType(), part,
+                                 sumOp.getGroupAttr());
+    };
+    AllReduceOp lhsSum = partial(add.getLhs()), rhsSum = partial(add.getRhs());
+    Value total = AddOp::create(builder, add.getLoc(), add.getType(), lhsSum, rhsSum);
+    sumOp.getResult().replaceAllUsesWith(total);
+    sumOp.erase();
+    add.erase();
+    // A part may itself add up parts of several stages (a weight used three times).
+    worklist.push_back(lhsSum);
+    worklist.push_back(rhsSum);
+    changed = true;
+  }
+  return changed;
 }
 
 std::vector<double> PipelineBuilder::backwardSeconds() const {
@@ -636,6 +688,15 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
     for (Operation *op : opsOf(piece))
       if (failed(cloneAndRecord(op, microbatch)))
         return failure();
+    // Send what other stages need, before anything else: they may be waiting for it.
+    for (Operation *op : opsOf(piece))
+      for (Value result : op->getResults())
+        for (int64_t receiver = 0; receiver < stages; ++receiver) {
+          auto edge = edges.find({result, receiver});
+          if (edge != edges.end())
+            send(result.getLoc(), values.lookup({result, microbatch}), receiver,
+                 edge->second, tagOf(edge->second, microbatch));
+        }
     // Gradient accumulation: what is summed over the microbatches is added to its running
     // sum as soon as a microbatch computed it (one buffer per sum, not one per microbatch).
     for (Operation *op : opsOf(piece))
@@ -645,16 +706,6 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
           Value contribution = values.lookup({user->getOperand(0), microbatch});
           Value &running = runningSums[user];
           running = running ? sum({running, contribution}, user->getLoc()) : contribution;
-        }
-
-    // Send what other stages need.
-    for (Operation *op : opsOf(piece))
-      for (Value result : op->getResults())
-        for (int64_t receiver = 0; receiver < stages; ++receiver) {
-          auto edge = edges.find({result, receiver});
-          if (edge != edges.end())
-            send(result.getLoc(), values.lookup({result, microbatch}), receiver,
-                 edge->second, tagOf(edge->second, microbatch));
         }
   }
 
@@ -766,15 +817,30 @@ struct BuildPipelinePass
       kind = PipelineScheduleKind::Interleaved;
     }
     int64_t chunks = stages * virtualStages;
-    PipelineBuilder builder(main, stages, microbatches);
-    if (failed(builder.classify()))
+    auto builderPtr = std::make_unique<PipelineBuilder>(main, stages, microbatches);
+    if (failed(builderPtr->classify()))
       return failure();
     // A training step's forward pass is cut; its backward ops follow their forward ops.
     double chunkMemoryLimit = double(memoryLimit) / virtualStages;
-    FailureOr<StagePartition> partition = partitionStages(
-        main, chunks, chunkMemoryLimit, [&](Operation *op) { return builder.isPartitioned(op); });
-    if (failed(partition) || failed(builder.assignChunks(*partition)))
+    FailureOr<StagePartition> partition =
+        partitionStages(main, chunks, chunkMemoryLimit,
+                        [&](Operation *op) { return builderPtr->isPartitioned(op); });
+    if (failed(partition) || failed(builderPtr->assignChunks(*partition)))
       return failure();
+    // The ops the partition cut (forward ops) by op: the split only changes other ops.
+    llvm::DenseMap<Operation *, int64_t> chunkOfOp;
+    for (auto [op, chunk] : llvm::zip(main.front(), partition->stageOfOp))
+      if (chunk >= 0)
+        chunkOfOp[&op] = chunk;
+    if (builderPtr->splitCrossStageSums()) {
+      partition->stageOfOp.clear();
+      for (Operation &op : main.front())
+        partition->stageOfOp.push_back(chunkOfOp.lookup_or(&op, -1));
+      builderPtr = std::make_unique<PipelineBuilder>(main, stages, microbatches);
+      if (failed(builderPtr->classify()) || failed(builderPtr->assignChunks(*partition)))
+        return failure();
+    }
+    PipelineBuilder &builder = *builderPtr;
     auto wholeTypeAttr = main->getAttrOfType<TypeAttr>(kWholeBatchTypeAttr);
     FunctionType wholeType = wholeTypeAttr ? cast<FunctionType>(wholeTypeAttr.getValue())
                                            : main.getFunctionType();
@@ -801,9 +867,15 @@ struct BuildPipelinePass
     }
     if (failed(builder.planRecompute(*policy, double(memoryBudget), inFlight)))
       return failure();
-    for (int64_t stage = 0; stage < stages; ++stage)
-      if (failed(builder.buildStage(stage, order[stage], wholeType)))
+    SmallVector<func::FuncOp> stageFunctions;
+    for (int64_t stage = 0; stage < stages; ++stage) {
+      FailureOr<func::FuncOp> built = builder.buildStage(stage, order[stage], wholeType);
+      if (failed(built))
         return failure();
+      stageFunctions.push_back(*built);
+    }
+    if (failed(checkTransfersFinish(stageFunctions)))
+      return failure();
 
     std::vector<double> backward = builder.backwardSeconds();
     recordPlan(module, *partition, backward, builder.recomputedFlops(),

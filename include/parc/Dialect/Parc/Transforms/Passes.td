@@ -94,6 +94,16 @@ def PartitionTensorParallelPass
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def CheckTransfersPass : Pass<"parc-check-transfers", "::mlir::ModuleOp"> {
+  let summary = "Checks that the pipeline stages' sends and receives can all finish";
+  let description = [{
+    Runs the check parc-build-pipeline makes on what it built (TransferCheck.h) on the
+    module's stage functions (`func.func` with `parc.stage = s`): under Gloo a send
+    finishes once its receiver posted the receive, a receive once its sender started the
+    send. Fails at a wait that can never finish.
+  }];
+}
+
 def AssignPipelineStagesPass
     : Pass<"parc-assign-pipeline-stages", "::mlir::func::FuncOp"> {
   let summary = "Cuts a function into pipeline stages of even modelled time";
