@@ -9,6 +9,8 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <cassert>
+#include <cmath>
+#include <limits>
 #include <functional>
 #include <optional>
 
@@ -19,6 +21,7 @@ namespace {
 
 constexpr double kFlopsPerSecond = 50e9;
 constexpr double kMemoryBytesPerSecond = 20e9;
+constexpr double kLinkBytesPerSecond = 10e9;
 
 double bytesOf(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
@@ -77,14 +80,113 @@ std::optional<std::vector<size_t>> fill(const std::vector<OpCost> &cost, double 
   return starts;
 }
 
+/// The bytes of the values live across a cut before each op (index i: between ops i-1 and
+/// i; index n: after the last): produced before the cut and read by an op at or after it.
+/// Weights, literals and the function's arguments are never sent (every stage loads or
+/// reads them itself) and do not count.
+std::vector<double> liveBytesAtCuts(ArrayRef<Operation *> ops) {
+  llvm::DenseMap<Operation *, size_t> position;
+  for (auto [i, op] : llvm::enumerate(ops))
+    position[op] = i;
+  std::vector<double> change(ops.size() + 2, 0.0);
+  auto add = [&](Value value, size_t firstCut) {
+    size_t lastUse = 0;
+    bool used = false;
+    for (Operation *user : value.getUsers())
+      if (auto it = position.find(user); it != position.end() && it->second >= firstCut) {
+        lastUse = std::max(lastUse, it->second);
+        used = true;
+      }
+    if (!used)
+      return;
+    change[firstCut] += bytesOf(value);
+    change[lastUse + 1] -= bytesOf(value);
+  };
+  for (auto [i, op] : llvm::enumerate(ops))
+    if (!isa<LoadWeightOp, ConstantOp>(op))
+      for (Value result : op->getResults())
+        add(result, i + 1);
+  std::vector<double> live(ops.size() + 1, 0.0);
+  double running = 0;
+  for (size_t i = 0; i <= ops.size(); ++i)
+    live[i] = running += change[i];
+  return live;
+}
+
+/// Among the cuts into `stages` stages (each with an op with work, within the memory
+/// limit), the one whose slowest stage is fastest when a stage's time is its load plus
+/// receiving what is live across its first cut; ties go to fewer bytes sent. This moves a
+/// cut off a point where several values are live (inside an attention block: the residual
+/// and q, k, v) to one where only the residual stream is (between layers), unless that
+/// costs more balance than the transfer saves. A dynamic program over cut positions;
+/// stages heavier than `bound` (the greedy fill's answer, which is feasible) are skipped.
+std::vector<size_t> cutsWithTransfers(const std::vector<OpCost> &cost,
+                                      const std::vector<double> &live, int64_t stages,
+                                      double memoryLimit, double bound) {
+  size_t n = cost.size();
+  struct Best {
+    double seconds = std::numeric_limits<double>::infinity();
+    double bytes = 0;
+    size_t from = 0;
+  };
+  auto better = [](double seconds, double bytes, const Best &than) {
+    if (seconds != than.seconds)
+      return seconds < than.seconds;
+    return bytes < than.bytes;
+  };
+  // best[k][j]: ops [0, j) cut into k stages.
+  std::vector<std::vector<Best>> best(stages + 1, std::vector<Best>(n + 1));
+  best[0][0].seconds = 0;
+  for (int64_t k = 1; k <= stages; ++k) {
+    for (size_t i = 0; i < n; ++i) {
+      const Best &before = best[k - 1][i];
+      if (std::isinf(before.seconds) || (k == 1) != (i == 0))
+        continue;
+      double receive = i > 0 ? live[i] / kLinkBytesPerSecond : 0;
+      double load = 0, memory = 0;
+      bool working = false;
+      llvm::SmallDenseSet<int64_t> held;
+      for (size_t j = i; j < n; ++j) {
+        load += cost[j].seconds;
+        working |= cost[j].seconds > 0;
+        for (auto [weight, size] : cost[j].weights)
+          if (held.insert(weight).second)
+            memory += size;
+        if (load > bound || (memoryLimit > 0 && memory > memoryLimit))
+          break;
+        if (!working)
+          continue;
+        double seconds = std::max(before.seconds, load + receive);
+        double bytes = before.bytes + (i > 0 ? live[i] : 0);
+        if (better(seconds, bytes, best[k][j + 1]))
+          best[k][j + 1] = {seconds, bytes, i};
+      }
+    }
+  }
+  if (std::isinf(best[stages][n].seconds))
+    return {};
+  std::vector<size_t> starts(stages);
+  size_t end = n;
+  for (int64_t k = stages; k >= 1; --k) {
+    starts[k - 1] = best[k][end].from;
+    end = starts[k - 1];
+  }
+  return starts;
+}
+
 } // namespace
 
 double mlir::parc::modelledSeconds(Operation *op) { return secondsOf(op); }
 
+double mlir::parc::modelledTransferSeconds(double bytes) {
+  return bytes / kLinkBytesPerSecond;
+}
+
 FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
                                                       int64_t stages,
                                                       double memoryLimitBytes,
-                                                      llvm::function_ref<bool(Operation *)> include) {
+                                                      llvm::function_ref<bool(Operation *)> include,
+                                                      bool weighTransfers) {
   std::vector<Operation *> ops;
   std::vector<OpCost> cost;
   llvm::DenseMap<Operation *, int64_t> weightIndex;
@@ -179,6 +281,23 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
     }
     starts.insert(starts.begin() + *best + 1, cut);
   }
+  // The fill cuts each stage as late as its load allows; move the cuts to where fewer bytes
+  // cross, where that does not slow the slowest stage (counting its receive time).
+  if (weighTransfers) {
+    std::vector<double> live = liveBytesAtCuts(ops);
+    double fillLoad = 0;
+    for (size_t s = 0; s < starts.size(); ++s) {
+      double load = 0;
+      for (size_t i = starts[s]; i < segmentEnd(s); ++i)
+        load += cost[i].seconds;
+      fillLoad = std::max(fillLoad, load);
+    }
+    // No stage of a better cut is heavier than the fill's slowest stage with its receive.
+    double bound = fillLoad + *std::max_element(live.begin(), live.end()) / kLinkBytesPerSecond;
+    std::vector<size_t> moved = cutsWithTransfers(cost, live, stages, memoryLimitBytes, bound);
+    if (!moved.empty())
+      starts = std::move(moved);
+  }
   StagePartition partition;
   partition.stageOfOp.assign(ops.size(), 0);
   partition.stageSeconds.assign(stages, 0);
@@ -214,7 +333,7 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
       if (loaded[partition.stageOfOp[i]].insert(weight).second)
         partition.weightBytes[partition.stageOfOp[i]] += bytes;
   // A value crosses into every later stage that uses it (once per stage); the function's
-  // inputs arrive at the first stage.
+  // inputs are given to every stage.
   auto countCrossings = [&](Value value, int64_t producer) {
     llvm::SmallDenseSet<int64_t> receivers;
     for (Operation *user : value.getUsers())
@@ -223,8 +342,6 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
     for (int64_t s : receivers)
       partition.incomingBytes[s] += bytesOf(value);
   };
-  for (BlockArgument argument : function.getArguments())
-    countCrossings(argument, 0);
   for (size_t i = 0; i < ops.size(); ++i)
     if (!isa<LoadWeightOp, ConstantOp>(ops[i]))
       for (Value result : ops[i]->getResults())

@@ -2,10 +2,11 @@
 //
 // Cuts a function's ops, in program order, into `stages` contiguous stages whose modelled
 // times are as even as possible: the heaviest stage is the smallest it can be (found by a
-// binary search over the load with a greedy fill, which cuts each stage as late as the load
-// allows; the bytes crossing a cut are reported, not minimised). Any DAG works: a value used
-// in a later stage (a residual connection, a skip) is a crossing, sent to every later stage
-// that uses it. Weights and literals cost nothing and go with their first user (a weight
+// binary search over the load with a greedy fill), then the cuts move to where the slowest
+// stage, counting the time to receive what crosses its first cut, is fastest, ties going to
+// fewer bytes sent (a dynamic program over cut positions). Any DAG works: a value used in a
+// later stage (a residual connection, a skip) is a crossing, sent to every later stage that
+// uses it; the function's arguments are read by every stage and never cross. Weights and literals cost nothing and go with their first user (a weight
 // used by two stages, such as a tied embedding, is loaded by both). Ops left out of the cut
 // (`include`) that an included op reads are charged to their first included reader. Under a
 // memory limit, no stage may hold more weight bytes than the limit.
@@ -41,13 +42,18 @@ struct StagePartition {
 /// partitioner balances.
 double modelledSeconds(Operation *op);
 
+/// The modelled seconds of sending `bytes` to another stage.
+double modelledTransferSeconds(double bytes);
+
 /// Cuts `function` into `stages` stages, each holding at most `memoryLimitBytes` of weights
 /// (no limit when 0); fails (with an error at the function) when it has fewer ops with work
 /// than stages or the weights do not fit. With `include`, only the ops it accepts are cut
 /// (a training step's forward pass: its backward ops follow their forward ops' stages).
+/// Without `weighTransfers`, the cut is the greedy fill's, balancing load alone.
 FailureOr<StagePartition>
 partitionStages(func::FuncOp function, int64_t stages, double memoryLimitBytes = 0,
-                llvm::function_ref<bool(Operation *)> include = nullptr);
+                llvm::function_ref<bool(Operation *)> include = nullptr,
+                bool weighTransfers = true);
 
 } // namespace mlir::parc
 

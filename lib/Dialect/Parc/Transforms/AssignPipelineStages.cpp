@@ -24,7 +24,8 @@ struct AssignPipelineStagesPass
     func::FuncOp function = getOperation();
     if (function.isExternal())
       return;
-    FailureOr<StagePartition> partition = partitionStages(function, stages);
+    FailureOr<StagePartition> partition = partitionStages(function, stages, /*memoryLimitBytes=*/0,
+                                                         /*include=*/nullptr, weighTransfers);
     if (failed(partition))
       return signalPassFailure();
     Builder b(function.getContext());

@@ -37,10 +37,6 @@ using namespace mlir::parc;
 
 namespace {
 
-/// Bytes per second between two stages, for the schedule simulation (the tensor-parallel
-/// cost model's link).
-constexpr double kLinkBytesPerSecond = 10e9;
-
 /// Microbatch `microbatch`'s rows of `whole` along `dim`: a slice of type `local`.
 SliceOp sliceMicrobatch(OpBuilder &builder, Location loc, Value whole,
                         RankedTensorType local, int64_t dim, int64_t microbatch) {
@@ -895,9 +891,8 @@ struct BuildPipelinePass
                   const std::vector<std::vector<PipelineStep>> &order,
                   int64_t microbatches) {
     Builder b(module.getContext());
-    double transfer = *std::max_element(partition.incomingBytes.begin(),
-                                        partition.incomingBytes.end()) /
-                      kLinkBytesPerSecond;
+    double transfer = modelledTransferSeconds(
+        *std::max_element(partition.incomingBytes.begin(), partition.incomingBytes.end()));
     PipelineSimulation simulation =
         simulatePipeline(order, partition.stageSeconds, backwardSeconds, transfer);
     SmallVector<NamedAttribute> plan = {

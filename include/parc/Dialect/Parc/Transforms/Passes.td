@@ -118,7 +118,12 @@ def AssignPipelineStagesPass
     %1 = parc.matmul ... {parc.stage = 1 : i64}
     ```
   }];
-  let options = [Option<"stages", "stages", "int64_t", "2", "number of pipeline stages">];
+  let options = [
+    Option<"stages", "stages", "int64_t", "2", "number of pipeline stages">,
+    Option<"weighTransfers", "weigh-transfers", "bool", "true",
+           "move the cuts to where fewer bytes cross when that does not slow the slowest "
+           "stage (false: the greedy fill's cuts, balancing load alone)">,
+  ];
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
