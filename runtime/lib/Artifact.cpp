@@ -47,30 +47,60 @@ const void *Artifact::weightData(int index) const {
   return data + manifestProto->weights(index).offset();
 }
 
+/// A made-up value in [-0.05, 0.05) for element `element` of the whole weight whose name
+/// hashes to `seed` (splitmix64 of the pair: any element can be made alone).
+static float madeUpValue(uint64_t seed, uint64_t element) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ull * (element + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return (static_cast<float>(z >> 40) / static_cast<float>(1ull << 24) - 0.5f) * 0.1f;
+}
+
 /// Seeded pseudo-random values for a shard stored without bytes (--random-weights): floats
 /// uniform in [-0.05, 0.05) (a trained transformer's weights are of that size), integers
-/// and booleans zero. The same shard gets the same values on every rank and every run.
-static std::vector<char> makeUpShard(const pa::WeightShard &shard, int index) {
+/// and booleans zero. Each value depends only on the weight's name and the element's place
+/// in the whole weight, so every rank, run and parallel layout makes up the same model (a
+/// tensor-parallel shard gets the elements of the whole it holds).
+static std::vector<char> makeUpShard(const pa::WeightShard &shard) {
   std::vector<char> bytes(shard.size(), 0);
   DType dtype = toDType(shard.type().dtype());
   if (!isFloat(dtype))
     return bytes;
-  uint64_t state = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(index + 1);
-  int64_t count = static_cast<int64_t>(shard.size() / dtypeSize(dtype));
-  for (int64_t i = 0; i < count; ++i) {
-    // splitmix64
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    float value = (static_cast<float>(z >> 40) / static_cast<float>(1ull << 24) - 0.5f) * 0.1f;
-    if (dtype == DType::F32)
-      std::memcpy(bytes.data() + i * 4, &value, 4);
-    else {
+  int64_t elementSize = dtypeSize(dtype);
+  const std::string &name = shard.has_shard_of() ? shard.shard_of().weight() : shard.name();
+  uint64_t seed = 0xcbf29ce484222325ull; // FNV-1a
+  for (unsigned char c : name)
+    seed = (seed ^ c) * 0x100000001b3ull;
+  auto store = [&](int64_t local, uint64_t element) {
+    float value = madeUpValue(seed, element);
+    if (dtype == DType::F32) {
+      std::memcpy(bytes.data() + local * 4, &value, 4);
+    } else {
       uint16_t half = dtype == DType::F16 ? floatToHalf(value) : floatToBf16(value);
-      std::memcpy(bytes.data() + i * 2, &half, 2);
+      std::memcpy(bytes.data() + local * 2, &half, 2);
     }
+  };
+  int64_t count = static_cast<int64_t>(shard.size()) / elementSize;
+  if (!shard.has_shard_of()) {
+    for (int64_t i = 0; i < count; ++i)
+      store(i, static_cast<uint64_t>(i));
+    return bytes;
   }
+  // The shard is part `index` of `count` parts of each of `groups` blocks of dim `dim`,
+  // for every index of the dims before it (ShardOf in the artifact format).
+  const pa::ShardOf &of = shard.shard_of();
+  int64_t outer = 1;
+  for (int64_t d = 0; d < of.dim(); ++d)
+    outer *= shard.type().shape(d);
+  int64_t partElements = count / std::max<int64_t>(1, outer * of.groups());
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t g = 0; g < of.groups(); ++g) {
+      int64_t local = (o * of.groups() + g) * partElements;
+      int64_t whole = ((o * of.groups() + g) * of.count() + of.index()) * partElements;
+      for (int64_t e = 0; e < partElements; ++e)
+        store(local + e, static_cast<uint64_t>(whole + e));
+    }
   return bytes;
 }
 
@@ -132,7 +162,7 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
     return fail(valid.message());
   for (int i = 0; i < manifest.weights_size(); ++i)
     if (manifest.weights(i).random())
-      artifact->randomShards[i] = makeUpShard(manifest.weights(i), i);
+      artifact->randomShards[i] = makeUpShard(manifest.weights(i));
   status = Status::ok();
   return artifact;
 }

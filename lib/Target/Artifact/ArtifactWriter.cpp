@@ -244,7 +244,10 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tp
     local[dim] /= ranks;
     type = RankedTensorType::get(local, type.getElementType());
   }
-  int index = addShard(key, type, std::move(*bytes), randomWeights);
+  // Optimizer state starts at zero and must (Adam's second moment is never negative): it
+  // keeps its bytes under --random-weights.
+  bool madeUp = randomWeights && !weight->hasAttr(kStateOfAttr);
+  int index = addShard(key, type, std::move(*bytes), madeUp);
   if (split) {
     pa::ShardOf &of = *manifest.mutable_weights(index)->mutable_shard_of();
     of.set_weight(name.str());
