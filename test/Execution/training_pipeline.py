@@ -101,10 +101,13 @@
 # microbatch and per dp rank (a whole value meeting the batch). The slice's backward puts a
 # microbatch's gradient in its rows (zeros elsewhere) and scales a dp rank's share by 1/dp
 # (the optimizer averages the ranks); dp=2 x pp=2 x M=2 trains to the one-device losses.
+# One device matches PyTorch like the other models (1e-4): the reference trains the graph
+# as exported, where the pad token's embedding row (padding_idx, frozen in PyTorch) is a
+# row like any other (train_reference.py).
 # RUN: %python %models/train_reference.py bert %t/bert --steps 4 --batch 4 --optimizer sgd --lr 0.05
 # RUN: parc-compile %t/bert/model.onnx --train --optimizer=sgd --lr=0.05 -o %t/bert-one.parc
 # RUN: parc-run %t/bert-one.parc --steps 4 --input input_ids=%t/bert/input_ids.npy --input labels=%t/bert/labels.npy --output-dir %t/bert-one-out > %t/bert-one.txt
-# RUN: %python %pylib/compare_losses.py %t/bert-one.txt %t/bert/losses.txt --max-rel 1e-3 | FileCheck %s --check-prefix=BERTLOSS
+# RUN: %python %pylib/compare_losses.py %t/bert-one.txt %t/bert/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=BERTLOSS
 # RUN: parc-compile %t/bert/model.onnx --train --optimizer=sgd --lr=0.05 --dp=2 --pp=2 --microbatches=2 -o %t/bert-dppp.parc
 # RUN: parc-run %t/bert-dppp.parc --steps 4 --input input_ids=%t/bert/input_ids.npy --input labels=%t/bert/labels.npy --output-dir %t/bert-dppp-out --timeout 120 > %t/bert-dppp.txt
 # RUN: %python %pylib/compare_losses.py %t/bert-dppp.txt %t/bert-one.txt --max-rel 1e-5 | FileCheck %s --check-prefix=BERTLOSS

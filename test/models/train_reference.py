@@ -47,6 +47,12 @@ def main():
     for sub in module.modules():
         if isinstance(sub, torch.nn.Dropout):
             sub.p = 0.0
+        # An embedding's padding_idx (BERT's pad token 0) freezes that row in PyTorch: its
+        # gradient is zeroed inside the embedding's backward. The ONNX export keeps only a
+        # Gather, so the graph parc trains updates the row like any other; the reference
+        # trains the graph as exported.
+        if isinstance(sub, torch.nn.Embedding):
+            sub.padding_idx = None
     module.train()
     seq = args.seq or make_model.DEFAULT_SEQ
     generator = torch.Generator().manual_seed(make_model.INPUT_SEED)
