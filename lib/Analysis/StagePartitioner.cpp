@@ -285,15 +285,9 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
   // cross, where that does not slow the slowest stage (counting its receive time).
   if (weighTransfers) {
     std::vector<double> live = liveBytesAtCuts(ops);
-    double fillLoad = 0;
-    for (size_t s = 0; s < starts.size(); ++s) {
-      double load = 0;
-      for (size_t i = starts[s]; i < segmentEnd(s); ++i)
-        load += cost[i].seconds;
-      fillLoad = std::max(fillLoad, load);
-    }
-    // No stage of a better cut is heavier than the fill's slowest stage with its receive.
-    double bound = fillLoad + *std::max_element(live.begin(), live.end()) / kLinkBytesPerSecond;
+    // No stage of a better cut is heavier than the fill's slowest stage (at most `high`)
+    // with its receive.
+    double bound = high + *std::max_element(live.begin(), live.end()) / kLinkBytesPerSecond;
     std::vector<size_t> moved = cutsWithTransfers(cost, live, stages, memoryLimitBytes, bound);
     if (!moved.empty())
       starts = std::move(moved);

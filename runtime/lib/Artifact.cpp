@@ -4,6 +4,8 @@
 
 #include "parc/Runtime/ArtifactFormat.h"
 
+#include "SplitBlocks.h"
+
 #include "parc/artifact/artifact.pb.h"
 
 #include <cstring>
@@ -87,17 +89,13 @@ static std::vector<char> makeUpShard(const pa::WeightShard &shard) {
       store(i, static_cast<uint64_t>(i));
     return bytes;
   }
-  // The shard is part `index` of `count` parts of each of `groups` blocks of dim `dim`,
-  // for every index of the dims before it (ShardOf in the artifact format).
-  const pa::ShardOf &of = shard.shard_of();
-  int64_t outer = 1;
-  for (int64_t d = 0; d < of.dim(); ++d)
-    outer *= shard.type().shape(d);
-  int64_t partElements = count / std::max<int64_t>(1, outer * of.groups());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t g = 0; g < of.groups(); ++g) {
-      int64_t local = (o * of.groups() + g) * partElements;
-      int64_t whole = ((o * of.groups() + g) * of.count() + of.index()) * partElements;
+  // A tensor-parallel shard: the elements of the whole that it holds.
+  SplitBlocks blocks(shard.shard_of(), shard.type().shape(), static_cast<int64_t>(shard.size()));
+  int64_t partElements = blocks.partBytes / elementSize;
+  for (int64_t o = 0; o < blocks.outer; ++o)
+    for (int64_t g = 0; g < blocks.groups; ++g) {
+      int64_t local = blocks.local(o, g) / elementSize;
+      int64_t whole = blocks.whole(o, g, shard.shard_of().index()) / elementSize;
       for (int64_t e = 0; e < partElements; ++e)
         store(local + e, static_cast<uint64_t>(whole + e));
     }

@@ -4,6 +4,7 @@
 
 #include "CudaDevice.h"
 #include "Profile.h"
+#include "SplitBlocks.h"
 #include "Trace.h"
 #include "cuda/CudaBackend.h"
 
@@ -56,23 +57,6 @@ static const pa::WeightShard *shardNamed(const pa::Manifest &manifest,
   return nullptr;
 }
 
-/// The blocks of a tensor-parallel split: dim `dim` of the whole is `groups` blocks of
-/// `count` parts; one part of one block, with everything after the dim, is `partBytes`.
-struct SplitBlocks {
-  int64_t outer = 1, groups = 1, count = 1, partBytes = 0;
-  explicit SplitBlocks(const pa::ShardOf &of, const TensorRef &shard) {
-    groups = of.groups();
-    count = of.count();
-    for (int64_t d = 0; d < of.dim(); ++d)
-      outer *= shard.shape[d];
-    partBytes = static_cast<int64_t>(shard.bytes()) / (outer * groups);
-  }
-  /// Byte offset of (outer o, block g, part r) in the whole tensor.
-  int64_t whole(int64_t o, int64_t g, int64_t r) const {
-    return ((o * groups + g) * count + r) * partBytes;
-  }
-};
-
 /// Writes every trained weight and optimizer state of this rank as a whole tensor into
 /// `dir` (the launcher's DIR.partial, renamed to DIR once every rank succeeded). A shard
 /// is first gathered from its group: tensor-parallel shards from the tp group, ZeRO-1's
@@ -107,7 +91,7 @@ static Status saveCheckpoint(const std::string &dir, const Executor &executor,
       all.shape[of.dim()] *= of.count();
       all.data = gathered.data();
       PARC_RETURN_IF_ERROR(member->second->allGather(tensor, of.dim(), all));
-      SplitBlocks blocks(of, tensor);
+      SplitBlocks blocks(of, tensor.shape, static_cast<int64_t>(tensor.bytes()));
       buffer.resize(gathered.size());
       for (int64_t o = 0; o < blocks.outer; ++o)
         for (int64_t r = 0; r < blocks.count; ++r)
@@ -155,11 +139,11 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
       std::memcpy(tensor.data, array.data.data(), array.data.size());
       continue;
     }
-    SplitBlocks blocks(shard->shard_of(), tensor);
+    SplitBlocks blocks(shard->shard_of(), tensor.shape, static_cast<int64_t>(tensor.bytes()));
     int64_t r = shard->shard_of().index();
     for (int64_t o = 0; o < blocks.outer; ++o)
       for (int64_t g = 0; g < blocks.groups; ++g)
-        std::memcpy(static_cast<char *>(tensor.data) + (o * blocks.groups + g) * blocks.partBytes,
+        std::memcpy(static_cast<char *>(tensor.data) + blocks.local(o, g),
                     array.data.data() + blocks.whole(o, g, r), blocks.partBytes);
   }
   return Status::ok();

@@ -6,10 +6,11 @@
 // stage, counting the time to receive what crosses its first cut, is fastest, ties going to
 // fewer bytes sent (a dynamic program over cut positions). Any DAG works: a value used in a
 // later stage (a residual connection, a skip) is a crossing, sent to every later stage that
-// uses it; the function's arguments are read by every stage and never cross. Weights and literals cost nothing and go with their first user (a weight
-// used by two stages, such as a tied embedding, is loaded by both). Ops left out of the cut
-// (`include`) that an included op reads are charged to their first included reader. Under a
-// memory limit, no stage may hold more weight bytes than the limit.
+// uses it; the function's arguments are read by every stage and never cross. Weights and
+// literals cost nothing and go with their first user (a weight used by two stages, such as
+// a tied embedding, is loaded by both). Ops left out of the cut (`include`) that an included
+// op reads are charged to their first included reader. Under a memory limit, no stage may
+// hold more weight bytes than the limit.
 //
 //===----------------------------------------------------------------------===//
 
