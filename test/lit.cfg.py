@@ -29,6 +29,7 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%models", os.path.join(config.parc_src_root, "test", "models")))
 config.substitutions.append(("%pylib", os.path.join(config.parc_src_root, "test", "pylib")))
 config.substitutions.append(("%src", config.parc_src_root))
+config.substitutions.append(("%parc_bin", config.parc_tools_dir))
 
 # CUDA on this machine, for the tests of the CUDA target (reported UNSUPPORTED without):
 #   nvrtc        libnvrtc can be loaded (parc-compile --target=cuda compiles kernels with it)

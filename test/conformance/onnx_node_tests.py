@@ -12,13 +12,19 @@ Slice's bounds, the axes of reductions, ...), the harness binds it as an initial
 the test's value (when every data set uses the same value); all other inputs stay run-time
 inputs. The operator's semantics are then checked as usual.
 
-Cases of supported operators that are known not to pass are listed, with the reason, in
-expected_failures.txt: `test: PATTERN  # reason` matches case names, `error: PATTERN  # reason`
-matches the first line of parc's error (fnmatch patterns both). The run fails on any failure
-that is not listed and on any listed case that passes (so the list stays true). A
-per-operator table and totals are printed, and written to --summary when given.
+Every case's outcome is pinned in expected_results.txt: `CASE pass`, `CASE unsupported`, or
+`CASE fail CATEGORY`, where a category (`category NAME: error|output PATTERN  # reason`)
+names why it fails and the fnmatch pattern its failure must match: `error` patterns match
+the first line of parc's error, `output` patterns the comparison's message. The run fails
+when any case's outcome differs from its pin (a passing case that fails or becomes
+unsupported, a listed failure that passes or fails for another reason, a case not pinned
+or pinned but gone), so the pass count is asserted case by case. --docs FILE also checks
+that the totals line written in FILE (docs/conformance.md) is this run's. After a change
+that should move cases, --update rewrites the pins (keeping the categories) for review in
+the diff. A per-operator table and totals are printed, and written to --summary when given.
 
     python onnx_node_tests.py --bin build/bin [--jobs 2] [--filter 'test_add*'] [--summary F]
+        [--docs docs/conformance.md] [--update]
 """
 
 import argparse
@@ -46,28 +52,69 @@ COMPILE_TIME_INPUTS = {
 }
 
 
-def load_expected_failures(path):
-    """(kind, pattern) -> reason, from lines `test: PATTERN  # reason` / `error: PATTERN  # reason`."""
-    failures = {}
+class Pins:
+    """expected_results.txt: failure categories and each case's pinned outcome."""
+
+    def __init__(self, path):
+        self.path = path
+        self.header = []        # the comment and category lines, kept by --update
+        self.categories = {}    # name -> (kind, pattern, reason)
+        self.cases = {}         # case -> "pass" | "unsupported" | "fail CATEGORY"
+        with open(path) as f:
+            for number, line in enumerate(f, 1):
+                text = line.strip()
+                where = "%s:%d" % (path, number)
+                if not text or text.startswith("#"):
+                    if not self.cases:
+                        self.header.append(line.rstrip("\n"))
+                    continue
+                if text.startswith("category "):
+                    entry, _, reason = text.partition("#")
+                    name, _, rule = entry[len("category "):].partition(":")
+                    kind, _, pattern = rule.strip().partition(" ")
+                    if kind not in ("error", "output") or not pattern.strip() or not reason.strip():
+                        sys.exit("%s: expected `category NAME: error|output PATTERN  # reason`"
+                                 % where)
+                    self.categories[name.strip()] = (kind, pattern.strip(), reason.strip())
+                    self.header.append(line.rstrip("\n"))
+                    continue
+                fields = text.split()
+                if (len(fields) == 2 and fields[1] in ("pass", "unsupported")) or (
+                        len(fields) == 3 and fields[1] == "fail"):
+                    if len(fields) == 3 and fields[2] not in self.categories:
+                        sys.exit("%s: no category '%s'" % (where, fields[2]))
+                    self.cases[fields[0]] = " ".join(fields[1:])
+                else:
+                    sys.exit("%s: expected `CASE pass`, `CASE unsupported` or "
+                             "`CASE fail CATEGORY`" % where)
+
+    def outcome(self, status, detail):
+        """A case's outcome as pinned: pass, unsupported, or fail with its category."""
+        if status != "failed":
+            return "pass" if status == "passed" else "unsupported"
+        kind = "output" if detail.startswith("output ") else "error"
+        for name, (category_kind, pattern, _) in self.categories.items():
+            if category_kind == kind and fnmatch.fnmatchcase(detail, pattern):
+                return "fail " + name
+        return "fail ?"
+
+    def reason(self, outcome):
+        return self.categories[outcome.split()[1]][2] if outcome.startswith("fail ") and \
+            outcome.split()[1] in self.categories else ""
+
+    def write(self, outcomes):
+        with open(self.path, "w") as f:
+            f.write("\n".join(self.header) + "\n")
+            for name in sorted(outcomes):
+                f.write("%s %s\n" % (name, outcomes[name]))
+
+
+def documented_totals(path):
+    """The `cases: ...` totals line of the results block in `path`."""
     with open(path) as f:
-        for number, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            entry, _, reason = line.partition("#")
-            kind, _, pattern = entry.partition(":")
-            if kind.strip() not in ("test", "error") or not pattern.strip() or not reason.strip():
-                sys.exit("%s:%d: expected `test: PATTERN  # reason` or `error: PATTERN  # reason`"
-                         % (path, number))
-            failures[(kind.strip(), pattern.strip())] = reason.strip()
-    return failures
-
-
-def expected_reason(name, detail, expected):
-    for (kind, pattern), reason in expected.items():
-        subject = name if kind == "test" else detail
-        if fnmatch.fnmatchcase(subject, pattern):
-            return reason
+        for line in f:
+            if line.startswith("cases: "):
+                return line.strip()
     return None
 
 
@@ -171,16 +218,20 @@ def main():
     parser.add_argument("--bin", required=True, help="folder with parc-compile and parc-run")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--filter", default="*")
-    parser.add_argument("--expected-failures", default=os.path.join(HERE, "expected_failures.txt"))
+    parser.add_argument("--expected-results", default=os.path.join(HERE, "expected_results.txt"))
     parser.add_argument("--summary", help="also write the summary to this file")
+    parser.add_argument("--docs", help="a page whose `cases: ...` line must be this run's totals")
+    parser.add_argument("--update", action="store_true",
+                        help="rewrite the pinned outcomes from this run (after review)")
     parser.add_argument("--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
 
     supported = set(subprocess.run(
         [os.path.join(args.bin, "parc-compile"), "--print-supported-ops"],
         capture_output=True, text=True, check=True).stdout.split())
-    expected = load_expected_failures(args.expected_failures)
-    cases = [c for c in collect_cases() if fnmatch.fnmatchcase(c.name, args.filter)]
+    pins = Pins(args.expected_results)
+    all_cases = collect_cases()
+    cases = [c for c in all_cases if fnmatch.fnmatchcase(c.name, args.filter)]
     ops = primary_ops(cases)
 
     results = {}
@@ -204,20 +255,28 @@ def main():
                     results[case.name] = ("failed", "harness: %s" % error)
 
     table = collections.defaultdict(collections.Counter)
-    unexpected, stale, lines = [], [], []
+    outcomes, changed, lines = {}, [], []
     for name in sorted(results):
         status, detail = results[name]
-        reason = expected_reason(name, detail, expected)
+        outcome = pins.outcome(status, detail)
+        outcomes[name] = outcome
+        pinned = pins.cases.get(name)
         op = ops[name]
-        if status == "failed" and reason:
-            status, detail = "expected-failure", reason
-        elif status == "failed":
-            unexpected.append("%s (%s): %s" % (name, op, detail))
-        elif status == "passed" and reason:
-            stale.append("%s (%s) passes but is listed as failing: %s" % (name, op, reason))
-        table[op][status] += 1
-        if args.verbose or status in ("failed", "expected-failure"):
-            lines.append("  %-60s %-16s %s" % (name, status, detail))
+        column = {"pass": "passed", "unsupported": "unsupported"}.get(outcome, "expected-failure")
+        if pinned != outcome:
+            changed.append("%s (%s): pinned %s, now %s%s" % (
+                name, op, pinned or "nothing (a new case)", outcome,
+                ": " + detail if detail and outcome != "pass" else ""))
+            if outcome.startswith("fail"):
+                column = "failed"
+        table[op][column] += 1
+        if args.verbose or outcome.startswith("fail"):
+            lines.append("  %-60s %-16s %s" % (name, outcome, pins.reason(outcome) or detail))
+    if args.filter == "*":
+        collected = {c.name for c in all_cases}
+        for name in sorted(set(pins.cases) - collected):
+            changed.append("%s: pinned %s, but the onnx package has no such case"
+                           % (name, pins.cases[name]))
 
     out = ["ONNX backend node tests through parc (onnx %s)" % onnx.__version__,
            "%-24s %7s %9s %12s" % ("operator", "passed", "expected", "unsupported")]
@@ -227,26 +286,43 @@ def main():
         t = table[op]
         out.append("%-24s %7d %9d %12d" % (op, t["passed"], t["expected-failure"] + t["failed"],
                                            t["unsupported"]))
-    totals = collections.Counter()
-    for t in table.values():
-        totals.update(t)
+    totals = collections.Counter(outcome.split()[0] for outcome in outcomes.values())
+    pinned_totals = collections.Counter(
+        pins.cases[name].split()[0] for name in outcomes if name in pins.cases)
     out.append("operators with runnable cases: %d; operators only unsupported: %d"
                % (len(claimed), len(table) - len(claimed)))
-    out.append("cases: %d passed, %d listed expected failures, %d unsupported, "
-               "%d unexpected failures, %d stale expectations"
-               % (totals["passed"], totals["expected-failure"], totals["unsupported"],
-                  len(unexpected), len(stale)))
+    totals_line = ("cases: %d passed, %d expected failures, %d unsupported"
+                   % (totals["pass"], totals["fail"], totals["unsupported"]))
+    out.append(totals_line)
+    out.append("pinned: %d passed, %d expected failures, %d unsupported; %d outcomes changed"
+               % (pinned_totals["pass"], pinned_totals["fail"], pinned_totals["unsupported"],
+                  len(changed)))
     out.extend(lines)
-    for problem in unexpected:
-        out.append("UNEXPECTED FAILURE: " + problem)
-    for problem in stale:
-        out.append("STALE EXPECTATION: " + problem)
+    for problem in changed:
+        out.append("CHANGED: " + problem)
+    failed = bool(changed)
+    if args.docs and args.filter == "*":
+        documented = documented_totals(args.docs)
+        if documented != totals_line:
+            out.append("DOCS: %s says `%s`, this run `%s`" % (args.docs, documented, totals_line))
+            failed = True
+    if args.update:
+        unknown = [name for name, outcome in outcomes.items() if outcome == "fail ?"]
+        if unknown:
+            out.append("--update: no category matches the failures of %s; add one"
+                       % ", ".join(unknown))
+        elif args.filter != "*":
+            out.append("--update needs the whole run (no --filter)")
+        else:
+            pins.write(outcomes)
+            out.append("--update: wrote %d pinned outcomes to %s" % (len(outcomes), pins.path))
+            failed = False
     text = "\n".join(out)
     print(text)
     if args.summary:
         with open(args.summary, "w") as f:
             f.write(text + "\n")
-    sys.exit(1 if unexpected or stale else 0)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
