@@ -4,10 +4,15 @@
 // records every descriptor and layout attribute and then multiplies as cuBLASLt documents
 // it (cublasLt.h): column-major layouts of rows x cols with a leading dim, batch count and
 // strided batch offset on each layout, transposes, the bias / GELU-bias epilogue with the
-// bias pointer and type, f32 compute and scale, alpha = 1 and beta = 0. Each attribute
-// must have the size the header gives its type. The products of parc matmuls planned by
-// planMatmul must equal the CPU backend's matmul plus the epilogue (f32: 1e-5 relative to
-// the largest magnitude), and the heuristic must be asked once per shape.
+// bias pointer and type, f32 compute and scale (f32 accumulation for f32, f16 and bf16
+// matrices alike, every layout of one type), alpha = 1 and beta = 0, and a result rounded
+// to nearest even into the layout's type. Each attribute must have the size the header
+// gives its type. The products of parc matmuls planned by planMatmul must equal the CPU
+// backend's matmul plus the epilogue (f32: 1e-5 relative to the largest magnitude); in f16
+// and bf16 every element must be within the bound of its arithmetic, u |y| + gamma_K
+// (sum_k |a_k b_k| + |bias|) against the product computed in double from the same rounded
+// operands (u the type's unit roundoff, gamma_K = K 2^-24 / (1 - K 2^-24)), and the
+// heuristic must be asked once per shape and type.
 //
 //===----------------------------------------------------------------------===//
 
@@ -151,7 +156,10 @@ cuda::BlasLt fakeBlasLt() {
     auto &ld = *reinterpret_cast<FakeLayout *>(rawD);
     if (desc.compute != cuda::kComputeF32 || desc.scale != cuda::kDataF32 ||
         *static_cast<const float *>(alpha) != 1.0f || *static_cast<const float *>(beta) != 0.0f)
-      mistakes.push_back("not an f32 product with alpha 1 and beta 0");
+      mistakes.push_back("not f32 compute and scale with alpha 1 and beta 0");
+    if (la.type != ld.type || lb.type != ld.type ||
+        (ld.type != cuda::kDataF32 && ld.type != cuda::kDataF16 && ld.type != cuda::kDataBF16))
+      mistakes.push_back("the layouts are not of one type among f32, f16 and bf16");
     bool transA = attribute<int32_t>(desc.attributes, cuda::kDescTransA, cuda::kOpN) == cuda::kOpT;
     bool transB = attribute<int32_t>(desc.attributes, cuda::kDescTransB, cuda::kOpN) == cuda::kOpT;
     uint32_t epilogue = attribute<uint32_t>(desc.attributes, cuda::kDescEpilogue, cuda::kEpilogueDefault);
@@ -176,9 +184,13 @@ cuda::BlasLt fakeBlasLt() {
             sum += load(biasType, bias, r);
           if (epilogue == cuda::kEpilogueGeluBias)
             sum = 0.5 * sum * (1 + std::tanh(0.7978845608028654 * (sum + 0.044715 * sum * sum * sum)));
-          if (ld.type != cuda::kDataF32)
-            mistakes.push_back("the test writes f32 results only");
-          static_cast<float *>(d)[sd + r + c * ld.ld] = static_cast<float>(sum);
+          int64_t at = sd + r + c * ld.ld;
+          if (ld.type == cuda::kDataF16)
+            static_cast<uint16_t *>(d)[at] = floatToHalf(static_cast<float>(sum));
+          else if (ld.type == cuda::kDataBF16)
+            static_cast<uint16_t *>(d)[at] = floatToBf16(static_cast<float>(sum));
+          else
+            static_cast<float *>(d)[at] = static_cast<float>(sum);
         }
     }
     return 0;
@@ -186,11 +198,21 @@ cuda::BlasLt fakeBlasLt() {
   return blas;
 }
 
+double gelu(double value) {
+  return 0.5 * value * (1 + std::tanh(0.7978845608028654 * (value + 0.044715 * value * value * value)));
+}
+
+/// A random tensor of `dtype` (f16/bf16 values rounded from f32 ones).
+Tensor randomOf(DType dtype, const Shape &shape, unsigned seed) {
+  std::vector<float> values = randomFloats(numElements(shape), seed);
+  return make(dtype, shape, std::vector<double>(values.begin(), values.end()));
+}
+
 void expectProduct(LtGemm &gemm, const Shape &lhsShape, const Shape &rhsShape,
-                   const Shape &outShape, GemmEpilogue epilogue) {
-  Tensor lhs = randomF32(lhsShape, 21), rhs = randomF32(rhsShape, 22);
-  Tensor bias = randomF32({rhsShape.back()}, 23);
-  Tensor actual(DType::F32, outShape), expected(DType::F32, outShape);
+                   const Shape &outShape, GemmEpilogue epilogue, DType dtype = DType::F32) {
+  Tensor lhs = randomOf(dtype, lhsShape, 21), rhs = randomOf(dtype, rhsShape, 22);
+  Tensor bias = randomOf(dtype, {rhsShape.back()}, 23);
+  Tensor actual(dtype, outShape);
   TensorRef biasRef = bias.ref();
   GemmCall call;
   ASSERT_TRUE(planMatmul(lhs.ref(), rhs.ref(), actual.ref(), epilogue,
@@ -200,20 +222,54 @@ void expectProduct(LtGemm &gemm, const Shape &lhsShape, const Shape &rhsShape,
   ASSERT_TRUE(status) << status.message();
   for (const std::string &mistake : mistakes)
     ADD_FAILURE() << mistake;
-  cpu::matmul(lhs.ref(), rhs.ref(), expected.ref());
-  std::vector<float> want = expected.values<float>(), got = actual.values<float>();
-  double largest = 1;
-  for (size_t i = 0; i < want.size(); ++i) {
-    double value = want[i];
-    if (epilogue != GemmEpilogue::None)
-      value += bias.data<float>()[i % rhsShape.back()];
-    if (epilogue == GemmEpilogue::BiasGelu)
-      value = 0.5 * value * (1 + std::tanh(0.7978845608028654 * (value + 0.044715 * value * value * value)));
-    want[i] = static_cast<float>(value);
-    largest = std::max(largest, std::fabs(value));
+  std::vector<double> got = actual.asDoubles();
+  if (dtype == DType::F32) {
+    Tensor expected(DType::F32, outShape);
+    cpu::matmul(lhs.ref(), rhs.ref(), expected.ref());
+    std::vector<float> want = expected.values<float>();
+    double largest = 1;
+    for (size_t i = 0; i < want.size(); ++i) {
+      double value = want[i];
+      if (epilogue != GemmEpilogue::None)
+        value += bias.data<float>()[i % rhsShape.back()];
+      if (epilogue == GemmEpilogue::BiasGelu)
+        value = gelu(value);
+      want[i] = static_cast<float>(value);
+      largest = std::max(largest, std::fabs(value));
+    }
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(got[i], want[i], 1e-5 * largest) << "element " << i;
+    return;
   }
-  for (size_t i = 0; i < want.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], 1e-5 * largest) << "element " << i;
+  // f16/bf16: the product in double from the rounded operands, and the bound of f32
+  // accumulation plus one rounding into the type (GELU's input error passes through its
+  // derivative, which is at most 1.13).
+  std::vector<double> a = lhs.asDoubles(), b = rhs.asDoubles(), c = bias.asDoubles();
+  int64_t M = lhsShape[lhsShape.size() - 2], K = lhsShape.back(), N = rhsShape.back();
+  int64_t lhsMatrices = lhs.size() / (M * K), rhsMatrices = rhs.size() / (K * N);
+  double unit = dtype == DType::F16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
+  double gammaK = K * std::ldexp(1.0, -24) / (1 - K * std::ldexp(1.0, -24));
+  for (int64_t i = 0; i < actual.size(); ++i) {
+    int64_t matrix = i / (M * N), row = i / N % M, column = i % N;
+    const double *x = &a[(lhsMatrices == 1 ? 0 : matrix) * M * K + row * K];
+    const double *y = &b[(rhsMatrices == 1 ? 0 : matrix) * K * N + column];
+    double exact = 0, magnitude = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      exact += x[k] * y[k * N];
+      magnitude += std::fabs(x[k] * y[k * N]);
+    }
+    if (epilogue != GemmEpilogue::None) {
+      exact += c[column];
+      magnitude += std::fabs(c[column]);
+    }
+    double accumulation = gammaK * magnitude;
+    if (epilogue == GemmEpilogue::BiasGelu) {
+      exact = gelu(exact);
+      accumulation *= 1.13;
+    }
+    ASSERT_LE(std::fabs(got[i] - exact), unit * std::fabs(exact) + accumulation)
+        << dtypeName(dtype) << " element " << i << ": " << got[i] << " vs " << exact;
+  }
 }
 
 TEST(LtGemmTest, PlannedProductsThroughTheCublasLtApi) {
@@ -232,6 +288,23 @@ TEST(LtGemmTest, PlannedProductsThroughTheCublasLtApi) {
   // The same shape again: the heuristic's choice is reused.
   expectProduct(gemm, {2, 4, 6}, {6, 5}, {2, 4, 5}, GemmEpilogue::Bias);
   EXPECT_EQ(heuristicQueries, 5);
+}
+
+TEST(LtGemmTest, HalfAndBFloat16ProductsAccumulateInF32) {
+  cuda::BlasLt blas = fakeBlasLt();
+  cuda::LtHandle handle = nullptr;
+  blas.create(&handle);
+  char workspace[16];
+  LtGemm gemm(blas, handle, workspace, sizeof(workspace));
+  heuristicQueries = 0;
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    expectProduct(gemm, {3, 5}, {5, 7}, {3, 7}, GemmEpilogue::None, dtype);
+    expectProduct(gemm, {2, 7, 768}, {768, 9}, {2, 7, 9}, GemmEpilogue::Bias, dtype);
+    expectProduct(gemm, {2, 4, 6}, {6, 5}, {2, 4, 5}, GemmEpilogue::BiasGelu, dtype);
+    expectProduct(gemm, {2, 3, 4, 6}, {2, 3, 6, 5}, {2, 3, 4, 5}, GemmEpilogue::None, dtype);
+  }
+  // One heuristic query per shape and type.
+  EXPECT_EQ(heuristicQueries, 8);
 }
 
 } // namespace

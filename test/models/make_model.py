@@ -658,6 +658,14 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="write <input>.npy and <output>.npy into DIR",
     )
     parser.add_argument(
+        "--exact-reference",
+        type=Path,
+        metavar="DIR",
+        help="with --dtype float16|bfloat16: also write <output>.npy computed in float64 "
+        "from the same rounded weights and inputs, as the exact value that rounding-error "
+        "bounds are stated against",
+    )
+    parser.add_argument(
         "--print-ops",
         action="store_true",
         help="print the opsets, op types and initializers",
@@ -716,6 +724,18 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.reference is not None:
         _write_reference(args.reference, inputs, run_torch(spec, inputs))
+    if args.exact_reference is not None:
+        spec.module.to(torch.float64)
+        exact_inputs = {
+            name: value.to(torch.float64) if value.is_floating_point() else value
+            for name, value in inputs.items()
+        }
+        outputs = run_torch(spec, exact_inputs)
+        _write_reference(
+            args.exact_reference,
+            {name: value for name, value in exact_inputs.items()},
+            {name: value.astype(np.float64) for name, value in outputs.items()},
+        )
     print(
         f"wrote {args.out} ({args.name}, {args.exporter}, "
         f"{'dynamic' if args.dynamic else 'static'} shapes) in "

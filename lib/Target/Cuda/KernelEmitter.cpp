@@ -150,6 +150,10 @@ FailureOr<std::string> Emitter::expression(Operation *op, ArrayRef<std::string> 
       return failure();
     if (to->compute == "bool")
       return "(" + x[0] + " != 0)";
+    // A conversion to f16/bf16 is a rounding, even where the value stays in a register:
+    // round to the type and back (values in between ops are otherwise kept in f32).
+    if (to->storage != to->compute)
+      return to->load(to->store(x[0]));
     return "((" + to->compute + ")(" + x[0] + "))";
   }
   return op->emitOpError("has no CUDA expression");

@@ -18,28 +18,45 @@ namespace mlir::parc {
 /// Helpers every kernel carries: f16/bf16 conversions and block reductions.
 inline constexpr const char *kPrelude = R"(typedef unsigned short parc_f16;
 typedef unsigned short parc_bf16;
-#ifdef __CUDA_ARCH__
+// The conversions are integer code, the same on the GPU and in parc-run's CUDA emulator
+// (which compiles these sources for the host), so the emulator runs the very rounding the
+// GPU does: round to nearest even, overflow to infinity, subnormals kept, NaN stays NaN
+// (unittests/KernelPreludeTest.cpp checks them against the runtime's conversions).
 __device__ __forceinline__ float parc_load_f16(parc_f16 h) {
-  float f; asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h)); return f;
+  unsigned int sign = ((unsigned int)h & 0x8000u) << 16;
+  unsigned int exponent = ((unsigned int)h >> 10) & 0x1fu, mantissa = (unsigned int)h & 0x3ffu;
+  if (exponent == 0x1fu) return __uint_as_float(sign | 0x7f800000u | (mantissa << 13));
+  if (exponent == 0u) {  // zero or subnormal: mantissa * 2^-24, exact in f32
+    float magnitude = (float)mantissa * 5.9604644775390625e-8f;
+    return __uint_as_float(sign | __float_as_uint(magnitude));
+  }
+  return __uint_as_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
 }
 __device__ __forceinline__ parc_f16 parc_store_f16(float f) {
-  parc_f16 h; asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f)); return h;
+  unsigned int u = __float_as_uint(f);
+  unsigned int sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) return (parc_f16)(sign | 0x7e00u);   // NaN
+  if (a >= 0x477ff000u) return (parc_f16)(sign | 0x7c00u);  // from 65520 (a tie, to even) on
+  if (a >= 0x38800000u) {                                    // a normal half (>= 2^-14)
+    a += 0xfffu + ((a >> 13) & 1u);                          // half an ulp, ties to even
+    return (parc_f16)(sign | ((a - 0x38000000u) >> 13));     // rebias 127 -> 15
+  }
+  // A subnormal half (units of 2^-24) or zero: the 24-bit significand shifted right.
+  int shift = 126 - (int)(a >> 23);
+  if (shift > 24) return (parc_f16)sign;
+  unsigned int significand = (a & 0x7fffffu) | 0x800000u;
+  unsigned int kept = significand >> shift, rest = significand & ((1u << shift) - 1u);
+  unsigned int half = 1u << (shift - 1);
+  kept += (rest > half || (rest == half && (kept & 1u))) ? 1u : 0u;
+  return (parc_f16)(sign | kept);
 }
-#else  // compiled for the host (parc-run's CUDA emulator)
-__device__ __forceinline__ float parc_load_f16(parc_f16 h) {
-  _Float16 v; __builtin_memcpy(&v, &h, 2); return (float)v;
-}
-__device__ __forceinline__ parc_f16 parc_store_f16(float f) {
-  _Float16 v = (_Float16)f; parc_f16 h; __builtin_memcpy(&h, &v, 2); return h;
-}
-#endif
 __device__ __forceinline__ float parc_load_bf16(parc_bf16 b) {
   return __uint_as_float(((unsigned int)b) << 16);
 }
 __device__ __forceinline__ parc_bf16 parc_store_bf16(float f) {
   unsigned int u = __float_as_uint(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return (parc_bf16)0x7fc0;  // NaN
-  u += 0x7fffu + ((u >> 16) & 1u);                                 // round to nearest even
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (parc_bf16)((u >> 16) | 0x40u);  // quiet NaN
+  u += 0x7fffu + ((u >> 16) & 1u);                                           // ties to even
   return (parc_bf16)(u >> 16);
 }
 /// The sum (or maximum) over the block, in every thread.
