@@ -127,6 +127,12 @@ FailureOr<std::string> Emitter::expression(Operation *op, ArrayRef<std::string> 
   if (isa<EqualOp>(op)) return bin("==");
   if (isa<LessOp>(op)) return bin("<");
   if (isa<GreaterOp>(op)) return bin(">");
+  if (isa<AndOp>(op)) return bin("&&");
+  if (isa<OrOp>(op)) return bin("||");
+  if (isa<NotOp>(op)) return "(!" + x[0] + ")";
+  if (auto mod = dyn_cast<ModOp>(op))
+    return "parc_remainder(" + x[0] + ", " + x[1] + ", " + (mod.getFmod() ? "true" : "false") +
+           ")";
   if (isa<NegOp>(op)) return "(-" + x[0] + ")";
   if (isa<AbsOp>(op)) return "(" + x[0] + " < 0 ? -" + x[0] + " : " + x[0] + ")";
   if (isa<ReluOp>(op)) return "(" + x[0] + " > 0 ? " + x[0] + " : 0)";
@@ -136,6 +142,8 @@ FailureOr<std::string> Emitter::expression(Operation *op, ArrayRef<std::string> 
   if (isa<ReciprocalOp>(op)) return "(1.0f / " + x[0] + ")";
   if (isa<TanhOp>(op)) return call("tanhf");
   if (isa<ErfOp>(op)) return call("erff");
+  if (isa<SinOp>(op)) return call("sinf");
+  if (isa<CosOp>(op)) return call("cosf");
   if (isa<SigmoidOp>(op)) return "(1.0f / (1.0f + expf(-" + x[0] + ")))";
   if (auto gelu = dyn_cast<GeluOp>(op)) {
     if (gelu.getTanhApproximation())

@@ -59,6 +59,18 @@ __device__ __forceinline__ parc_bf16 parc_store_bf16(float f) {
   u += 0x7fffu + ((u >> 16) & 1u);                                           // ties to even
   return (parc_bf16)(u >> 16);
 }
+/// parc.mod: the remainder with the divisor's sign (Python's %), or with `c_style` the
+/// dividend's (C's fmod), as the CPU backend computes it; an integer remainder by -1 (or by
+/// zero, an error on the CPU) is 0.
+__device__ __forceinline__ float parc_remainder(float a, float b, bool c_style) {
+  float r = fmodf(a, b);
+  return (!c_style && r != 0.0f && ((r < 0.0f) != (b < 0.0f))) ? r + b : r;
+}
+template <typename T> __device__ __forceinline__ T parc_remainder(T a, T b, bool c_style) {
+  if (b == 0 || b == -1) return 0;
+  T r = a % b;
+  return (!c_style && r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
 /// The sum (or maximum) over the block, in every thread.
 __device__ __forceinline__ float parc_block_reduce(float v, bool max) {
   __shared__ float parc_partial[32];

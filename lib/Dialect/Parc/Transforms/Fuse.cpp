@@ -25,9 +25,9 @@ using namespace mlir::parc;
 namespace {
 
 bool isElementwise(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, NegOp, AbsOp, ReluOp, ExpOp,
-             LogOp, SqrtOp, ReciprocalOp, TanhOp, ErfOp, SigmoidOp, GeluOp, SelectOp,
-             ConvertOp, EqualOp, LessOp, GreaterOp>(op);
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, NegOp, AbsOp, ReluOp,
+             ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, ErfOp, SinOp, CosOp, SigmoidOp, GeluOp,
+             SelectOp, ConvertOp, EqualOp, LessOp, GreaterOp, AndOp, OrOp, NotOp>(op);
 }
 
 RankedTensorType resultType(Operation *op) {
