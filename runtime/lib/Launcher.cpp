@@ -208,8 +208,10 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
     if (timeoutSeconds > 0 &&
         std::chrono::duration<double>(now - start).count() > timeoutSeconds) {
       stopAll(pids);
-      return Status::error("timed out after " + std::to_string(timeoutSeconds) +
-                           " s; all ranks were stopped");
+      char seconds[32];
+      std::snprintf(seconds, sizeof(seconds), "%g", timeoutSeconds);
+      return Status::error(std::string("timed out after ") + seconds +
+                           " s (--timeout); all ranks were stopped");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }

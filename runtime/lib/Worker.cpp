@@ -3,6 +3,7 @@
 #include "Worker.h"
 
 #include "CudaDevice.h"
+#include "Fault.h"
 #include "Profile.h"
 #include "SplitBlocks.h"
 #include "Trace.h"
@@ -103,6 +104,10 @@ static Status saveCheckpoint(const std::string &dir, const Executor &executor,
       whole = all;
       whole.data = buffer.data();
       fileName = of.weight();
+      // ZeRO-1's flattened, padded state goes into the checkpoint in its weight's shape:
+      // the leading elements, without the padding.
+      if (of.has_checkpoint())
+        whole.shape = toShape(of.checkpoint());
     }
     if (rank % tp != 0 || !firstReplica)
       continue;
@@ -130,6 +135,9 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
     std::vector<int64_t> shape = tensor.shape;
     if (split)
       shape[shard->shard_of().dim()] *= shard->shard_of().count();
+    bool flattened = split && shard->shard_of().has_checkpoint();
+    if (flattened)
+      shape = toShape(shard->shard_of().checkpoint());
     if (array.dtype != tensor.dtype || array.shape != shape)
       return Status::error("--resume: " + path + " holds " + dtypeName(array.dtype) + " " +
                            formatShape(array.shape) + ", but '" +
@@ -137,6 +145,15 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
                            dtypeName(tensor.dtype) + " " + formatShape(shape));
     if (!split) {
       std::memcpy(tensor.data, array.data.data(), array.data.size());
+      continue;
+    }
+    if (flattened) {
+      // This rank's part of the flattened tensor padded with zeros to dp equal parts.
+      size_t part = tensor.bytes(), begin = part * shard->shard_of().index();
+      size_t kept = begin < array.data.size() ? std::min(part, array.data.size() - begin) : 0;
+      std::memset(tensor.data, 0, part);
+      if (kept)
+        std::memcpy(tensor.data, array.data.data() + begin, kept);
       continue;
     }
     SplitBlocks blocks(shard->shard_of(), tensor.shape, static_cast<int64_t>(tensor.bytes()));
@@ -303,6 +320,7 @@ static Status runRank(const LaunchOptions &options,
     bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
                       ownerOf(manifest, 0) == options.rank;
     for (int step = 0; step < steps; ++step) {
+      PARC_RETURN_IF_ERROR(injectFault(options.rank, std::to_string(step)));
       if (step > 0) // step 0's batch is in place already
         PARC_RETURN_IF_ERROR(loadStep(step));
       Clock::time_point stepStart = Clock::now();
@@ -318,11 +336,14 @@ static Status runRank(const LaunchOptions &options,
         std::fflush(stdout);
       }
     }
-    if (!options.saveDir.empty())
+    if (!options.saveDir.empty()) {
+      PARC_RETURN_IF_ERROR(injectFault(options.rank, "save"));
       PARC_RETURN_IF_ERROR(saveCheckpoint(checkpointStagingDir(options.saveDir), *executor,
                                           manifest, options.rank, groups));
+    }
   }
   for (int i = 0; i < (manifest.training() ? 0 : options.repeat); ++i) {
+    PARC_RETURN_IF_ERROR(injectFault(options.rank, std::to_string(i)));
     // Ranks start each run together, so a run's time and trace do not include a peer
     // still finishing the previous one.
     if (groups.count("world"))

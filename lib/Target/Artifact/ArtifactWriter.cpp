@@ -257,6 +257,11 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tp
     of.set_index(rank);
     of.set_count(ranks);
     of.set_group(group);
+    // ZeRO-1's state is checkpointed in its weight's shape (docs/training.md).
+    if (dpSplit)
+      if (auto state = weight->getAttrOfType<StringAttr>(kStateOfAttr))
+        if (auto owner = module.lookupSymbol<WeightOp>(state.getValue()))
+          setTensorType(of.mutable_checkpoint(), owner.getType());
   }
   weightShards[key] = index;
   return index;
