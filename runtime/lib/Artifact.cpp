@@ -150,7 +150,11 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
                                                static_cast<int>(header.manifestSize)))
     return fail("corrupt artifact (the manifest does not parse)");
   const pa::Manifest &manifest = *artifact->manifestProto;
-  if (header.dataOffset + manifest.data_size() != size)
+  if (manifest.data_size() > size)
+    return fail("truncated or corrupt artifact (a data region of " +
+                std::to_string(manifest.data_size()) + " bytes in a file of " +
+                std::to_string(size) + ")");
+  if (header.dataOffset != size - manifest.data_size())
     return fail("truncated artifact: expected " +
                 std::to_string(header.dataOffset + manifest.data_size()) +
                 " bytes, the file has " + std::to_string(size));
@@ -165,6 +169,21 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
   return artifact;
 }
 
+/// The bytes a tensor of `type` takes; false for a negative dim or a size that does not
+/// fit in 64 bits (a corrupt manifest must not wrap a bounds check around).
+static bool byteSize(const pa::TensorType &type, uint64_t &bytes) {
+  bytes = dtypeSize(toDType(type.dtype()));
+  for (int64_t dim : type.shape())
+    if (dim < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
+      return false;
+  return true;
+}
+
+/// Whether [offset, offset + size) lies inside [0, limit), without overflow.
+static bool within(uint64_t offset, uint64_t size, uint64_t limit) {
+  return offset <= limit && size <= limit - offset;
+}
+
 /// Checks every index and size the executor will trust.
 Status Artifact::validate() {
   const pa::Manifest &manifest = *manifestProto;
@@ -172,11 +191,12 @@ Status Artifact::validate() {
     return Status::error("corrupt artifact (" + what + ")");
   };
   for (const pa::WeightShard &shard : manifest.weights()) {
-    if (!shard.random() && (shard.offset() + shard.size() > manifest.data_size() ||
+    if (!shard.random() && (!within(shard.offset(), shard.size(), manifest.data_size()) ||
                             shard.offset() % kArtifactDataAlignment != 0))
       return bad("weight '" + shard.name() + "' lies outside the data region");
-    uint64_t expected = numElements(toShape(shard.type())) *
-                        dtypeSize(toDType(shard.type().dtype()));
+    uint64_t expected = 0;
+    if (!byteSize(shard.type(), expected))
+      return bad("weight '" + shard.name() + "' has an impossible shape");
     if (shard.size() != expected)
       return bad("weight '" + shard.name() + "' has " + std::to_string(shard.size()) +
                  " bytes, its type needs " + std::to_string(expected));
@@ -191,11 +211,12 @@ Status Artifact::validate() {
       return bad("program " + std::to_string(r) + " is for rank " +
                  std::to_string(program.rank()));
     for (const pa::Value &value : program.values()) {
-      uint64_t bytes = numElements(toShape(value.type())) *
-                       dtypeSize(toDType(value.type().dtype()));
+      uint64_t bytes = 0;
+      if (!byteSize(value.type(), bytes))
+        return bad("a value has an impossible shape");
       switch (value.storage_case()) {
       case pa::Value::kArenaOffset:
-        if (value.arena_offset() + bytes > program.arena_bytes())
+        if (!within(value.arena_offset(), bytes, program.arena_bytes()))
           return bad("a value lies outside the arena");
         break;
       case pa::Value::kWeight:
