@@ -8,8 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ArtifactFile.h"
+
 #include "parc/Runtime/Artifact.h"
-#include "parc/Runtime/ArtifactFormat.h"
 
 #include "parc/artifact/artifact.pb.h"
 
@@ -27,10 +28,8 @@ namespace pa = parc::artifact;
 
 namespace {
 
-void setType(pa::TensorType *type, std::vector<int64_t> shape) {
-  type->set_dtype(pa::F32);
-  for (int64_t dim : shape)
-    type->add_shape(dim);
+void setType(pa::TensorType *type, std::initializer_list<int64_t> shape) {
+  test::setTensorType(type, pa::F32, shape);
 }
 
 /// y = x + w for x, w, y of f32[4]: one input, one weight in the data region, one value in
@@ -74,25 +73,10 @@ pa::Manifest validManifest() {
 }
 
 /// Writes `manifest` as an artifact with a correct header and checksum and a data region of
-/// `dataBytes` (by default the manifest's data_size) and opens it.
+/// `dataBytes` (by default the manifest's data_size) and opens it: the error, or "".
 std::string openError(const pa::Manifest &manifest, int64_t dataBytes = -1) {
-  std::string bytes = manifest.SerializeAsString();
-  ArtifactHeader header{};
-  std::memcpy(header.magic, kArtifactMagic, sizeof(header.magic));
-  header.formatVersion = kArtifactFormatVersion;
-  header.manifestCrc32 = crc32(bytes.data(), bytes.size());
-  header.manifestSize = bytes.size();
-  header.dataOffset = alignArtifactOffset(sizeof(header) + bytes.size());
   std::string path = testing::TempDir() + "parc-artifact-" + std::to_string(getpid()) + ".parc";
-  {
-    std::ofstream file(path, std::ios::binary);
-    file.write(reinterpret_cast<const char *>(&header), sizeof(header));
-    file.write(bytes.data(), bytes.size());
-    file.write(std::string(header.dataOffset - sizeof(header) - bytes.size(), '\0').data(),
-               header.dataOffset - sizeof(header) - bytes.size());
-    size_t data = dataBytes >= 0 ? dataBytes : manifest.data_size();
-    file.write(std::string(data, '\0').data(), data);
-  }
+  test::writeArtifactFile(manifest, path, dataBytes);
   Status status;
   std::unique_ptr<Artifact> artifact = Artifact::open(path, status);
   std::remove(path.c_str());
