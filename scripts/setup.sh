@@ -38,4 +38,13 @@ if ! cmp -s "$root/python-requirements.txt" "$stamp"; then
   "$venv/bin/python" -m pip install -q -r "$root/python-requirements.txt"
   cp "$root/python-requirements.txt" "$stamp"
 fi
+# The CUDA toolkit is not installed here (it is large and not a Debian package): parc builds
+# and tests without it, but its CUDA tests need it.
+cuda_home="${CUDA_HOME:-/usr/local/cuda}"
+if ! command -v nvcc >/dev/null 2>&1 && [ ! -x "$cuda_home/bin/nvcc" ]; then
+  echo "setup: note: the CUDA toolkit was not found ($cuda_home, or nvcc on PATH): parc builds" \
+       "and its tests run without it, but the CUDA tests (NVRTC-compiled kernels, the emulated" \
+       "CUDA backend, nvcc and header checks) will be UNSUPPORTED; install CUDA 13 (nvcc," \
+       "NVRTC, cuBLASLt, NCCL) there to run them"
+fi
 echo "setup: ready (system packages and $venv)"

@@ -51,20 +51,35 @@ def _loadable(*names):
     return False
 
 
+# Why each CUDA feature is missing, for the summary scripts/test.sh prints
+# (test/cuda_test_summary.py reads it from cuda-features.txt).
+_missing = {}
 if _loadable("libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so", "/usr/local/cuda/lib64/libnvrtc.so"):
     config.available_features.add("nvrtc")
+else:
+    _missing["nvrtc"] = "libnvrtc (the CUDA toolkit's runtime compiler) cannot be loaded"
 _nvcc = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if os.path.exists("/usr/local/cuda/bin/nvcc") else None)
 if _nvcc:
     config.available_features.add("nvcc")
     config.substitutions.append(("%nvcc", _nvcc))
+else:
+    _missing["nvcc"] = "nvcc is neither on PATH nor in /usr/local/cuda/bin"
 if _loadable("libcuda.so.1"):
     config.available_features.add("cuda-driver")
+else:
+    _missing["cuda-driver"] = "no NVIDIA driver (libcuda.so.1) is installed"
 
 _cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
-if all(
-    os.path.exists(os.path.join(_cuda_home, p))
-    for p in ("include/cuda.h", "include/cublasLt.h", "include/nccl.h",
-              "lib64/stubs/libcuda.so", "lib64/libcublasLt.so", "lib64/libnccl.so")
-):
+_toolkit_files = ("include/cuda.h", "include/cublasLt.h", "include/nccl.h",
+                  "lib64/stubs/libcuda.so", "lib64/libcublasLt.so", "lib64/libnccl.so")
+_absent = [p for p in _toolkit_files if not os.path.exists(os.path.join(_cuda_home, p))]
+if not _absent:
     config.available_features.add("cuda-toolkit")
     config.substitutions.append(("%cuda_home", _cuda_home))
+else:
+    _missing["cuda-toolkit"] = "%s lacks %s" % (_cuda_home, ", ".join(_absent))
+
+os.makedirs(config.test_exec_root, exist_ok=True)
+with open(os.path.join(config.test_exec_root, "cuda-features.txt"), "w") as _file:
+    for _feature in ("nvrtc", "nvcc", "cuda-driver", "cuda-toolkit"):
+        _file.write("%s: %s\n" % (_feature, _missing.get(_feature, "available")))
