@@ -21,7 +21,6 @@
 #   # tests: conformance PATTERN            ONNX node tests matching PATTERN (pinned outcomes)
 #   # tests: pytest                         the Python front end's tests
 set -uo pipefail
-set -f # the tests' patterns (lit regexes, fnmatch patterns) are not file names
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mutants_dir="$root/test/mutants"
 scratch="${PARC_MUTANT_DIR:-/tmp/parc-mutants}"
@@ -96,6 +95,7 @@ run_test() {
   esac
 }
 
+set -f # from here on, the tests' patterns (lit regexes, fnmatch patterns) are not file names
 killed=0
 survived=()
 stillborn=()
