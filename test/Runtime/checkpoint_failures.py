@@ -6,6 +6,8 @@
 # RUN: %python %models/train_reference.py gpt2 %t/data --steps 6 --batch 4 --optimizer adamw --lr 0.01 --weight-decay 0.01
 # RUN: %python %pylib/slice_steps.py %t/data/input_ids.npy %t/first_ids.npy --batch 4 --first 0 --count 3
 # RUN: %python %pylib/slice_steps.py %t/data/labels.npy %t/first_labels.npy --batch 4 --first 0 --count 3
+# RUN: %python %pylib/slice_steps.py %t/data/input_ids.npy %t/two_ids.npy --batch 4 --first 0 --count 2
+# RUN: %python %pylib/slice_steps.py %t/data/labels.npy %t/two_labels.npy --batch 4 --first 0 --count 2
 # RUN: %python %pylib/slice_steps.py %t/data/input_ids.npy %t/rest_ids.npy --batch 4 --first 3
 # RUN: %python %pylib/slice_steps.py %t/data/labels.npy %t/rest_labels.npy --batch 4 --first 3
 # RUN: parc-compile %t/data/model.onnx --train --dp=2 --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/dp2.parc
@@ -14,12 +16,18 @@
 #
 # A failed run leaves the previous checkpoint as it was (byte for byte), no half-written
 # one (DIR.partial) and nothing in its output folder: a rank that dies during training, one
-# that dies just before writing its part, and one that fails with an error there.
-# RUN: not env PARC_FAULT=1:2 parc-run %t/dp2.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/failed --save %t/ckpt 2>&1 | FileCheck %s --check-prefix=DIED
+# that dies just before writing its part, and one that fails with an error there (while
+# rank 0 writes all of its part). The failing runs train 2 steps, so a checkpoint of theirs
+# would differ from the 3-step one; each is checked on its own.
+# RUN: not env PARC_FAULT=1:1 parc-run %t/dp2.parc --steps 2 --input input_ids=%t/two_ids.npy --input labels=%t/two_labels.npy --output-dir %t/failed --save %t/ckpt 2>&1 | FileCheck %s --check-prefix=DIED
 # DIED: parc-run: error: rank 0: {{.*}}; rank 1 died with signal 6 (Aborted)
-# RUN: not env PARC_FAULT=0:save parc-run %t/dp2.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/failed --save %t/ckpt 2>&1 | FileCheck %s --check-prefix=DIEDSAVING
+# RUN: %python %pylib/tree_digest.py %t/ckpt | diff - %t/ckpt.digest
+# RUN: not ls %t/ckpt.partial
+# RUN: not env PARC_FAULT=0:save parc-run %t/dp2.parc --steps 2 --input input_ids=%t/two_ids.npy --input labels=%t/two_labels.npy --output-dir %t/failed --save %t/ckpt 2>&1 | FileCheck %s --check-prefix=DIEDSAVING
 # DIEDSAVING: parc-run: error: rank 1: {{.*}}; rank 0 died with signal 6 (Aborted)
-# RUN: not env PARC_FAULT=1:save:error parc-run %t/dp2.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/failed --save %t/ckpt 2>&1 | FileCheck %s --check-prefix=ERROR
+# RUN: %python %pylib/tree_digest.py %t/ckpt | diff - %t/ckpt.digest
+# RUN: not ls %t/ckpt.partial
+# RUN: not env PARC_FAULT=1:save:error parc-run %t/dp2.parc --steps 2 --input input_ids=%t/two_ids.npy --input labels=%t/two_labels.npy --output-dir %t/failed --save %t/ckpt 2>&1 | FileCheck %s --check-prefix=ERROR
 # ERROR: parc-run: error: rank 1: injected fault (PARC_FAULT=1:save:error)
 # RUN: %python %pylib/tree_digest.py %t/ckpt | diff - %t/ckpt.digest
 # RUN: not ls %t/ckpt.partial

@@ -32,6 +32,38 @@ func.func @int_arith() -> tensor<2xi64> {
 
 // -----
 
+// Max, min, remainders (both sign rules), comparisons and logic of constants fold: the
+// clamps and masks of exported shape arithmetic.
+// CHECK-LABEL: func.func @int_max_min_mod
+// CHECK-DAG: parc.constant dense<[7, 2, -1]> : tensor<3xi64>
+// CHECK-DAG: parc.constant dense<[2, -5, -3]> : tensor<3xi64>
+// CHECK-DAG: parc.constant dense<[1, 1, -1]> : tensor<3xi64>
+// CHECK-DAG: parc.constant dense<[1, -1, -1]> : tensor<3xi64>
+// CHECK-DAG: parc.constant dense<[3.500000e+00, -1.000000e+00]> : tensor<2xf32>
+// CHECK-DAG: parc.constant dense<[false, true, false]> : tensor<3xi1>
+// CHECK-NOT: parc.max
+// CHECK-NOT: parc.min
+// CHECK-NOT: parc.mod
+// CHECK-NOT: parc.less
+// CHECK-NOT: parc.and
+func.func @int_max_min_mod() -> (tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<2xf32>, tensor<3xi1>) {
+  %a = parc.constant dense<[7, -5, -1]> : tensor<3xi64>
+  %b = parc.constant dense<[2, 2, -3]> : tensor<3xi64>
+  %max = parc.max %a, %b : tensor<3xi64>, tensor<3xi64> -> tensor<3xi64>
+  %min = parc.min %a, %b : tensor<3xi64>, tensor<3xi64> -> tensor<3xi64>
+  %mod = parc.mod %a, %b : tensor<3xi64>, tensor<3xi64> -> tensor<3xi64>
+  %fmod = parc.mod %a, %b {fmod} : tensor<3xi64>, tensor<3xi64> -> tensor<3xi64>
+  %x = parc.constant dense<[3.5, -2.0]> : tensor<2xf32>
+  %y = parc.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %fmax = parc.max %x, %y : tensor<2xf32>, tensor<2xf32> -> tensor<2xf32>
+  %less = parc.less %a, %b : tensor<3xi64>, tensor<3xi64> -> tensor<3xi1>
+  %positive = parc.constant dense<[true, true, false]> : tensor<3xi1>
+  %both = parc.and %less, %positive : tensor<3xi1>, tensor<3xi1> -> tensor<3xi1>
+  return %max, %min, %mod, %fmod, %fmax, %both : tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<2xf32>, tensor<3xi1>
+}
+
+// -----
+
 // Division by a constant zero is left for run time.
 // CHECK-LABEL: func.func @int_div_zero
 // CHECK: parc.div
