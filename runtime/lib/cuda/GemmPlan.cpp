@@ -58,7 +58,7 @@ Status parc::rt::planMatmul(const TensorRef &lhs, const TensorRef &rhs, const Te
   } else if ((lhsBatch == batch || lhsBatch == 1) && (rhsBatch == batch || rhsBatch == 1)) {
     call.n = M;
     call.batch = batch;
-    call.strideA = rhsBatch == 1 ? 0 : K * N;
+    call.strideA = K * N; // one right-hand matrix took the branch above
     call.strideB = lhsBatch == 1 ? 0 : M * K;
     call.strideD = M * N;
   } else {
