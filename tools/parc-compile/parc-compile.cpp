@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Dialect/Parc/IR/ParcOps.h"
-#include "parc/Dialect/Parc/Transforms/Passes.h"
+#include "parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Support/Diagnostics.h"
 #include "parc/Target/Artifact/ArtifactWriter.h"

@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
-#include "parc/Dialect/Parc/Transforms/Passes.h"
+#include "parc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"

@@ -10,7 +10,7 @@
 #include "parc/Target/Artifact/ArtifactWriter.h"
 
 #include "parc/Dialect/Parc/IR/ParcOps.h"
-#include "parc/Dialect/Parc/Transforms/Passes.h"
+#include "parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Runtime/ArtifactFormat.h"
 #include "parc/Target/Cuda/KernelEmitter.h"

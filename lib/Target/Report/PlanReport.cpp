@@ -5,7 +5,7 @@
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "parc/Dialect/Parc/Transforms/Passes.h"
+#include "parc/Transforms/Passes.h"
 
 #include "llvm/Support/Format.h"
 
