@@ -1,4 +1,4 @@
-//===- BuildStage.cpp - one stage's scheduled function ---------------------===//
+//===- BuildStage.cpp - one stage's scheduled function --------------------===//
 //
 // Writes one pipeline stage's function: its chunks' forward and backward steps for every
 // microbatch in the schedule's order, with the sends and receives between stages and the

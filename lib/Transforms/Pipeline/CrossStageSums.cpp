@@ -1,4 +1,4 @@
-//===- CrossStageSums.cpp - tied gradients summed per stage ----------------===//
+//===- CrossStageSums.cpp - tied gradients summed per stage ---------------===//
 //
 // A weight's gradient whose parts come from different stages (a tied embedding) is summed
 // over the microbatches on each stage, and the partial sums are exchanged once per step

@@ -1,4 +1,4 @@
-//===- PipelineBuilder.cpp - where each op of @main runs -------------------===//
+//===- PipelineBuilder.cpp - where each op of @main runs ------------------===//
 //
 // Sorts @main's ops into free, forward, backward and once-per-step ones, gives each forward
 // and backward op its chunk from the stage partition, numbers the values that cross stages

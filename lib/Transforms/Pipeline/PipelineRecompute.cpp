@@ -1,4 +1,4 @@
-//===- PipelineRecompute.cpp - what backward steps recompute ---------------===//
+//===- PipelineRecompute.cpp - what backward steps recompute --------------===//
 //
 // Which forward ops each chunk's backward step computes again, under the --recompute
 // policy and the activation budget of the stage's microbatches in flight.
