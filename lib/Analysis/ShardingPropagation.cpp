@@ -47,13 +47,25 @@ ProgramLayout mlir::parc::propagateLayouts(func::FuncOp function,
           it != weights.end() && it->second ? it->second : replicated;
       continue;
     } else {
-      ShardingDecision decision = decideSharding(&op, given, ranks);
-      required = std::move(decision.operands);
+      std::optional<ShardingDecision> decision = decideSharding(&op, given, ranks);
+      if (!decision) {
+        program.withoutRule.push_back(&op);
+        decision = replicateEverything(&op);
+      }
+      required = std::move(decision->operands);
       for (Value result : op.getResults())
-        program.values[result] = decision.result;
+        program.values[result] = decision->result;
     }
     if (required != given)
       program.reshards[&op] = std::move(required);
   }
   return program;
+}
+
+LogicalResult mlir::parc::refuseOpsWithoutRule(const ProgramLayout &program) {
+  for (Operation *op : program.withoutRule)
+    op->emitError("'") << op->getName()
+                       << "' has no sharding rule (ShardingOpInterface): it cannot be "
+                          "partitioned over tensor-parallel ranks";
+  return success(program.withoutRule.empty());
 }

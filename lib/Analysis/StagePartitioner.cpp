@@ -28,19 +28,18 @@ double bytesOf(Value value) {
   return type ? double(getStorageBytes(type)) : 0;
 }
 
-/// Modelled seconds of one op: its arithmetic and the bytes it writes.
+/// Modelled seconds of one op: its arithmetic and the bytes it writes (its
+/// CostOpInterface; weights and literals cost nothing).
 double secondsOf(Operation *op) {
-  if (isa<LoadWeightOp, ConstantOp, func::ReturnOp>(op) || op->getNumResults() != 1)
+  if (op->getNumResults() != 1)
     return 0;
-  auto result = cast<RankedTensorType>(op->getResult(0).getType());
-  double flops = double(result.getNumElements());
-  if (auto matmul = dyn_cast<MatMulOp>(op))
-    flops *= 2.0 * cast<RankedTensorType>(matmul.getLhs().getType()).getShape().back();
-  return flops / kFlopsPerSecond + bytesOf(op->getResult(0)) / kMemoryBytesPerSecond;
+  OpCost cost = getOpCost(op);
+  return cost.flops / kFlopsPerSecond + cost.bytesWritten / kMemoryBytesPerSecond;
 }
 
-/// What one op costs: modelled seconds and the weights it reads (index, bytes).
-struct OpCost {
+/// What one op loads its stage with: modelled seconds and the weights it reads (index,
+/// bytes).
+struct OpLoad {
   double seconds = 0;
   SmallVector<std::pair<int64_t, double>> weights;
 };
@@ -48,12 +47,12 @@ struct OpCost {
 /// Greedy fill: the fewest stages whose loads stay within `limit` and whose weights within
 /// `memoryLimit` (0: none), and where they start; nothing when one op alone needs more
 /// weight memory than the limit.
-std::optional<std::vector<size_t>> fill(const std::vector<OpCost> &cost, double limit,
+std::optional<std::vector<size_t>> fill(const std::vector<OpLoad> &cost, double limit,
                                         double memoryLimit) {
   std::vector<size_t> starts{0};
   double load = 0, memory = 0;
   llvm::SmallDenseSet<int64_t> held;
-  auto newBytes = [&](const OpCost &op) {
+  auto newBytes = [&](const OpLoad &op) {
     double bytes = 0;
     for (auto [weight, size] : op.weights)
       if (!held.contains(weight))
@@ -120,7 +119,7 @@ std::vector<double> liveBytesAtCuts(ArrayRef<Operation *> ops) {
 /// and q, k, v) to one where only the residual stream is (between layers), unless that
 /// costs more balance than the transfer saves. A dynamic program over cut positions;
 /// stages heavier than `bound` (the greedy fill's answer, which is feasible) are skipped.
-std::vector<size_t> cutsWithTransfers(const std::vector<OpCost> &cost,
+std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
                                       const std::vector<double> &live, int64_t stages,
                                       double memoryLimit, double bound) {
   size_t n = cost.size();
@@ -188,12 +187,12 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
                                                       llvm::function_ref<bool(Operation *)> include,
                                                       bool weighTransfers) {
   std::vector<Operation *> ops;
-  std::vector<OpCost> cost;
+  std::vector<OpLoad> cost;
   llvm::DenseMap<Operation *, int64_t> weightIndex;
   // An op left out of the cut that an included op reads (a weight's transpose) runs where
   // it is read: its work and the weights it reads are charged to its first included user.
   llvm::DenseSet<Operation *> charged;
-  std::function<void(Value, OpCost &)> charge = [&](Value operand, OpCost &c) {
+  std::function<void(Value, OpLoad &)> charge = [&](Value operand, OpLoad &c) {
     Operation *def = operand.getDefiningOp();
     if (!def)
       return;
@@ -213,19 +212,19 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
     if (include && !include(&op))
       continue;
     ops.push_back(&op);
-    OpCost &c = cost.emplace_back();
+    OpLoad &c = cost.emplace_back();
     c.seconds = secondsOf(&op);
     for (Value operand : op.getOperands())
       charge(operand, c);
   }
-  int64_t working = llvm::count_if(cost, [](const OpCost &c) { return c.seconds > 0; });
+  int64_t working = llvm::count_if(cost, [](const OpLoad &c) { return c.seconds > 0; });
   if (stages < 1 || working < stages)
     return function.emitError("cannot cut ")
            << working << " ops with work into " << stages << " pipeline stages";
 
   // The smallest feasible heaviest load, by bisection over the greedy fill.
   double total = 0, largest = 0;
-  for (const OpCost &c : cost) {
+  for (const OpLoad &c : cost) {
     total += c.seconds;
     largest = std::max(largest, c.seconds);
   }

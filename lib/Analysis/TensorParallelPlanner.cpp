@@ -25,16 +25,9 @@ double mlir::parc::reshardBytes(ShardingAttr from, ShardingAttr to, double bytes
   return share; // all-gather (and a local slice for another split)
 }
 
-/// Floating-point operations of an op over the whole tensors.
+/// Floating-point operations of an op over the whole tensors (its CostOpInterface).
 static double flopsOf(Operation *op) {
-  if (op->getNumResults() != 1)
-    return 0;
-  auto result = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  if (!result)
-    return 0;
-  if (auto matmul = dyn_cast<MatMulOp>(op))
-    return 2.0 * result.getNumElements() * typeOf(matmul.getLhs()).getShape().back();
-  return double(result.getNumElements());
+  return op->getNumResults() == 1 ? getOpCost(op).flops : 0.0;
 }
 
 TensorParallelPlan mlir::parc::evaluatePlan(func::FuncOp function,

@@ -8,7 +8,8 @@
 #ifndef PARC_ANALYSIS_SHARDINGPROPAGATION_H
 #define PARC_ANALYSIS_SHARDINGPROPAGATION_H
 
-#include "parc/Analysis/ShardingRules.h"
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+#include "parc/Dialect/Parc/IR/ShardingRules.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -22,6 +23,9 @@ struct ProgramLayout {
   llvm::DenseMap<Value, ShardingAttr> values;
   /// For ops that need operands in another layout first: the layouts they need.
   llvm::DenseMap<Operation *, SmallVector<ShardingAttr>> reshards;
+  /// Ops with no sharding rule (of another dialect): treated as replicated here; the
+  /// passes that partition refuse them.
+  SmallVector<Operation *> withoutRule;
 
   ShardingAttr of(Value value, MLIRContext *context) const {
     ShardingAttr sharding = values.lookup(value);
@@ -44,6 +48,10 @@ ProgramLayout propagateLayouts(func::FuncOp function,
                                const llvm::StringMap<ShardingAttr> &weights,
                                int64_t ranks, ArrayRef<ShardingAttr> arguments = {},
                                bool replicatedResults = true);
+
+/// An error at each op of `program` that has no sharding rule (nothing is partitioned
+/// silently as replicated); success when there is none.
+LogicalResult refuseOpsWithoutRule(const ProgramLayout &program);
 
 } // namespace mlir::parc
 

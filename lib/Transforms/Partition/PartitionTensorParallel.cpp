@@ -31,6 +31,8 @@ struct PartitionTensorParallelPass
       return;
     ProgramLayout program =
         propagateLayouts(main, getPlannedWeightLayouts(module), ranks);
+    if (failed(refuseOpsWithoutRule(program)))
+      return signalPassFailure();
     SpmdRewriter(main, program, ranks, "tp").run();
     for (auto weight : module.getOps<WeightOp>()) {
       if (auto plan = weight->getAttrOfType<ShardingAttr>(kPlannedShardingAttr)) {

@@ -30,6 +30,8 @@ struct PropagateShardingPass
       return;
     ProgramLayout program =
         propagateLayouts(main, getPlannedWeightLayouts(module), ranks);
+    if (failed(refuseOpsWithoutRule(program)))
+      return signalPassFailure();
     Builder b(module.getContext());
     for (Operation &op : main.front()) {
       if (op.getNumResults() == 1)

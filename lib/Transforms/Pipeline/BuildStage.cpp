@@ -201,7 +201,7 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
         if (failed(clone))
           return failure();
         (*clone)->setAttr(kRecomputedAttr, builder.getUnitAttr());
-        recomputedFlopsOf[stage] += opFlops(*clone);
+        recomputedFlopsOf[stage] += getOpCost(*clone).flops;
       }
 
     for (Operation *op : opsOf(piece))

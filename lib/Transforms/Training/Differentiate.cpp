@@ -3,11 +3,11 @@
 // Appends to @main the gradients of its first result (summed, so a scalar loss gives its
 // plain gradient) with respect to the weights (or float arguments); see the pass
 // description. The sweep visits ops in reverse program order and accumulates each value's
-// gradient over its uses; the rules live in GradientRules.cpp.
+// gradient over its uses; each op's rule is its GradientOpInterface (ParcGradients.cpp).
 //
 //===----------------------------------------------------------------------===//
 
-#include "Training/GradientRules.h"
+#include "parc/Dialect/Parc/IR/GradientBuilder.h"
 
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 #include "parc/Transforms/Passes.h"

@@ -24,15 +24,7 @@ static double bytesOf(Value value) {
   return type ? double(getStorageBytes(type)) : 0;
 }
 
-double mlir::parc::opFlops(Operation *op) {
-  double flops = 0;
-  for (Value result : op->getResults())
-    if (auto type = dyn_cast<RankedTensorType>(result.getType()))
-      flops += double(type.getNumElements());
-  if (auto matmul = dyn_cast<MatMulOp>(op))
-    flops *= 2.0 * cast<RankedTensorType>(matmul.getLhs().getType()).getShape().back();
-  return flops;
-}
+
 
 /// An attention-score op: no weight read, a result of rank >= 3 ending in two equal dims.
 static bool isScoreOp(Operation *op) {
@@ -135,7 +127,7 @@ RecomputeChoice mlir::parc::chooseRecomputed(const ChunkActivations &chunk,
       double flops = 0;
       for (Operation *member : group) {
         trial.insert(member);
-        flops += opFlops(member);
+        flops += getOpCost(member).flops;
       }
       double trialKept = keptBytes(chunk, trial);
       double ratio = (choice.keptBytes - trialKept) / std::max(1.0, flops);

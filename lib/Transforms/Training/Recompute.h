@@ -31,8 +31,6 @@ enum class RecomputePolicy { None, Full, Selective, Auto };
 /// Parses --recompute's value.
 std::optional<RecomputePolicy> parseRecomputePolicy(llvm::StringRef name);
 
-/// Arithmetic of one op (multiply-adds count two), for the recomputed-FLOPs report.
-double opFlops(Operation *op);
 
 /// A chunk's forward ops and which of their values (and of the values they read) its
 /// backward ops use.

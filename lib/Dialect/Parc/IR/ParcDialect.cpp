@@ -12,6 +12,7 @@ using namespace mlir;
 using namespace mlir::parc;
 
 #include "parc/Dialect/Parc/IR/ParcDialect.cpp.inc"
+#include "parc/Dialect/Parc/IR/ParcInterfaces.cpp.inc"
 
 void ParcDialect::initialize() {
   registerAttributes();

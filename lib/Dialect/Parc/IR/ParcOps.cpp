@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "parc/Dialect/Parc/IR/ShardingRules.h"
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 #include "parc/Dialect/Parc/IR/ParcShapeInference.h"
 

@@ -1,7 +1,8 @@
 //===- ParcOps.h - parc dialect operations ----------------------*- C++ -*-===//
 //
-// Declares the operations of the parc dialect (generated from ParcOps.td) and the shared
-// verification helpers their generated verifiers call.
+// Declares the operations of the parc dialect (generated from ParcOps.td), the shared
+// verification helpers their generated verifiers call, and the names of the attributes
+// passes attach to ops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "parc/Dialect/Parc/IR/ParcAttrs.h"
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
+#include "parc/Dialect/Parc/IR/ParcInterfaces.h"
 
 namespace mlir::parc {
 /// Verifies an elementwise op whose operands broadcast numpy-style to its result.

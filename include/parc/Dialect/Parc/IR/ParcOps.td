@@ -4,6 +4,11 @@
 // verifiers check shapes and element types through the shared inference functions in
 // ParcShapeInference.h, which the ONNX importer also uses to type what it builds.
 //
+// Every op says how it runs on sharded operands, how it is differentiated and what it costs
+// (ParcInterfaces.td): op families get their rules from their ODS class; single ops declare
+// the interface methods and implement them in ParcSharding.cpp, ParcGradients.cpp and
+// ParcCosts.cpp, or declare with a trait that they have no such rule.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef PARC_DIALECT_PARC_IR_PARCOPS_TD
@@ -11,16 +16,24 @@
 
 include "parc/Dialect/Parc/IR/ParcBase.td"
 include "parc/Dialect/Parc/IR/ParcAttrs.td"
+include "parc/Dialect/Parc/IR/ParcInterfaces.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+
+/// An op that implements the sharding (gradient) interface methods in C++.
+defvar Parc_ShardingRule = DeclareOpInterfaceMethods<Parc_ShardingOpInterface>;
+defvar Parc_GradientRule = DeclareOpInterfaceMethods<Parc_GradientOpInterface>;
+/// An op whose cost is not the elementwise default (ParcCosts.cpp).
+defvar Parc_CostRule = DeclareOpInterfaceMethods<Parc_CostOpInterface, ["getCost"]>;
 
 //===----------------------------------------------------------------------===//
 // Constants and weights
 //===----------------------------------------------------------------------===//
 
 def Parc_ConstantOp : Parc_Op<"constant",
-    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>]> {
+    [ConstantLike, Pure, AllTypesMatch<["value", "result"]>, Parc_ReplicatedSharding,
+     Parc_NoGradient, Parc_CostRule]> {
   let summary = "A tensor literal";
   let description = [{
     A compile-time tensor value: shape arithmetic, masks, small literals. Model weights are
@@ -43,7 +56,8 @@ def Parc_ConstantOp : Parc_Op<"constant",
   ];
 }
 
-def Parc_WeightOp : Parc_Op<"weight", [Symbol]> {
+def Parc_WeightOp : Parc_Op<"weight", [Symbol, Parc_ReplicatedSharding, Parc_NoGradient,
+                                       Parc_CostOpInterface]> {
   let summary = "A named model weight backed by the model's storage";
   let description = [{
     Declares one weight (an ONNX initializer) at module level. Its bytes are normally a dense
@@ -69,7 +83,8 @@ def Parc_WeightOp : Parc_Op<"weight", [Symbol]> {
 }
 
 def Parc_LoadWeightOp : Parc_Op<"load_weight",
-    [Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+    [Pure, DeclareOpInterfaceMethods<SymbolUserOpInterface>, Parc_ShardingRule,
+     Parc_NoGradient, Parc_CostRule]> {
   let summary = "Reads a module-level weight";
   let description = [{
     ```mlir
@@ -85,9 +100,12 @@ def Parc_LoadWeightOp : Parc_Op<"load_weight",
 // Elementwise operations (numpy broadcasting)
 //===----------------------------------------------------------------------===//
 
+/// `partialsPass`: partial sums stay partial through it (a sum or difference of partial
+/// sums is the partial sum of the result).
 class Parc_BinaryOp<string mnemonic, Type operandType, Type resultType,
-                    list<Trait> traits = []>
-    : Parc_Op<mnemonic, !listconcat([Pure], traits)> {
+                    list<Trait> traits = [], bit partialsPass = 0>
+    : Parc_Op<mnemonic, !listconcat([Pure, Parc_ShardingRule, Parc_CostOpInterface],
+                                    traits)> {
   let arguments = (ins operandType:$lhs, operandType:$rhs);
   let results = (outs resultType:$result);
   let assemblyFormat = [{
@@ -99,23 +117,29 @@ class Parc_BinaryOp<string mnemonic, Type operandType, Type resultType,
     ::llvm::LogicalResult $cppClass::verify() {
       return ::mlir::parc::verifyBroadcastingOp(getOperation());
     }
+    ::mlir::parc::ShardingDecision $cppClass::decideSharding(
+        ::llvm::ArrayRef<::mlir::parc::ShardingAttr> operands, int64_t ranks) {
+      return ::mlir::parc::decideElementwiseSharding(getOperation(), operands, ranks,
+                                                     }] # !if(partialsPass, "true", "false") # [{);
+    }
   }];
 }
 
-class Parc_ArithmeticOp<string mnemonic, string what>
+class Parc_ArithmeticOp<string mnemonic, string what, list<Trait> traits = [Parc_GradientRule],
+                        bit partialsPass = 0>
     : Parc_BinaryOp<mnemonic, Parc_NumericTensor, Parc_NumericTensor,
-                    [SameOperandsAndResultElementType]> {
+                    !listconcat([SameOperandsAndResultElementType], traits), partialsPass> {
   let summary = "Elementwise " # what # " with numpy broadcasting";
 }
-def Parc_AddOp : Parc_ArithmeticOp<"add", "sum">;
-def Parc_SubOp : Parc_ArithmeticOp<"sub", "difference">;
+def Parc_AddOp : Parc_ArithmeticOp<"add", "sum", [Parc_GradientRule], 1>;
+def Parc_SubOp : Parc_ArithmeticOp<"sub", "difference", [Parc_GradientRule], 1>;
 def Parc_MulOp : Parc_ArithmeticOp<"mul", "product">;
 def Parc_DivOp : Parc_ArithmeticOp<"div",
     "quotient (integers truncate toward zero)">;
 def Parc_PowOp : Parc_ArithmeticOp<"pow", "power">;
-def Parc_MaxOp : Parc_ArithmeticOp<"max", "maximum">;
-def Parc_MinOp : Parc_ArithmeticOp<"min", "minimum">;
-def Parc_ModOp : Parc_ArithmeticOp<"mod", "remainder"> {
+def Parc_MaxOp : Parc_ArithmeticOp<"max", "maximum", [Parc_NoGradientRule]>;
+def Parc_MinOp : Parc_ArithmeticOp<"min", "minimum", [Parc_NoGradientRule]>;
+def Parc_ModOp : Parc_ArithmeticOp<"mod", "remainder", [Parc_NoGradientRule]> {
   let description = [{
     The remainder takes the divisor's sign (Python's `%`), or with `fmod` the dividend's
     (C's `fmod`). Integer remainder by zero is an error at run time.
@@ -125,7 +149,7 @@ def Parc_ModOp : Parc_ArithmeticOp<"mod", "remainder"> {
 
 class Parc_CompareOp<string mnemonic, string what>
     : Parc_BinaryOp<mnemonic, Parc_Tensor, Parc_BoolTensor,
-                    [SameOperandsElementType]> {
+                    [SameOperandsElementType, Parc_NoGradient]> {
   let summary = "Elementwise " # what # " comparison with numpy broadcasting";
 }
 def Parc_EqualOp : Parc_CompareOp<"equal", "equality">;
@@ -133,23 +157,31 @@ def Parc_LessOp : Parc_CompareOp<"less", "less-than">;
 def Parc_GreaterOp : Parc_CompareOp<"greater", "greater-than">;
 
 class Parc_LogicalOp<string mnemonic, string what>
-    : Parc_BinaryOp<mnemonic, Parc_BoolTensor, Parc_BoolTensor> {
+    : Parc_BinaryOp<mnemonic, Parc_BoolTensor, Parc_BoolTensor, [Parc_NoGradient]> {
   let summary = "Elementwise logical " # what # " with numpy broadcasting";
 }
 def Parc_AndOp : Parc_LogicalOp<"and", "and">;
 def Parc_OrOp : Parc_LogicalOp<"or", "or">;
 
 class Parc_UnaryOp<string mnemonic, Type tensorType, string what,
-                   list<Trait> traits = []>
-    : Parc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType], traits)> {
+                   list<Trait> traits = [Parc_GradientRule]>
+    : Parc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType, Parc_ShardingRule,
+                                     Parc_CostOpInterface], traits)> {
   let summary = "Elementwise " # what;
   let arguments = (ins tensorType:$input);
   let results = (outs tensorType:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
   let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::parc::ShardingDecision $cppClass::decideSharding(
+        ::llvm::ArrayRef<::mlir::parc::ShardingAttr> operands, int64_t ranks) {
+      return ::mlir::parc::decideElementwiseSharding(getOperation(), operands, ranks, false);
+    }
+  }];
 }
 def Parc_NegOp : Parc_UnaryOp<"neg", Parc_NumericTensor, "negation">;
-def Parc_AbsOp : Parc_UnaryOp<"abs", Parc_NumericTensor, "absolute value">;
+def Parc_AbsOp : Parc_UnaryOp<"abs", Parc_NumericTensor, "absolute value",
+                              [Parc_NoGradientRule]>;
 def Parc_ReluOp : Parc_UnaryOp<"relu", Parc_NumericTensor, "max(x, 0)">;
 def Parc_ExpOp : Parc_UnaryOp<"exp", Parc_FloatTensor, "exponential">;
 def Parc_LogOp : Parc_UnaryOp<"log", Parc_FloatTensor, "natural logarithm">;
@@ -160,9 +192,10 @@ def Parc_ErfOp : Parc_UnaryOp<"erf", Parc_FloatTensor, "error function">;
 def Parc_SinOp : Parc_UnaryOp<"sin", Parc_FloatTensor, "sine">;
 def Parc_CosOp : Parc_UnaryOp<"cos", Parc_FloatTensor, "cosine">;
 def Parc_SigmoidOp : Parc_UnaryOp<"sigmoid", Parc_FloatTensor, "1 / (1 + exp(-x))">;
-def Parc_NotOp : Parc_UnaryOp<"not", Parc_BoolTensor, "logical negation">;
+def Parc_NotOp : Parc_UnaryOp<"not", Parc_BoolTensor, "logical negation", [Parc_NoGradient]>;
 
-def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType, Parc_ShardingRule,
+                                   Parc_GradientRule, Parc_CostOpInterface]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `x * 0.5 * (1 + erf(x / sqrt(2)))`, or with `tanh_approximation`
@@ -174,7 +207,8 @@ def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
-def Parc_SelectOp : Parc_Op<"select", [Pure]> {
+def Parc_SelectOp : Parc_Op<"select", [Pure, Parc_ShardingRule, Parc_GradientRule,
+                                       Parc_CostOpInterface]> {
   let summary = "Elementwise choice between two tensors (ONNX Where)";
   let arguments = (ins Parc_BoolTensor:$condition, Parc_Tensor:$on_true,
                        Parc_Tensor:$on_false);
@@ -187,7 +221,8 @@ def Parc_SelectOp : Parc_Op<"select", [Pure]> {
   let hasFolder = 1;
 }
 
-def Parc_ConvertOp : Parc_Op<"convert", [Pure, SameOperandsAndResultShape]> {
+def Parc_ConvertOp : Parc_Op<"convert", [Pure, SameOperandsAndResultShape, Parc_ShardingRule,
+                                         Parc_GradientRule, Parc_CostOpInterface]> {
   let summary = "Elementwise conversion to another element type (ONNX Cast)";
   let description = [{
     Float to integer truncates toward zero; anything to i1 tests for non-zero.
@@ -202,7 +237,8 @@ def Parc_ConvertOp : Parc_Op<"convert", [Pure, SameOperandsAndResultShape]> {
 // Contractions, reductions, normalizations
 //===----------------------------------------------------------------------===//
 
-def Parc_MatMulOp : Parc_Op<"matmul", [Pure, SameOperandsAndResultElementType]> {
+def Parc_MatMulOp : Parc_Op<"matmul", [Pure, SameOperandsAndResultElementType,
+                                       Parc_ShardingRule, Parc_GradientRule, Parc_CostRule]> {
   let summary = "Batched matrix product with numpy batch broadcasting";
   let description = [{
     Both operands have rank >= 2. The last two dims are the matrix dims
@@ -220,8 +256,11 @@ def Parc_MatMulOp : Parc_Op<"matmul", [Pure, SameOperandsAndResultElementType]> 
   let hasVerifier = 1;
 }
 
-class Parc_ReduceOp<string mnemonic, string what>
-    : Parc_Op<mnemonic, [Pure, SameOperandsAndResultElementType]> {
+/// `linear`: partial sums stay partial through it (a sum or mean of partial sums).
+class Parc_ReduceOp<string mnemonic, string what, list<Trait> traits = [Parc_GradientRule],
+                    bit linear = 1>
+    : Parc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultElementType,
+                                     Parc_ShardingRule, Parc_CostOpInterface], traits)> {
   let summary = "Reduces the given axes by " # what;
   let description = [{
     `axes` are sorted, distinct and non-negative. With `keep_dims` the reduced dims stay
@@ -237,14 +276,21 @@ class Parc_ReduceOp<string mnemonic, string what>
     ::llvm::LogicalResult $cppClass::verify() {
       return ::mlir::parc::verifyReduceOp(getOperation(), getAxes(), getKeepDims());
     }
+    ::mlir::parc::ShardingDecision $cppClass::decideSharding(
+        ::llvm::ArrayRef<::mlir::parc::ShardingAttr> operands, int64_t ranks) {
+      return ::mlir::parc::decideReduceSharding(getOperation(), operands, ranks, getAxes(),
+                                                getKeepDims(), }] # !if(linear, "true", "false") # [{);
+    }
   }];
 }
 def Parc_ReduceSumOp : Parc_ReduceOp<"reduce_sum", "summation">;
 def Parc_ReduceMeanOp : Parc_ReduceOp<"reduce_mean", "averaging">;
-def Parc_ReduceMaxOp : Parc_ReduceOp<"reduce_max", "taking the maximum">;
+def Parc_ReduceMaxOp : Parc_ReduceOp<"reduce_max", "taking the maximum",
+                                     [Parc_NoGradientRule], 0>;
 
 class Parc_SoftmaxLikeOp<string mnemonic, string what>
-    : Parc_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Parc_Op<mnemonic, [Pure, SameOperandsAndResultType, Parc_ShardingRule, Parc_GradientRule,
+                         Parc_CostOpInterface]> {
   let summary = what # " along one axis";
   let arguments = (ins Parc_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Parc_FloatTensor:$result);
@@ -257,6 +303,10 @@ class Parc_SoftmaxLikeOp<string mnemonic, string what>
         return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
       return ::llvm::success();
     }
+    ::mlir::parc::ShardingDecision $cppClass::decideSharding(
+        ::llvm::ArrayRef<::mlir::parc::ShardingAttr> operands, int64_t ranks) {
+      return ::mlir::parc::decideRowSharding(getOperation(), operands, ranks, getAxis());
+    }
   }];
 }
 def Parc_SoftmaxOp : Parc_SoftmaxLikeOp<"softmax", "exp(x - max) / sum(exp(x - max))">;
@@ -266,7 +316,9 @@ def Parc_LogSoftmaxOp : Parc_SoftmaxLikeOp<"log_softmax", "log of softmax">;
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def Parc_ReshapeOp : Parc_Op<"reshape", [Pure, SameOperandsAndResultElementType]> {
+def Parc_ReshapeOp : Parc_Op<"reshape",
+    [Pure, SameOperandsAndResultElementType, Parc_ShardingRule, Parc_GradientRule,
+     Parc_CostOpInterface]> {
   let summary = "Reinterprets a tensor with another shape of the same element count";
   let arguments = (ins Parc_Tensor:$input);
   let results = (outs Parc_Tensor:$result);
@@ -275,7 +327,9 @@ def Parc_ReshapeOp : Parc_Op<"reshape", [Pure, SameOperandsAndResultElementType]
   let hasFolder = 1;
 }
 
-def Parc_TransposeOp : Parc_Op<"transpose", [Pure, SameOperandsAndResultElementType]> {
+def Parc_TransposeOp : Parc_Op<"transpose",
+    [Pure, SameOperandsAndResultElementType, Parc_ShardingRule, Parc_GradientRule,
+     Parc_CostOpInterface]> {
   let summary = "Permutes dimensions: result dim i is input dim permutation[i]";
   let arguments = (ins Parc_Tensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Parc_Tensor:$result);
@@ -286,7 +340,9 @@ def Parc_TransposeOp : Parc_Op<"transpose", [Pure, SameOperandsAndResultElementT
   let hasFolder = 1;
 }
 
-def Parc_ConcatOp : Parc_Op<"concat", [Pure, SameOperandsAndResultElementType]> {
+def Parc_ConcatOp : Parc_Op<"concat",
+    [Pure, SameOperandsAndResultElementType, Parc_ShardingRule, Parc_GradientRule,
+     Parc_CostOpInterface]> {
   let summary = "Joins tensors along one axis";
   let arguments = (ins Variadic<Parc_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs Parc_Tensor:$result);
@@ -295,7 +351,9 @@ def Parc_ConcatOp : Parc_Op<"concat", [Pure, SameOperandsAndResultElementType]> 
   let hasFolder = 1;
 }
 
-def Parc_SliceOp : Parc_Op<"slice", [Pure, SameOperandsAndResultElementType]> {
+def Parc_SliceOp : Parc_Op<"slice",
+    [Pure, SameOperandsAndResultElementType, Parc_ShardingRule, Parc_GradientRule,
+     Parc_CostOpInterface]> {
   let summary = "Takes a strided window: [start, limit) with a positive stride per dim";
   let arguments = (ins Parc_Tensor:$input, DenseI64ArrayAttr:$start_indices,
                        DenseI64ArrayAttr:$limit_indices, DenseI64ArrayAttr:$strides);
@@ -305,7 +363,8 @@ def Parc_SliceOp : Parc_Op<"slice", [Pure, SameOperandsAndResultElementType]> {
   let hasFolder = 1;
 }
 
-def Parc_GatherOp : Parc_Op<"gather", [Pure]> {
+def Parc_GatherOp : Parc_Op<"gather", [Pure, Parc_ShardingRule, Parc_GradientRule,
+                                       Parc_CostOpInterface]> {
   let summary = "Picks slices along one axis by index (ONNX Gather)";
   let description = [{
     The result shape is `input.shape[:axis] + indices.shape + input.shape[axis+1:]`.
@@ -321,7 +380,9 @@ def Parc_GatherOp : Parc_Op<"gather", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
-def Parc_GatherElementsOp : Parc_Op<"gather_elements", [Pure]> {
+def Parc_GatherElementsOp : Parc_Op<"gather_elements", [Pure, Parc_ReplicatedSharding,
+                                                        Parc_NoGradientRule,
+                                                        Parc_CostOpInterface]> {
   let summary = "Picks elements along one axis by per-element index (ONNX GatherElements)";
   let description = [{
     `result[i][j][k] = input[index[i][j][k]][j][k]` for axis 0, and likewise for other axes:
@@ -336,7 +397,8 @@ def Parc_GatherElementsOp : Parc_Op<"gather_elements", [Pure]> {
   let hasFolder = 1;
 }
 
-def Parc_ScatterAddOp : Parc_Op<"scatter_add", [Pure]> {
+def Parc_ScatterAddOp : Parc_Op<"scatter_add", [Pure, Parc_ReplicatedSharding, Parc_NoGradientRule,
+                                               Parc_CostOpInterface]> {
   let summary = "Adds slices into a zero tensor at indexed positions (the adjoint of gather)";
   let description = [{
     The gradient of `parc.gather` with respect to its table: the result (of the table's
@@ -358,7 +420,9 @@ def Parc_ScatterAddOp : Parc_Op<"scatter_add", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultElementType]> {
+def Parc_BroadcastToOp : Parc_Op<"broadcast_to",
+    [Pure, SameOperandsAndResultElementType, Parc_ShardingRule, Parc_GradientRule,
+     Parc_CostOpInterface]> {
   let summary = "Broadcasts a tensor to a larger shape with numpy rules (ONNX Expand)";
   let arguments = (ins Parc_Tensor:$input);
   let results = (outs Parc_Tensor:$result);
@@ -371,7 +435,9 @@ def Parc_BroadcastToOp : Parc_Op<"broadcast_to", [Pure, SameOperandsAndResultEle
 // Training state
 //===----------------------------------------------------------------------===//
 
-def Parc_AssignWeightOp : Parc_Op<"assign_weight", [MemoryEffects<[MemWrite]>]> {
+def Parc_AssignWeightOp : Parc_Op<"assign_weight", [MemoryEffects<[MemWrite]>,
+                                                   Parc_ReplicatedSharding, Parc_NoGradient,
+                                                   Parc_CostOpInterface]> {
   let summary = "Stores a new value into a weight (an optimizer step)";
   let description = [{
     Overwrites the weight `name` with `value` (same type as the weight, as loaded); later
@@ -390,8 +456,11 @@ def Parc_AssignWeightOp : Parc_Op<"assign_weight", [MemoryEffects<[MemWrite]>]> 
 // Communication between ranks
 //===----------------------------------------------------------------------===//
 
+/// Collectives are inserted by the partitioner: they run on the layouts it chose, and their
+/// gradient is their conjugate (Megatron's f and g operators).
 class Parc_CollectiveOp<string mnemonic, list<Trait> traits = []>
-    : Parc_Op<mnemonic, traits> {
+    : Parc_Op<mnemonic, !listconcat([Parc_ReplicatedSharding, Parc_GradientRule,
+                                     Parc_CostOpInterface], traits)> {
   let description = [{
     A collective over the ranks of one axis of the module's mesh (`group`, "tp" or "dp";
     the module's `parc.mesh` gives the axis sizes). Every rank of the group executes it in
@@ -409,7 +478,8 @@ def Parc_AllReduceOp : Parc_CollectiveOp<"all_reduce", [SameOperandsAndResultTyp
 
 def Parc_AllReduceStartOp
     : Parc_Op<"all_reduce_start", [SameOperandsAndResultType,
-                                   MemoryEffects<[MemRead, MemWrite]>]> {
+                                   MemoryEffects<[MemRead, MemWrite]>, Parc_ReplicatedSharding,
+                                   Parc_NoGradient, Parc_CostOpInterface]> {
   let summary = "Starts summing a tensor over a group in the background, into a new buffer";
   let description = [{
     The non-blocking all-reduce of data-parallel gradient buckets: `all_reduce_start`
@@ -431,7 +501,8 @@ def Parc_AllReduceStartOp
 
 def Parc_AllReduceWaitOp
     : Parc_Op<"all_reduce_wait", [SameOperandsAndResultType,
-                                  MemoryEffects<[MemRead, MemWrite]>]> {
+                                  MemoryEffects<[MemRead, MemWrite]>, Parc_ReplicatedSharding,
+                                  Parc_NoGradient, Parc_CostOpInterface]> {
   let summary = "Finishes an all_reduce_start; the result is its buffer, now the sum";
   let arguments = (ins Parc_NumericTensor:$buffer, StrAttr:$group, I64Attr:$tag);
   let results = (outs Parc_NumericTensor:$result);
@@ -454,7 +525,9 @@ def Parc_ReduceScatterOp
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
 }
 
-def Parc_ShardSliceOp : Parc_Op<"shard_slice", [Pure, SameOperandsAndResultElementType]> {
+def Parc_ShardSliceOp : Parc_Op<"shard_slice", [Pure, SameOperandsAndResultElementType,
+                                               Parc_ReplicatedSharding, Parc_GradientRule,
+                                               Parc_CostOpInterface]> {
   let summary = "Takes this rank's block of a replicated tensor (no communication)";
   let description = [{
     The inverse of all_gather without moving data: rank r of `group` keeps block r of dim
@@ -469,7 +542,8 @@ def Parc_ShardSliceOp : Parc_Op<"shard_slice", [Pure, SameOperandsAndResultEleme
   let hasVerifier = 1;
 }
 
-def Parc_ShardGatherOp : Parc_Op<"shard_gather", [Pure]> {
+def Parc_ShardGatherOp : Parc_Op<"shard_gather", [Pure, Parc_ReplicatedSharding, Parc_GradientRule,
+                                                 Parc_CostOpInterface]> {
   let summary = "Gathers from this rank's block of a table split along the gathered axis";
   let description = [{
     The table is rank r's block of a table split along `axis` over `group`; indices refer
@@ -490,8 +564,11 @@ def Parc_ShardGatherOp : Parc_Op<"shard_gather", [Pure]> {
 // Point-to-point transfers between pipeline stages
 //===----------------------------------------------------------------------===//
 
+/// Transfers exist only once the pipeline is built, after the backward pass.
 class Parc_TransferOp<string mnemonic, list<Trait> traits = []>
-    : Parc_Op<mnemonic, !listconcat(traits, [MemoryEffects<[MemRead, MemWrite]>])> {
+    : Parc_Op<mnemonic, !listconcat(traits, [MemoryEffects<[MemRead, MemWrite]>,
+                                             Parc_ReplicatedSharding, Parc_NoGradient,
+                                             Parc_CostOpInterface])> {
   let description = [{
     Transfers between pipeline stages are split into a start and a wait so that they overlap
     compute: `parc.send` / `parc.recv` start a non-blocking transfer, `parc.send_wait` /
@@ -544,7 +621,8 @@ def Parc_RecvWaitOp : Parc_TransferOp<"recv_wait", [SameOperandsAndResultType]> 
 // Fusion
 //===----------------------------------------------------------------------===//
 
-def Parc_FusedOp : Parc_Op<"fused", [IsolatedFromAbove, Pure]> {
+def Parc_FusedOp : Parc_Op<"fused", [IsolatedFromAbove, Pure, Parc_ReplicatedSharding,
+                                     Parc_NoGradient, Parc_CostRule]> {
   let summary = "A group of elementwise ops and row reductions run as one kernel";
   let description = [{
     What `parc-fuse` groups: its body computes `results` from `inputs` (the block's
@@ -575,7 +653,9 @@ def Parc_FusedOp : Parc_Op<"fused", [IsolatedFromAbove, Pure]> {
   let hasVerifier = 1;
 }
 
-def Parc_YieldOp : Parc_Op<"yield", [Pure, Terminator, HasParent<"FusedOp">]> {
+def Parc_YieldOp : Parc_Op<"yield", [Pure, Terminator, HasParent<"FusedOp">,
+                                     Parc_ReplicatedSharding, Parc_NoGradient,
+                                     Parc_CostOpInterface]> {
   let summary = "The results of a parc.fused body";
   let arguments = (ins Variadic<Parc_Tensor>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";

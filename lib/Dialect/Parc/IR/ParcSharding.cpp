@@ -1,14 +1,16 @@
-//===- ShardingRules.cpp - how each op runs on sharded operands -----------===//
+//===- ParcSharding.cpp - how each op runs on sharded operands ------------===//
 //
-// One rule per kind of op; see ShardingRules.h. A split is written (dim, groups); every rule
+// The ShardingOpInterface rules of the parc ops (ShardingRules.h): the rules op families
+// share, and each single op's decideSharding. A split is written (dim, groups); every rule
 // checks that the dim it keeps split still divides over the ranks.
 //
 //===----------------------------------------------------------------------===//
 
-#include "parc/Analysis/ShardingRules.h"
+#include "parc/Dialect/Parc/IR/ShardingRules.h"
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::parc;
@@ -39,7 +41,19 @@ public:
       operands.push_back(sharding ? sharding : replicated);
   }
 
-  ShardingDecision decide();
+  ShardingDecision elementwise(bool partialPassesThrough);
+  ShardingDecision matmul();
+  ShardingDecision reduce(ArrayRef<int64_t> axes, bool keepDims, bool linear);
+  ShardingDecision softmax(int64_t axis);
+  ShardingDecision transpose(ArrayRef<int64_t> permutation);
+  ShardingDecision reshape();
+  ShardingDecision slice(SliceOp slice);
+  ShardingDecision concat(int64_t axis);
+  ShardingDecision gather(int64_t axis);
+  ShardingDecision broadcast();
+  ShardingDecision allReplicated() {
+    return {SmallVector<ShardingAttr>(operands.size(), replicated), replicated};
+  }
 
 private:
   ShardingAttr split(int64_t dim, int64_t groups = 1) {
@@ -55,26 +69,12 @@ private:
         return allReplicated();
     return {std::move(required), result};
   }
-  ShardingDecision allReplicated() {
-    return {SmallVector<ShardingAttr>(operands.size(), replicated), replicated};
-  }
   /// Partial operands become replicated (an all-reduce).
   void resolvePartials() {
     for (ShardingAttr &sharding : operands)
       if (sharding.isPartial())
         sharding = replicated;
   }
-
-  ShardingDecision elementwise(bool partialPassesThrough);
-  ShardingDecision matmul();
-  ShardingDecision reduce(ArrayRef<int64_t> axes, bool keepDims, bool linear);
-  ShardingDecision softmax(int64_t axis);
-  ShardingDecision transpose(ArrayRef<int64_t> permutation);
-  ShardingDecision reshape();
-  ShardingDecision slice(SliceOp slice);
-  ShardingDecision concat(int64_t axis);
-  ShardingDecision gather(int64_t axis);
-  ShardingDecision broadcast();
 
   Operation *op;
   int64_t ranks;
@@ -305,40 +305,82 @@ ShardingDecision Rules::broadcast() {
   return make({input}, split(dim, input.getGroups()));
 }
 
-ShardingDecision Rules::decide() {
-  return TypeSwitch<Operation *, ShardingDecision>(op)
-      .Case<AddOp, SubOp>([&](auto) { return elementwise(true); })
-      .Case<MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp, GreaterOp,
-            AndOp, OrOp, NegOp, AbsOp, ReluOp, ExpOp, LogOp, SqrtOp, ReciprocalOp,
-            TanhOp, ErfOp, SigmoidOp, SinOp, CosOp, NotOp, GeluOp, SelectOp,
-            ConvertOp>([&](auto) { return elementwise(false); })
-      .Case<MatMulOp>([&](auto) { return matmul(); })
-      .Case<ReduceSumOp, ReduceMeanOp>([&](auto reduceOp) {
-        return reduce(reduceOp.getAxes(), reduceOp.getKeepDims(), true);
-      })
-      .Case<ReduceMaxOp>([&](ReduceMaxOp reduceOp) {
-        return reduce(reduceOp.getAxes(), reduceOp.getKeepDims(), false);
-      })
-      .Case<SoftmaxOp, LogSoftmaxOp>(
-          [&](auto softmaxOp) { return softmax(softmaxOp.getAxis()); })
-      .Case<TransposeOp>(
-          [&](TransposeOp t) { return transpose(t.getPermutation()); })
-      .Case<ReshapeOp>([&](auto) { return reshape(); })
-      .Case<SliceOp>([&](SliceOp s) { return slice(s); })
-      .Case<ConcatOp>([&](ConcatOp c) { return concat(c.getAxis()); })
-      .Case<GatherOp>([&](GatherOp g) { return gather(g.getAxis()); })
-      .Case<BroadcastToOp>([&](auto) { return broadcast(); })
-      .Default([&](Operation *) { return allReplicated(); });
-}
-
 } // namespace
 
-ShardingDecision mlir::parc::decideSharding(Operation *op,
-                                            ArrayRef<ShardingAttr> operands,
-                                            int64_t ranks) {
-  if (op->getNumResults() != 1)
-    return {SmallVector<ShardingAttr>(
-                operands.size(), ShardingAttr::getReplicated(op->getContext())),
-            ShardingAttr::getReplicated(op->getContext())};
-  return Rules(op, operands, ranks).decide();
+ShardingDecision mlir::parc::replicateEverything(Operation *op) {
+  ShardingAttr replicated = ShardingAttr::getReplicated(op->getContext());
+  return {SmallVector<ShardingAttr>(op->getNumOperands(), replicated), replicated};
+}
+
+std::optional<ShardingDecision> mlir::parc::decideSharding(Operation *op,
+                                                           ArrayRef<ShardingAttr> operands,
+                                                           int64_t ranks) {
+  if (op->hasTrait<ReplicatedSharding>() || op->getNumResults() != 1)
+    return replicateEverything(op);
+  if (auto rule = dyn_cast<ShardingOpInterface>(op))
+    return rule.decideSharding(operands, ranks);
+  return std::nullopt;
+}
+
+ShardingDecision mlir::parc::decideElementwiseSharding(Operation *op,
+                                                       ArrayRef<ShardingAttr> operands,
+                                                       int64_t ranks, bool partialsPass) {
+  return Rules(op, operands, ranks).elementwise(partialsPass);
+}
+
+ShardingDecision mlir::parc::decideReduceSharding(Operation *op,
+                                                  ArrayRef<ShardingAttr> operands,
+                                                  int64_t ranks, ArrayRef<int64_t> axes,
+                                                  bool keepDims, bool linear) {
+  return Rules(op, operands, ranks).reduce(axes, keepDims, linear);
+}
+
+ShardingDecision mlir::parc::decideRowSharding(Operation *op, ArrayRef<ShardingAttr> operands,
+                                               int64_t ranks, int64_t axis) {
+  return Rules(op, operands, ranks).softmax(axis);
+}
+
+//===----------------------------------------------------------------------===//
+// Single ops' rules
+//===----------------------------------------------------------------------===//
+
+/// A load yields its weight's layout (a partitioned program's shard); the planner gives
+/// candidate layouts to parc-propagate-sharding directly.
+ShardingDecision LoadWeightOp::decideSharding(ArrayRef<ShardingAttr>, int64_t) {
+  ShardingAttr replicated = ShardingAttr::getReplicated(getContext());
+  auto weight = SymbolTable::lookupNearestSymbolFrom<WeightOp>(*this, getNameAttr());
+  ShardingAttr layout = weight && weight.getShardingAttr() ? weight.getShardingAttr() : replicated;
+  return {{}, layout};
+}
+
+ShardingDecision GeluOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return decideElementwiseSharding(*this, operands, ranks, false);
+}
+ShardingDecision SelectOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return decideElementwiseSharding(*this, operands, ranks, false);
+}
+ShardingDecision ConvertOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return decideElementwiseSharding(*this, operands, ranks, false);
+}
+ShardingDecision MatMulOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return Rules(*this, operands, ranks).matmul();
+}
+ShardingDecision TransposeOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return Rules(*this, operands, ranks).transpose(getPermutation());
+}
+ShardingDecision ReshapeOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return Rules(*this, operands, ranks).reshape();
+}
+ShardingDecision SliceOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return Rules(*this, operands, ranks).slice(*this);
+}
+ShardingDecision ConcatOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return Rules(*this, operands, ranks).concat(getAxis());
+}
+ShardingDecision GatherOp::decideSharding(ArrayRef<ShardingAttr> operands, int64_t ranks) {
+  return Rules(*this, operands, ranks).gather(getAxis());
+}
+ShardingDecision BroadcastToOp::decideSharding(ArrayRef<ShardingAttr> operands,
+                                               int64_t ranks) {
+  return Rules(*this, operands, ranks).broadcast();
 }
