@@ -12,8 +12,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Dialect/Parc/IR/ParcOps.h"
-#include "parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
+#include "parc/Pipeline/CompilePipeline.h"
 #include "parc/Support/Diagnostics.h"
 #include "parc/Target/Artifact/ArtifactWriter.h"
 #include "parc/Target/Cuda/KernelEmitter.h"
@@ -26,7 +26,6 @@
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -220,14 +219,6 @@ static std::optional<int64_t> parseByteSize(StringRef text) {
   return std::nullopt;
 }
 
-/// Checks that a count flag is positive.
-static LogicalResult checkPositive(MLIRContext &context, StringRef flag, int64_t value) {
-  if (value >= 1)
-    return success();
-  return emitError(UnknownLoc::get(&context))
-         << "--" << flag << "=" << value << ": expected a positive number";
-}
-
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   cl::HideUnrelatedOptions(parcCategory);
@@ -253,92 +244,49 @@ int main(int argc, char **argv) {
     if (failed(parseInputShape(text, options, context)))
       return 1;
 
-  if (target != "cpu" && target != "cuda") {
-    emitError(UnknownLoc::get(&context)) << "--target=" << target << ": expected cpu or cuda";
+  auto fail = [&](const std::string &message) {
+    emitError(UnknownLoc::get(&context)) << message;
     return 1;
-  }
-  if (target == "cuda" && train) {
-    emitError(UnknownLoc::get(&context)) << "--train with --target=cuda is not supported yet";
-    return 1;
-  }
-  if (emitStage == EmitStage::Cuda && target != "cuda") {
-    emitError(UnknownLoc::get(&context)) << "--emit=cuda needs --target=cuda";
-    return 1;
-  }
-  if (failed(checkPositive(context, "dp", dataParallel)) ||
-      failed(checkPositive(context, "tp", tensorParallel)) ||
-      failed(checkPositive(context, "pp", pipelineParallel)) ||
-      failed(checkPositive(context, "microbatches", microbatchCount)) ||
-      failed(checkPositive(context, "virtual-stages", virtualStages)))
-    return 1;
-  if (scheduleName != "gpipe" && scheduleName != "1f1b") {
-    emitError(UnknownLoc::get(&context))
-        << "--schedule=" << scheduleName << ": expected gpipe or 1f1b";
-    return 1;
-  }
-  int64_t memoryLimitBytes = 0;
+  };
+  // The flags as typed options, validated once by the pipeline library.
+  CompileOptions compile;
+  compile.target = target;
+  compile.dp = dataParallel, compile.tp = tensorParallel, compile.pp = pipelineParallel;
+  compile.microbatches = microbatchCount, compile.virtualStages = virtualStages;
+  compile.schedule = scheduleName;
+  compile.train = train;
+  compile.loss = lossName, compile.optimizer = optimizerName;
+  compile.learningRate = learningRate, compile.momentum = momentum;
+  compile.weightDecay = weightDecay, compile.beta1 = beta1, compile.beta2 = beta2;
+  compile.epsilon = epsilon;
+  compile.zero = zeroStage;
+  compile.recompute = recomputeName;
+  compile.trainingOptionsGiven = lossName.getNumOccurrences() ||
+                                 optimizerName.getNumOccurrences() ||
+                                 learningRate.getNumOccurrences();
   if (!memoryLimit.empty()) {
     std::optional<int64_t> bytes = parseByteSize(memoryLimit);
-    if (!bytes || *bytes <= 0) {
-      emitError(UnknownLoc::get(&context))
-          << "--memory-limit=" << memoryLimit << ": expected a size such as 512MiB or 2GB";
-      return 1;
-    }
-    memoryLimitBytes = *bytes;
+    if (!bytes || *bytes <= 0)
+      return fail("--memory-limit=" + memoryLimit + ": expected a size such as 512MiB or 2GB");
+    compile.memoryLimit = *bytes;
   }
   std::optional<int64_t> bucketBytes =
       bucketSize == "0" ? std::optional<int64_t>(0) : parseByteSize(bucketSize);
-  if (!bucketBytes || *bucketBytes < 0) {
-    emitError(UnknownLoc::get(&context))
-        << "--bucket-size=" << bucketSize << ": expected a size such as 25MiB, or 0";
-    return 1;
-  }
-  if (zeroStage != 0 && zeroStage != 1) {
-    emitError(UnknownLoc::get(&context)) << "--zero=" << zeroStage.getValue() << ": only 0 and 1 are supported";
-    return 1;
-  }
-  if (zeroStage == 1 && (!train || dataParallel < 2)) {
-    emitError(UnknownLoc::get(&context)) << "--zero=1 needs --train and --dp of 2 or more";
-    return 1;
-  }
-  if (recomputeName != "none" && recomputeName != "full" && recomputeName != "selective" &&
-      recomputeName != "auto") {
-    emitError(UnknownLoc::get(&context))
-        << "--recompute=" << recomputeName << ": expected none, full, selective or auto";
-    return 1;
-  }
-  if (recomputeName != "none" && !train) {
-    emitError(UnknownLoc::get(&context)) << "--recompute needs --train";
-    return 1;
-  }
-  int64_t memoryBudgetBytes = 0;
+  if (!bucketBytes || *bucketBytes < 0)
+    return fail("--bucket-size=" + bucketSize + ": expected a size such as 25MiB, or 0");
+  compile.bucketBytes = *bucketBytes;
   if (!memoryBudget.empty()) {
     std::optional<int64_t> bytes = parseByteSize(memoryBudget);
-    if (!bytes || *bytes <= 0) {
-      emitError(UnknownLoc::get(&context))
-          << "--memory-budget=" << memoryBudget << ": expected a size such as 64MiB or 1GB";
-      return 1;
-    }
-    memoryBudgetBytes = *bytes;
+    if (!bytes || *bytes <= 0)
+      return fail("--memory-budget=" + memoryBudget + ": expected a size such as 64MiB or 1GB");
+    compile.memoryBudget = *bytes;
   }
-  if ((recomputeName == "auto") != (memoryBudgetBytes > 0)) {
-    emitError(UnknownLoc::get(&context))
-        << "--recompute=auto and --memory-budget go together";
-    return 1;
-  }
-  // A training step with recomputation is built by the pipeline builder even on one stage.
-  bool pipelined = pipelineParallel > 1 || microbatchCount > 1 || virtualStages > 1 ||
-                   recomputeName != "none";
-  if (!train && (lossName.getNumOccurrences() || optimizerName.getNumOccurrences() ||
-                 learningRate.getNumOccurrences())) {
-    emitError(UnknownLoc::get(&context)) << "--loss, --optimizer and --lr need --train";
-    return 1;
-  }
-  if (emitStage == EmitStage::Artifact && outputFile == "-") {
-    emitError(UnknownLoc::get(&context))
-        << "writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)";
-    return 1;
-  }
+  if (std::string problem = validateCompileOptions(compile); !problem.empty())
+    return fail(problem);
+  if (emitStage == EmitStage::Cuda && target != "cuda")
+    return fail("--emit=cuda needs --target=cuda");
+  if (emitStage == EmitStage::Artifact && outputFile == "-")
+    return fail("writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)");
 
   // A .mlir input is a parc module already (hand-written or from --emit=parc); anything
   // else is read as ONNX.
@@ -354,81 +302,13 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  Builder builder(&context);
-  if (tensorParallel > 1 || dataParallel > 1)
-    (*module)->setAttr(kMeshAttr, builder.getDictionaryAttr(
-                                    {builder.getNamedAttr("dp", builder.getI64IntegerAttr(
-                                                                    dataParallel)),
-                                     builder.getNamedAttr("pp", builder.getI64IntegerAttr(1)),
-                                     builder.getNamedAttr("tp", builder.getI64IntegerAttr(
-                                                                    tensorParallel))}));
+  CompileStage stage = emitStage == EmitStage::Parc          ? CompileStage::Imported
+                       : emitStage == EmitStage::Partitioned ? CompileStage::Partitioned
+                       : emitStage == EmitStage::Fused || emitStage == EmitStage::Cuda
+                           ? CompileStage::Fused
+                           : CompileStage::Planned;
   PassManager pm(&context);
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  if (emitStage != EmitStage::Parc) {
-    // Data parallelism, the microbatch split and the loss first: everything after sees
-    // one microbatch of one rank's share of the batch, and a scalar loss.
-    if (dataParallel > 1)
-      pm.addPass(createPartitionDataParallelPass());
-    if (pipelined)
-      pm.addPass(createSplitMicrobatchesPass({microbatchCount}));
-    if (train)
-      pm.addPass(createAddLossPass({lossName}));
-    if (tensorParallel > 1) {
-      pm.addPass(createPlanTensorParallelPass());
-      pm.addPass(createPartitionTensorParallelPass());
-      // The backward pass reads the layouts the partition recorded on each op; cleaning
-      // up waits until it is built.
-      if (!train)
-        pm.addPass(createCanonicalizerPass());
-    }
-    if (train) {
-      DifferentiatePassOptions backward;
-      backward.linkAdjoints = pipelined;
-      pm.addPass(createDifferentiatePass(backward));
-      ApplyOptimizerPassOptions step;
-      step.optimizer = optimizerName;
-      step.learningRate = learningRate;
-      step.momentum = momentum;
-      step.weightDecay = weightDecay;
-      step.beta1 = beta1;
-      step.beta2 = beta2;
-      step.epsilon = epsilon;
-      step.bucketBytes = *bucketBytes;
-      step.zero = zeroStage;
-      pm.addPass(createApplyOptimizerPass(step));
-      // The pipeline build cuts the program as parc-differentiate linked it; it is cleaned
-      // up afterwards.
-      if (!pipelined) {
-        pm.addPass(createCanonicalizerPass());
-        pm.addPass(createCSEPass());
-      }
-    }
-    if (pipelined) {
-      BuildPipelinePassOptions pipeline;
-      pipeline.stages = pipelineParallel;
-      pipeline.virtualStages = virtualStages;
-      pipeline.schedule = scheduleName;
-      pipeline.memoryLimit = memoryLimitBytes;
-      pipeline.recompute = recomputeName;
-      pipeline.memoryBudget = memoryBudgetBytes;
-      pm.addPass(createBuildPipelinePass(pipeline));
-      if (train) {
-        pm.addPass(createCanonicalizerPass());
-        pm.addPass(createCSEPass());
-      }
-    }
-    if (dataParallel > 1)
-      pm.addPass(createFinishDataParallelPass());
-  }
-  // Fusion: what a GPU runs as one kernel (--emit=fused shows it for either target).
-  bool fuse = emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned &&
-              (target == "cuda" || emitStage == EmitStage::Fused);
-  if (fuse)
-    pm.addNestedPass<func::FuncOp>(createFusePass());
-  if (emitStage != EmitStage::Parc && emitStage != EmitStage::Partitioned &&
-      emitStage != EmitStage::Fused && emitStage != EmitStage::Cuda)
-    pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());
+  buildCompilePipeline(pm, compile, stage);
   if (failed(pm.run(*module)))
     return 1;
 

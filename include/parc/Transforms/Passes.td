@@ -289,6 +289,24 @@ def ApplyOptimizerPass : Pass<"parc-apply-optimizer", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::parc::ParcDialect"];
 }
 
+def SetMeshPass : Pass<"parc-set-mesh", "::mlir::ModuleOp"> {
+  let summary = "Gives the module its mesh: the data- and tensor-parallel ranks";
+  let description = [{
+    Sets the module's `parc.mesh` to `{dp = dp, pp = 1, tp = tp}` (parc-build-pipeline
+    sets pp later): the axes the partitioning passes split over. The first pass of
+    parc-compile's flow when dp or tp exceeds 1.
+
+    ```mlir
+    // parc-opt -parc-set-mesh="dp=2 tp=2"
+    module attributes {parc.mesh = {dp = 2 : i64, pp = 1 : i64, tp = 2 : i64}} { ... }
+    ```
+  }];
+  let options = [
+    Option<"dp", "dp", "int64_t", "1", "data-parallel ranks">,
+    Option<"tp", "tp", "int64_t", "1", "tensor-parallel ranks">,
+  ];
+}
+
 def PartitionDataParallelPass : Pass<"parc-partition-data-parallel", "::mlir::ModuleOp"> {
   let summary = "Rewrites @main to one data-parallel rank's share of the batch";
   let description = [{
