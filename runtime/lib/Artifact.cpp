@@ -251,6 +251,18 @@ Status Artifact::validate() {
     for (int id : program.outputs())
       if (id < -1 || id >= values)
         return bad("an output refers to a missing value");
+    for (const pa::Group &group : program.groups()) {
+      bool member = false;
+      for (int m : group.members()) {
+        if (m < 0 || m >= manifest.world_size())
+          return bad("group '" + group.name() + "' of rank " + std::to_string(r) +
+                     " names rank " + std::to_string(m));
+        member |= m == r;
+      }
+      if (!member)
+        return bad("rank " + std::to_string(r) + " is not a member of its group '" +
+                   group.name() + "'");
+    }
   }
   return Status::ok();
 }

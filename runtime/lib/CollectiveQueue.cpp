@@ -116,10 +116,7 @@ CommunicatorGroups AsyncCollectives::prepare(const parc::artifact::Program &prog
   for (const parc::artifact::Instruction &inst : program.instructions()) {
     if (inst.op() != "all_reduce_start")
       continue;
-    std::string group;
-    for (const parc::artifact::Attribute &attr : inst.attributes())
-      if (attr.name() == "group")
-        group = attr.s();
+    const std::string &group = inst.collective().group();
     auto found = groups.find(group);
     if (found == groups.end() || !found->second || queues.count(group))
       continue;
@@ -133,17 +130,13 @@ CommunicatorGroups AsyncCollectives::prepare(const parc::artifact::Program &prog
 Status AsyncCollectives::bind(const parc::artifact::Instruction &inst,
                               const std::vector<TensorRef> &operands,
                               const std::vector<TensorRef> &results, BoundKernel &kernel) {
-  std::string group;
-  for (const parc::artifact::Attribute &attr : inst.attributes())
-    if (attr.name() == "group")
-      group = attr.s();
-  InstructionAttributes attrs(inst);
+  const std::string &group = inst.collective().group();
   auto communicator = communicators.find(group);
   if (communicator == communicators.end())
     return Status::error("no communicator for group '" + group + "'");
   if (operands.size() != 1 || results.size() != 1)
     return Status::error("expects 1 operand and 1 result");
-  std::shared_ptr<CommRequest> &slot = slots[{group, attrs.getInt("tag")}];
+  std::shared_ptr<CommRequest> &slot = slots[{group, inst.collective().tag()}];
   if (!slot)
     slot = std::make_shared<CommRequest>();
   std::shared_ptr<CommRequest> request = slot;

@@ -90,15 +90,15 @@ Status parc::rt::writeProfileJson(const std::string &path, const pa::Program &pr
       bytes += bytesOf(program.values(id));
     for (int id : inst.results())
       bytes += bytesOf(program.values(id));
-    InstructionAttributes attrs(inst);
-    std::string kind = attrs.getString("kind");
+    std::string kind = inst.kernel().kind();
     bool gemm = inst.op() == "matmul" || kind == "gemm";
-    std::string epilogue = attrs.has("epilogue") ? attrs.getString("epilogue") : "none";
+    std::string epilogue = inst.kernel().epilogue().empty() ? "none" : inst.kernel().epilogue();
     std::string shape = gemm ? gemmShape(program, inst, epilogue) : "";
     file << (i ? ",\n" : "") << "  {\"index\": " << i << ", \"label\": "
          << quoted(i < static_cast<int>(labels.size()) ? labels[i] : "") << ", \"op\": "
          << quoted(inst.op()) << ", \"kind\": " << quoted(kind)
-         << ", \"kernel\": " << attrs.getInt("kernel", -1) << ", \"bytes\": " << bytes
+         << ", \"kernel\": " << (inst.has_kernel() ? inst.kernel().kernel() : -1)
+         << ", \"bytes\": " << bytes
          << ", \"ms\": " << (i < static_cast<int>(ms.size()) ? ms[i] / runs : 0.0)
          << (shape.empty() ? "" : ", \"gemm\": " + shape) << "}";
   }

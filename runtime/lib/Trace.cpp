@@ -30,11 +30,6 @@ std::string parc::rt::quoted(const std::string &text) {
 
 namespace {
 
-/// An integer attribute of `inst`, or `absent`.
-int64_t attribute(const pa::Instruction &inst, const std::string &name, int64_t absent) {
-  return InstructionAttributes(inst).getInt(name, absent);
-}
-
 /// Appends events as comma-separated JSON objects.
 class EventWriter {
 public:
@@ -86,12 +81,11 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
   const pa::Program &program = manifest.programs(rank);
   const std::vector<InstructionSpan> &spans = executor.lastRunSpans();
   const std::vector<std::string> &labels = executor.instructionLabels();
-  int64_t tp = std::max<int64_t>(1, manifest.mesh().tp());
-  int64_t pp = std::max<int64_t>(1, manifest.mesh().pp());
   EventWriter events(rank);
   events.metadata("process_name", 0,
                   "rank " + std::to_string(rank) + ": stage " +
-                      std::to_string(rank / tp % pp) + ", tp " + std::to_string(rank % tp));
+                      std::to_string(program.stage()) + ", tp " +
+                      std::to_string(program.tp_index()));
   events.metadata("thread_name", 0, "compute");
   if (spans.size() != static_cast<size_t>(program.instructions_size()))
     return events.str();
@@ -102,9 +96,9 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
     if (stepStart < 0)
       return;
     const pa::Instruction &first = program.instructions(stepStart);
-    int64_t chunk = attribute(first, "parc.chunk", 0);
-    int64_t microbatch = attribute(first, "parc.microbatch", 0);
-    bool backward = attribute(first, "parc.backward", 0) != 0;
+    int64_t chunk = first.step().chunk();
+    int64_t microbatch = first.step().microbatch();
+    bool backward = first.step().backward();
     // The step's work starts once its inputs arrived: waiting is shown on its own.
     int computeStart = stepStart;
     while (computeStart + 1 < end &&
@@ -121,15 +115,13 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
   };
   for (int i = 0; i < program.instructions_size(); ++i) {
     const pa::Instruction &inst = program.instructions(i);
-    bool inStep = attribute(inst, "parc.chunk", -1) >= 0;
-    bool sameStep =
-        stepStart >= 0 && inStep &&
-        attribute(inst, "parc.chunk", -1) ==
-            attribute(program.instructions(stepStart), "parc.chunk", -1) &&
-        attribute(inst, "parc.microbatch", -1) ==
-            attribute(program.instructions(stepStart), "parc.microbatch", -1) &&
-        attribute(inst, "parc.backward", 0) ==
-            attribute(program.instructions(stepStart), "parc.backward", 0);
+    bool inStep = inst.has_step();
+    auto same = [](const pa::ScheduleStep &a, const pa::ScheduleStep &b) {
+      return a.chunk() == b.chunk() && a.microbatch() == b.microbatch() &&
+             a.backward() == b.backward();
+    };
+    bool sameStep = stepStart >= 0 && inStep &&
+                    same(inst.step(), program.instructions(stepStart).step());
     if (!sameStep) {
       closeStep(i);
       if (inStep)
@@ -150,7 +142,8 @@ std::string parc::rt::rankTraceEvents(const pa::Manifest &manifest, int rank,
     if (!transfer)
       continue;
     bool send = op == "send" || op == "send_wait";
-    int64_t peer = attribute(inst, "peer", -1), tag = attribute(inst, "tag", -1);
+    int64_t peer = inst.has_transfer() ? inst.transfer().peer() : -1;
+    int64_t tag = inst.has_transfer() ? inst.transfer().tag() : -1;
     if (op == "send" || op == "recv") {
       started[{send, peer, tag}] = spans[i].startMicros;
       continue;

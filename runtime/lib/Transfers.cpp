@@ -30,13 +30,12 @@ Status parc::rt::bindTransfer(const parc::artifact::Instruction &inst,
                               const std::vector<TensorRef> &results,
                               Communicator *world, TransferTable &table,
                               Backend *staging, BoundKernel &kernel) {
-  InstructionAttributes attrs(inst);
   if (!world)
     return Status::error("a transfer needs other ranks, but this run has one");
-  if (!attrs.has("peer") || !attrs.has("tag"))
-    return Status::error("a transfer needs 'peer' and 'tag' attributes");
-  int peer = static_cast<int>(attrs.getInt("peer"));
-  int tag = static_cast<int>(attrs.getInt("tag"));
+  if (!inst.has_transfer())
+    return Status::error("a transfer needs its peer and tag (TransferParams)");
+  int peer = inst.transfer().peer();
+  int tag = static_cast<int>(inst.transfer().tag());
   if (peer < 0 || peer >= world->size())
     return Status::error("peer " + std::to_string(peer) + " is not a rank of this run");
   const std::string &op = inst.op();

@@ -67,9 +67,8 @@ static const pa::WeightShard *shardNamed(const pa::Manifest &manifest,
 static Status saveCheckpoint(const std::string &dir, const Executor &executor,
                              const pa::Manifest &manifest, int rank,
                              const CommunicatorGroups &groups) {
-  int tp = std::max<int>(1, manifest.mesh().tp());
-  int pp = std::max<int>(1, manifest.mesh().pp());
-  bool firstReplica = rank / (tp * pp) == 0;
+  const pa::Program &program = manifest.programs(rank);
+  bool firstReplica = program.dp_index() == 0;
   for (const auto &[name, tensor] : executor.mutableWeights()) {
     const pa::WeightShard *shard = shardNamed(manifest, name);
     std::string fileName = name;
@@ -109,7 +108,7 @@ static Status saveCheckpoint(const std::string &dir, const Executor &executor,
       if (of.has_checkpoint())
         whole.shape = toShape(of.checkpoint());
     }
-    if (rank % tp != 0 || !firstReplica)
+    if (program.tp_index() != 0 || !firstReplica)
       continue;
     std::string path = checkpointFile(dir, fileName);
     std::string mine = path + ".rank" + std::to_string(rank);
@@ -214,7 +213,8 @@ static Status runRank(const LaunchOptions &options,
     threads = std::max(1u, std::thread::hardware_concurrency() /
                                static_cast<unsigned>(manifest.world_size()));
 
-  // Ranks are laid out as Megatron does: rank = (dp * pp_size + pp) * tp_size + tp.
+  // The communicators this rank joins, as the compiler wrote them (artifact.proto's
+  // Program.groups), in the order every member creates them.
   CommunicatorGroups groups;
   int world = manifest.world_size();
   if (world > 1) {
@@ -233,27 +233,16 @@ static Status runRank(const LaunchOptions &options,
                                 timeout, status);
     if (!comm)
       return status;
-    int tp = static_cast<int>(manifest.mesh().tp());
-    std::vector<int> tpRanks;
-    for (int i = 0; i < tp; ++i)
-      tpRanks.push_back(options.rank - options.rank % tp + i);
-    groups["tp"] = comm->group(tpRanks, status);
-    if (!groups["tp"])
-      return status;
-    // The data-parallel group: the ranks with this rank's stage and tp coordinate.
-    int pp = std::max<int>(1, manifest.mesh().pp()), dp = std::max<int>(1, manifest.mesh().dp());
-    if (dp > 1) {
-      std::vector<int> dpRanks;
-      for (int d = 0; d < dp; ++d)
-        dpRanks.push_back(d * pp * tp + options.rank % (pp * tp));
-      groups["dp"] = comm->group(dpRanks, status);
-      if (!groups["dp"])
+    for (const pa::Group &group : manifest.programs(options.rank).groups()) {
+      std::vector<int> members(group.members().begin(), group.members().end());
+      groups[group.name()] = group.name() == "world" ? comm->world(status)
+                                                     : comm->group(members, status);
+      if (!groups[group.name()])
         return status;
     }
-    // Pipeline transfers name their peer by world rank.
-    groups["world"] = comm->world(status);
-    if (!groups["world"])
-      return status;
+    if (!groups.count("world"))
+      return Status::error("the artifact gives rank " + std::to_string(options.rank) +
+                           " no world group");
     // Nothing runs until every rank has all its groups: a rank that failed to connect
     // then leaves the others stopped here, and the launcher may start all again.
     if (Status all = groups["world"]->barrier(); !all)

@@ -72,9 +72,8 @@ pa::Manifest twoKernelManifest() {
     launch->set_op("fused");
     launch->add_operands(k);
     launch->add_results(k + 1);
-    pa::Attribute *attribute = launch->add_attributes();
-    attribute->set_name("kernel");
-    attribute->set_i(k);
+    launch->mutable_kernel()->set_kernel(k);
+    launch->mutable_kernel()->set_kind("elementwise");
   }
   program->add_outputs(2);
   return manifest;

@@ -44,7 +44,7 @@
 # RUN: not parc-run %t/corrupt.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/o11 2>&1 | FileCheck %s --check-prefix=CORRUPT
 # CORRUPT: parc-run: error: {{.*}}corrupt.parc: corrupt artifact (manifest checksum mismatch)
 # RUN: not parc-run %t/version.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/o12 2>&1 | FileCheck %s --check-prefix=VERSION
-# VERSION: parc-run: error: {{.*}}version.parc: artifact format version 99 is not supported by this runtime (it reads version 1); recompile the model
+# VERSION: parc-run: error: {{.*}}version.parc: artifact format version 99 is not supported by this runtime (it reads version 2); recompile the model
 # RUN: not parc-run %t/missing.parc --output-dir %t/o13 2>&1 | FileCheck %s --check-prefix=NOARTIFACT
 # NOARTIFACT: parc-run: error: {{.*}}missing.parc: cannot open the artifact: No such file or directory
 import os

@@ -16,6 +16,8 @@
 #include "parc/Target/Cuda/KernelEmitter.h"
 #include "parc/Target/Cuda/Nvrtc.h"
 
+#include "InstructionParams.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -166,12 +168,9 @@ private:
   int currentDpRank = 0, currentDpSize = 1;
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes, bool random = false);
   LogicalResult addInstruction(Operation *op, pa::Program &program);
-  /// Appends an integer attribute to the program's last instruction.
-  static void addIntAttribute(pa::Program &program, const char *name, int64_t value) {
-    pa::Attribute *attr =
-        program.mutable_instructions(program.instructions_size() - 1)->add_attributes();
-    attr->set_name(name);
-    attr->set_i(value);
+  /// The program's last instruction.
+  static pa::Instruction &lastInstruction(pa::Program &program) {
+    return *program.mutable_instructions(program.instructions_size() - 1);
   }
 
   ModuleOp module;
@@ -321,30 +320,39 @@ LogicalResult ManifestBuilder::addInstruction(Operation *op,
     inst->add_operands(valueIds.lookup(operand));
   for (Value result : op->getResults())
     inst->add_results(valueIds.lookup(result));
-  for (NamedAttribute attr : op->getAttrs()) {
-    if (llvm::is_contained({kOffsetAttr, kOffsetsAttr, kTensorParallelLayoutAttr, kOpIdAttr,
-                            kAdjointOfAttr},
-                           attr.getName().getValue()))
-      continue;
-    pa::Attribute *out = inst->add_attributes();
-    out->set_name(attr.getName().str());
-    Attribute value = attr.getValue();
-    if (auto integer = dyn_cast<IntegerAttr>(value))
-      out->set_i(integer.getInt());
-    else if (auto real = dyn_cast<FloatAttr>(value))
-      out->set_f(real.getValueAsDouble());
-    else if (auto ints = dyn_cast<DenseI64ArrayAttr>(value))
-      for (int64_t v : ints.asArrayRef())
-        out->mutable_ints()->add_values(v);
-    else if (isa<UnitAttr>(value))
-      out->set_i(1);
-    else if (auto text = dyn_cast<StringAttr>(value))
-      out->set_s(text.str());
-    else
-      return op->emitOpError("attribute '")
-             << attr.getName() << "' cannot be serialized";
+  setScheduleStep(op, *inst);
+  // Communication, transfers and fused regions carry what the rank needs (addProgram
+  // fills their params); compute ops carry their own attributes, typed.
+  if (isa<AllReduceOp, AllReduceStartOp, AllReduceWaitOp, AllGatherOp, ReduceScatterOp>(op)) {
+    pa::CollectiveParams &params = *inst->mutable_collective();
+    params.set_group(op->getAttrOfType<StringAttr>("group").str());
+    if (auto axis = op->getAttrOfType<IntegerAttr>("axis"))
+      params.set_axis(axis.getInt());
+    if (auto tag = op->getAttrOfType<IntegerAttr>("tag"))
+      params.set_tag(tag.getInt());
+    return success();
   }
-  return success();
+  if (auto slice = dyn_cast<ShardSliceOp>(op)) {
+    inst->mutable_shard()->set_axis(slice.getAxis());
+    inst->mutable_shard()->set_groups(slice.getGroups());
+    return success();
+  }
+  if (auto gather = dyn_cast<ShardGatherOp>(op)) {
+    inst->mutable_shard()->set_axis(gather.getAxis());
+    inst->mutable_shard()->set_groups(1);
+    return success();
+  }
+  if (isa<SendOp, SendWaitOp, RecvOp, RecvWaitOp>(op)) {
+    inst->mutable_transfer();
+    return success();
+  }
+  if (auto fused = dyn_cast<FusedOp>(op)) {
+    inst->mutable_kernel()->set_kind(fused.getKind().str());
+    if (auto epilogue = op->getAttrOfType<StringAttr>("epilogue"))
+      inst->mutable_kernel()->set_epilogue(epilogue.str());
+    return success();
+  }
+  return setComputeParams(op, *inst);
 }
 
 LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
@@ -401,7 +409,9 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
     if (isa<SendOp, SendWaitOp>(op)) {
       if (failed(addInstruction(&op, program)))
         return failure();
-      addIntAttribute(program, "peer", peerOf(op.getAttrOfType<IntegerAttr>("stage").getInt()));
+      pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
+      transfer.set_peer(peerOf(op.getAttrOfType<IntegerAttr>("stage").getInt()));
+      transfer.set_tag(op.getAttrOfType<IntegerAttr>("tag").getInt());
       continue;
     }
     if (isa<RecvWaitOp, AllReduceWaitOp>(op)) {
@@ -414,8 +424,9 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
         return failure();
       if (auto wait = dyn_cast<RecvWaitOp>(op)) {
         RecvOp recv = wait.getRecv();
-        addIntAttribute(program, "peer", peerOf(recv.getStage()));
-        addIntAttribute(program, "tag", recv.getTag());
+        pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
+        transfer.set_peer(peerOf(recv.getStage()));
+        transfer.set_tag(recv.getTag());
       }
       continue;
     }
@@ -439,8 +450,7 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
         newValue(result).set_arena_offset(offset);
       if (failed(addInstruction(&op, program)))
         return failure();
-      if (!gemm)
-        addIntAttribute(program, "kernel", *kernel);
+      lastInstruction(program).mutable_kernel()->set_kernel(*kernel);
       continue;
     }
     if (op.getNumResults() != 1)
@@ -492,8 +502,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       bool dp = op.getAttrOfType<StringAttr>("group").getValue() == "dp";
       groupRank = dp ? dpRank : tpRank;
       groupSize = dp ? dpSize : tpSize;
-      addIntAttribute(program, "rank", groupRank);
-      addIntAttribute(program, "ranks", groupSize);
+      lastInstruction(program).mutable_shard()->set_rank(groupRank);
+      lastInstruction(program).mutable_shard()->set_ranks(groupSize);
     }
     if (target == "cuda" && !isa<MatMulOp, AssignWeightOp, RecvOp>(op) &&
         !isa<AllReduceOp, AllReduceStartOp, AllGatherOp, ReduceScatterOp>(op)) {
@@ -504,10 +514,13 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       FailureOr<int> kernel = cudaKernel(&op, groupRank, groupSize);
       if (failed(kernel))
         return failure();
-      addIntAttribute(program, "kernel", *kernel);
+      lastInstruction(program).mutable_kernel()->set_kernel(*kernel);
     }
-    if (auto recv = dyn_cast<RecvOp>(op))
-      addIntAttribute(program, "peer", peerOf(recv.getStage()));
+    if (auto recv = dyn_cast<RecvOp>(op)) {
+      pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
+      transfer.set_peer(peerOf(recv.getStage()));
+      transfer.set_tag(recv.getTag());
+    }
   }
   return success();
 }
@@ -566,6 +579,28 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
                                   /*dpRank=*/rank / (tp * pp), static_cast<int>(dp),
                                   main.getNumResults())))
       return failure();
+    // Where the rank sits and the communicators it joins, in the order every member
+    // creates them: its tp group, its dp group, the world (pipeline peers are world ranks).
+    pa::Program &written = *manifest.mutable_programs(rank);
+    written.set_stage(static_cast<int>(stage));
+    written.set_tp_index(static_cast<int>(rank % tp));
+    written.set_dp_index(static_cast<int>(rank / (tp * pp)));
+    if (dp * pp * tp > 1) {
+      pa::Group &tpGroup = *written.add_groups();
+      tpGroup.set_name("tp");
+      for (int64_t t = 0; t < tp; ++t)
+        tpGroup.add_members(static_cast<int>(rank - rank % tp + t));
+      if (dp > 1) {
+        pa::Group &dpGroup = *written.add_groups();
+        dpGroup.set_name("dp");
+        for (int64_t d = 0; d < dp; ++d)
+          dpGroup.add_members(static_cast<int>(d * pp * tp + rank % (pp * tp)));
+      }
+      pa::Group &world = *written.add_groups();
+      world.set_name("world");
+      for (int64_t r = 0; r < dp * pp * tp; ++r)
+        world.add_members(static_cast<int>(r));
+    }
   }
   // Bytes one rank maps: its own shards and the replicated weights.
   uint64_t rankWeightBytes = 0;
@@ -626,9 +661,8 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
       stats->arenaBytes = manifest.programs(0).arena_bytes();
       stats->instructions = manifest.programs(0).instructions_size();
       for (const pa::Instruction &inst : manifest.programs(0).instructions())
-        for (const pa::Attribute &attr : inst.attributes())
-          if (inst.op() == "fused" && attr.name() == "kind" && attr.s() == "gemm")
-            stats->gemms += 1;
+        if (inst.op() == "fused" && inst.kernel().kind() == "gemm")
+          stats->gemms += 1;
       for (const pa::CudaKernel &kernel : manifest.cuda_kernels()) {
         (kernel.data_movement() ? stats->movementKernels
          : kernel.row()         ? stats->rowKernels

@@ -12,6 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
+#include "KernelRegistry.h"
+
+#include "parc/artifact/artifact.pb.h"
 #include "KernelSupport.h"
 #include "StridedLoop.h"
 
@@ -345,3 +348,73 @@ Status gatherElements(const TensorRef &in, const TensorRef &indices,
 }
 
 } // namespace parc::rt::cpu
+
+void parc::rt::cpu::addDataMovementKernels(KernelRegistry &kernels) {
+  using Inst = artifact::Instruction;
+  using Tensors = std::vector<TensorRef>;
+  kernels.add("transpose", [](const Inst &inst, const Tensors &in, const Tensors &out,
+                              const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    std::vector<int64_t> permutation(inst.transpose().permutation().begin(),
+                                     inst.transpose().permutation().end());
+    kernel = infallible([=] { transpose(in[0], permutation, out[0]); });
+    return Status::ok();
+  });
+  kernels.add("concat", [](const Inst &inst, const Tensors &in, const Tensors &out,
+                           const CommunicatorGroups &, BoundKernel &kernel) {
+    if (in.empty() || out.size() != 1)
+      return Status::error("expects operands and 1 result");
+    int64_t axis = inst.axis().axis();
+    kernel = infallible([=] { concat(in, axis, out[0]); });
+    return Status::ok();
+  });
+  kernels.add("slice", [](const Inst &inst, const Tensors &in, const Tensors &out,
+                          const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    std::vector<int64_t> starts(inst.slice().start_indices().begin(),
+                                inst.slice().start_indices().end());
+    std::vector<int64_t> strides(inst.slice().strides().begin(), inst.slice().strides().end());
+    kernel = infallible([=] { slice(in[0], starts, strides, out[0]); });
+    return Status::ok();
+  });
+  kernels.add("gather", [](const Inst &inst, const Tensors &in, const Tensors &out,
+                           const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+    int64_t axis = inst.axis().axis();
+    kernel = [=]() { return gather(in[0], in[1], axis, out[0]); };
+    return Status::ok();
+  });
+  kernels.add("gather_elements", [](const Inst &inst, const Tensors &in, const Tensors &out,
+                                    const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+    int64_t axis = inst.axis().axis();
+    kernel = [=]() { return gatherElements(in[0], in[1], axis, out[0]); };
+    return Status::ok();
+  });
+  kernels.add("scatter_add", [](const Inst &inst, const Tensors &in, const Tensors &out,
+                                const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+    int64_t axis = inst.axis().axis();
+    kernel = [=]() { return scatterAdd(in[0], in[1], axis, out[0]); };
+    return Status::ok();
+  });
+  kernels.add("broadcast_to", [](const Inst &, const Tensors &in, const Tensors &out,
+                                 const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    kernel = infallible([=] { broadcastTo(in[0], out[0]); });
+    return Status::ok();
+  });
+  kernels.add("reshape", [](const Inst &, const Tensors &in, const Tensors &out,
+                            const CommunicatorGroups &, BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    kernel = infallible([=] { copy(in[0], out[0]); });
+    return Status::ok();
+  });
+  kernels.add("assign_weight", [](const Inst &, const Tensors &in, const Tensors &out,
+                                  const CommunicatorGroups &, BoundKernel &kernel) {
+    if (in.size() != 2 || !out.empty())
+      return Status::error("expects 2 operands (the weight, its new value) and no result");
+    kernel = infallible([=] { copy(in[1], in[0]); });
+    return Status::ok();
+  });
+}

@@ -11,6 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
+#include "KernelRegistry.h"
+
+#include "parc/artifact/artifact.pb.h"
 #include "KernelSupport.h"
 #include "FastMath.h"
 #include "StridedLoop.h"
@@ -571,3 +574,63 @@ void select(const TensorRef &condition, const TensorRef &onTrue,
 }
 
 } // namespace parc::rt::cpu
+
+void parc::rt::cpu::addElementwiseKernels(KernelRegistry &kernels) {
+  static const std::pair<const char *, BinaryOp> binaryOps[] = {
+      {"add", BinaryOp::Add},     {"sub", BinaryOp::Sub},         {"mul", BinaryOp::Mul},
+      {"div", BinaryOp::Div},     {"pow", BinaryOp::Pow},         {"max", BinaryOp::Max},
+      {"min", BinaryOp::Min},     {"equal", BinaryOp::Equal},     {"less", BinaryOp::Less},
+      {"greater", BinaryOp::Greater}, {"and", BinaryOp::And},     {"or", BinaryOp::Or}};
+  for (auto [name, op] : binaryOps)
+    kernels.add(name, [op = op](const artifact::Instruction &, const std::vector<TensorRef> &in,
+                                const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                                BoundKernel &kernel) {
+      PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+      kernel = [=]() { return binary(op, in[0], in[1], out[0]); };
+      return Status::ok();
+    });
+  static const std::pair<const char *, UnaryOp> unaryOps[] = {
+      {"neg", UnaryOp::Neg},         {"abs", UnaryOp::Abs},   {"relu", UnaryOp::Relu},
+      {"exp", UnaryOp::Exp},         {"log", UnaryOp::Log},   {"sqrt", UnaryOp::Sqrt},
+      {"reciprocal", UnaryOp::Reciprocal}, {"tanh", UnaryOp::Tanh}, {"erf", UnaryOp::Erf},
+      {"sigmoid", UnaryOp::Sigmoid}, {"sin", UnaryOp::Sin},   {"cos", UnaryOp::Cos},
+      {"not", UnaryOp::Not}};
+  for (auto [name, op] : unaryOps)
+    kernels.add(name, [op = op](const artifact::Instruction &, const std::vector<TensorRef> &in,
+                                const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                                BoundKernel &kernel) {
+      PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+      kernel = infallible([=] { unary(op, in[0], out[0]); });
+      return Status::ok();
+    });
+  kernels.add("mod", [](const artifact::Instruction &inst, const std::vector<TensorRef> &in,
+                        const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                        BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+    BinaryOp op = inst.mod().fmod() ? BinaryOp::FMod : BinaryOp::Mod;
+    kernel = [=]() { return binary(op, in[0], in[1], out[0]); };
+    return Status::ok();
+  });
+  kernels.add("gelu", [](const artifact::Instruction &inst, const std::vector<TensorRef> &in,
+                         const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                         BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    UnaryOp op = inst.gelu().tanh_approximation() ? UnaryOp::GeluTanh : UnaryOp::Gelu;
+    kernel = infallible([=] { unary(op, in[0], out[0]); });
+    return Status::ok();
+  });
+  kernels.add("select", [](const artifact::Instruction &, const std::vector<TensorRef> &in,
+                           const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                           BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 3));
+    kernel = infallible([=] { select(in[0], in[1], in[2], out[0]); });
+    return Status::ok();
+  });
+  kernels.add("convert", [](const artifact::Instruction &, const std::vector<TensorRef> &in,
+                            const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                            BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    kernel = infallible([=] { convert(in[0], out[0]); });
+    return Status::ok();
+  });
+}

@@ -11,6 +11,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
+#include "KernelRegistry.h"
+
+#include "parc/artifact/artifact.pb.h"
 #include "KernelSupport.h"
 #include "StridedLoop.h"
 
@@ -141,3 +144,13 @@ void matmul(const TensorRef &lhs, const TensorRef &rhs, const TensorRef &out) {
 }
 
 } // namespace parc::rt::cpu
+
+void parc::rt::cpu::addMatMulKernels(KernelRegistry &kernels) {
+  kernels.add("matmul", [](const artifact::Instruction &, const std::vector<TensorRef> &in,
+                           const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                           BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+    kernel = infallible([=] { matmul(in[0], in[1], out[0]); });
+    return Status::ok();
+  });
+}

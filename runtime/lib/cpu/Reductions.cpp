@@ -12,6 +12,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernels.h"
+#include "KernelRegistry.h"
+
+#include "parc/artifact/artifact.pb.h"
 #include "FastMath.h"
 #include "KernelSupport.h"
 
@@ -384,3 +387,28 @@ void softmax(const TensorRef &in, int64_t axis, bool logarithm,
 }
 
 } // namespace parc::rt::cpu
+
+void parc::rt::cpu::addReductionKernels(KernelRegistry &kernels) {
+  for (auto [name, op] : {std::pair{"reduce_sum", ReduceOp::Sum},
+                          std::pair{"reduce_mean", ReduceOp::Mean},
+                          std::pair{"reduce_max", ReduceOp::Max}})
+    kernels.add(name, [op = op](const artifact::Instruction &inst,
+                                const std::vector<TensorRef> &in,
+                                const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                                BoundKernel &kernel) {
+      PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+      std::vector<int64_t> axes(inst.reduce().axes().begin(), inst.reduce().axes().end());
+      kernel = infallible([=] { reduce(op, in[0], axes, out[0]); });
+      return Status::ok();
+    });
+  for (auto [name, logarithm] : {std::pair{"softmax", false}, std::pair{"log_softmax", true}})
+    kernels.add(name, [logarithm = logarithm](const artifact::Instruction &inst,
+                                              const std::vector<TensorRef> &in,
+                                              const std::vector<TensorRef> &out,
+                                              const CommunicatorGroups &, BoundKernel &kernel) {
+      PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+      int64_t axis = inst.axis().axis();
+      kernel = infallible([=] { softmax(in[0], axis, logarithm, out[0]); });
+      return Status::ok();
+    });
+}

@@ -124,10 +124,9 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
                          const std::vector<TensorRef> &out, const CommunicatorGroups &groups,
                          BoundKernel &kernel) {
   const std::string &op = inst.op();
-  InstructionAttributes attrs(inst);
-  if (op == "fused" && attrs.getString("kind") == "gemm") {
+  if (op == "fused" && inst.kernel().kind() == "gemm") {
     // Operands: the matmul's two, then the bias (parc-fuse's order).
-    std::string epilogue = attrs.getString("epilogue");
+    const std::string &epilogue = inst.kernel().epilogue();
     if (in.size() != 3 || out.size() != 1 || (epilogue != "bias" && epilogue != "bias_gelu"))
       return Status::error("a GEMM region expects (lhs, rhs, bias), one result and a bias "
                            "or bias_gelu epilogue");
@@ -135,8 +134,8 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
                     epilogue == "bias" ? GemmEpilogue::Bias : GemmEpilogue::BiasGelu, &in[2],
                     kernel);
   }
-  if (attrs.has("kernel"))
-    return bindLaunch(static_cast<int>(attrs.getInt("kernel")), in, out, kernel);
+  if (inst.has_kernel())
+    return bindLaunch(inst.kernel().kernel(), in, out, kernel);
   if (op == "matmul") {
     if (in.size() != 2 || out.size() != 1)
       return Status::error("expects 2 operands and 1 result");
@@ -158,8 +157,8 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
   if (op == "all_reduce" || op == "all_gather" || op == "reduce_scatter") {
     if (in.size() != 1 || out.size() != 1)
       return Status::error("expects 1 operand and 1 result");
-    std::string group = attrs.getString("group");
-    int64_t axis = attrs.getInt("axis");
+    const std::string &group = inst.collective().group();
+    int64_t axis = inst.collective().axis();
     if (collectives)
       return collectives->bind(op, group, axis, in[0], out[0], kernel);
     auto it = groups.find(group);

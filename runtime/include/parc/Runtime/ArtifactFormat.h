@@ -24,7 +24,7 @@ namespace parc::rt {
 /// The first eight bytes of every artifact.
 constexpr char kArtifactMagic[8] = {'P', 'A', 'R', 'C', 'A', 'R', 'T', '\n'};
 /// The layout version this build reads and writes.
-constexpr uint32_t kArtifactFormatVersion = 1;
+constexpr uint32_t kArtifactFormatVersion = 2;
 /// Alignment of the data region and of every shard in it.
 constexpr uint64_t kArtifactDataAlignment = 64;
 

@@ -20,7 +20,6 @@
 #include <vector>
 
 namespace parc::artifact {
-class Attribute;
 class Instruction;
 } // namespace parc::artifact
 
@@ -34,30 +33,14 @@ using CommunicatorGroups = std::map<std::string, Communicator *>;
 /// A kernel bound to its operands and results, ready to run.
 using BoundKernel = std::function<Status()>;
 
-/// Reads the attributes of an instruction by name.
-class InstructionAttributes {
-public:
-  explicit InstructionAttributes(const parc::artifact::Instruction &inst)
-      : inst(inst) {}
-  bool has(const std::string &name) const;
-  int64_t getInt(const std::string &name, int64_t defaultValue = 0) const;
-  /// A string attribute, "" when absent.
-  std::string getString(const std::string &name) const;
-  std::vector<int64_t> getInts(const std::string &name) const;
-
-private:
-  const parc::artifact::Attribute *find(const std::string &name) const;
-
-  const parc::artifact::Instruction &inst;
-};
-
 class Backend {
 public:
   virtual ~Backend() = default;
   /// "cpu" or "cuda".
   virtual const char *name() const = 0;
   /// Binds one instruction to a kernel; an op this backend lacks is an error naming it.
-  /// Collectives run over the communicator `groups` names for their mesh axis.
+  /// The instruction's typed params (artifact.proto) say what its kind carries;
+  /// collectives run over the communicator `groups` names for their group.
   virtual Status bind(const parc::artifact::Instruction &inst,
                       const std::vector<TensorRef> &operands,
                       const std::vector<TensorRef> &results,
