@@ -4,6 +4,7 @@
 #define PARC_TRANSFORMS_PASSES_H
 
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
+#include "parc/Dialect/Parc/IR/ParcDiscardableAttrs.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
@@ -15,11 +16,6 @@ namespace mlir::parc {
 
 #define GEN_PASS_REGISTRATION
 #include "parc/Transforms/Passes.h.inc"
-
-/// Attribute names the buffer planner sets.
-constexpr llvm::StringLiteral kOffsetAttr = "parc.offset";
-constexpr llvm::StringLiteral kArenaBytesAttr = "parc.arena_bytes";
-
 
 } // namespace mlir::parc
 

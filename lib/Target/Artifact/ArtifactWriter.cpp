@@ -381,7 +381,7 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
   for (Operation &op : function.front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       // A stage returns some of the graph outputs: -1 marks those it does not produce.
-      auto which = function->getAttrOfType<DenseI64ArrayAttr>("parc.outputs");
+      auto which = function->getAttrOfType<DenseI64ArrayAttr>(kOutputsAttr);
       for (int i = 0; i < outputCount; ++i)
         program.add_outputs(-1);
       for (auto [position, result] : llvm::enumerate(ret.getOperands()))
@@ -545,7 +545,7 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   manifest.mutable_mesh()->set_pp(pp);
   manifest.mutable_mesh()->set_tp(tp);
   manifest.set_world_size(dp * pp * tp);
-  manifest.set_training(static_cast<bool>(main->getAttr("parc.training")));
+  manifest.set_training(static_cast<bool>(main->getAttr(kTrainingAttr)));
   for (auto [i, type] : llvm::enumerate(main.getArgumentTypes())) {
     pa::GraphValue *input = manifest.add_inputs();
     auto name = main.getArgAttrOfType<StringAttr>(i, kOnnxNameAttr);

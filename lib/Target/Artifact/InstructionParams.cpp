@@ -87,8 +87,8 @@ LogicalResult mlir::parc::setComputeParams(Operation *op, pa::Instruction &inst)
 }
 
 void mlir::parc::setScheduleStep(Operation *op, pa::Instruction &inst) {
-  auto chunk = op->getAttrOfType<IntegerAttr>("parc.chunk");
-  auto microbatch = op->getAttrOfType<IntegerAttr>("parc.microbatch");
+  auto chunk = op->getAttrOfType<IntegerAttr>(kChunkAttr);
+  auto microbatch = op->getAttrOfType<IntegerAttr>(kMicrobatchAttr);
   if (!chunk && !microbatch)
     return;
   pa::ScheduleStep &step = *inst.mutable_step();

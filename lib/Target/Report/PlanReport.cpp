@@ -51,7 +51,7 @@ static void printTensorParallelReport(ModuleOp module, int64_t ranks,
   module.walk([&](Operation *op) {
     if (!isa<AllReduceOp, AllGatherOp, ReduceScatterOp>(op))
       return;
-    auto microbatch = op->getAttrOfType<IntegerAttr>("parc.microbatch");
+    auto microbatch = op->getAttrOfType<IntegerAttr>(kMicrobatchAttr);
     if (microbatch && microbatch.getInt() != 0)
       return;
     // The whole tensor: the result of an all-reduce or all-gather, the input of a scatter.
@@ -72,7 +72,7 @@ static void printTensorParallelReport(ModuleOp module, int64_t ranks,
 /// Whether the module is a training step (parc-apply-optimizer marks @main).
 static bool isTrainingStep(ModuleOp module) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
-  return main && main->hasAttr("parc.training");
+  return main && main->hasAttr(kTrainingAttr);
 }
 
 static void printPipelineReport(ModuleOp module, DictionaryAttr plan,

@@ -109,7 +109,7 @@ struct FinishDataParallelPass
     }
     // A pipeline: every stage function, and @main's signature.
     for (auto function : module.getOps<func::FuncOp>())
-      if (auto outputs = function->getAttrOfType<DenseI64ArrayAttr>("parc.outputs"))
+      if (auto outputs = function->getAttrOfType<DenseI64ArrayAttr>(kOutputsAttr))
         finishFunction(function, main, outputs.asArrayRef(), *dp);
     SmallVector<Type> inputs, results;
     for (auto [i, type] : llvm::enumerate(main.getArgumentTypes())) {

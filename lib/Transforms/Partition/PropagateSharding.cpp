@@ -35,10 +35,10 @@ struct PropagateShardingPass
     Builder b(module.getContext());
     for (Operation &op : main.front()) {
       if (op.getNumResults() == 1)
-        op.setAttr("parc.sharding", program.of(op.getResult(0), op.getContext()));
+        op.setAttr(kShardingAttr, program.of(op.getResult(0), op.getContext()));
       auto it = program.reshards.find(&op);
       if (it != program.reshards.end())
-        op.setAttr("parc.reshard",
+        op.setAttr(kReshardAttr,
                    b.getArrayAttr(SmallVector<Attribute>(it->second.begin(),
                                                          it->second.end())));
     }

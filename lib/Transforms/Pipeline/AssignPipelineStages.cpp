@@ -30,11 +30,11 @@ struct AssignPipelineStagesPass
       return signalPassFailure();
     Builder b(function.getContext());
     for (auto [op, stage] : llvm::zip(function.front(), partition->stageOfOp))
-      op.setAttr("parc.stage", b.getI64IntegerAttr(stage));
-    function->setAttr("parc.stage_seconds", b.getF64ArrayAttr(partition->stageSeconds));
-    function->setAttr("parc.stage_incoming_bytes",
+      op.setAttr(kStageAttr, b.getI64IntegerAttr(stage));
+    function->setAttr(kStageSecondsAttr, b.getF64ArrayAttr(partition->stageSeconds));
+    function->setAttr(kStageIncomingBytesAttr,
                       b.getF64ArrayAttr(partition->incomingBytes));
-    function->setAttr("parc.stage_imbalance", b.getF64FloatAttr(partition->imbalance));
+    function->setAttr(kStageImbalanceAttr, b.getF64FloatAttr(partition->imbalance));
   }
 };
 

@@ -32,8 +32,8 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   auto function = func::FuncOp::create(
       builder, main.getLoc(), ("stage" + std::to_string(stage)),
       FunctionType::get(context, wholeType.getInputs(), outputTypes));
-  function->setAttr("parc.stage", builder.getI64IntegerAttr(stage));
-  function->setAttr("parc.outputs", builder.getDenseI64ArrayAttr(outputs));
+  function->setAttr(kStageAttr, builder.getI64IntegerAttr(stage));
+  function->setAttr(kOutputsAttr, builder.getDenseI64ArrayAttr(outputs));
   Block *entry = function.addEntryBlock();
   builder.setInsertionPointToEnd(entry);
 
@@ -173,8 +173,8 @@ FailureOr<func::FuncOp> PipelineBuilder::buildStage(int64_t stage,
   for (auto [index, step] : llvm::enumerate(steps)) {
     Piece piece{step.chunk * stages + stage, step.forward};
     int64_t microbatch = step.microbatch;
-    stepAttrs.set("parc.chunk", builder.getI64IntegerAttr(piece.chunk));
-    stepAttrs.set("parc.microbatch", builder.getI64IntegerAttr(microbatch));
+    stepAttrs.set(kChunkAttr, builder.getI64IntegerAttr(piece.chunk));
+    stepAttrs.set(kMicrobatchAttr, builder.getI64IntegerAttr(microbatch));
     if (step.forward)
       stepAttrs.erase(kBackwardStepAttr);
     else

@@ -26,7 +26,7 @@ struct CheckTransfersPass
   void runOnOperation() override {
     std::map<int64_t, func::FuncOp> byStage;
     for (auto function : getOperation().getOps<func::FuncOp>())
-      if (auto stage = function->getAttrOfType<IntegerAttr>("parc.stage"))
+      if (auto stage = function->getAttrOfType<IntegerAttr>(kStageAttr))
         byStage[stage.getInt()] = function;
     SmallVector<func::FuncOp> stages;
     for (auto &[index, function] : byStage) {

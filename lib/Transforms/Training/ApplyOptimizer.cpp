@@ -85,7 +85,7 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
           DenseElementsAttr::get(wholeType,
                                  moduleBuilder.getFloatAttr(wholeType.getElementType(), 0.0)),
           sharding);
-      weight->setAttr("parc.optimizer_state", moduleBuilder.getUnitAttr());
+      weight->setAttr(kOptimizerStateAttr, moduleBuilder.getUnitAttr());
       if (!owner.empty())
         weight->setAttr(kStateOfAttr, moduleBuilder.getStringAttr(owner));
       if (zeroWholeType && !owner.empty())
@@ -244,7 +244,7 @@ struct ApplyOptimizerPass : mlir::parc::impl::ApplyOptimizerPassBase<ApplyOptimi
     main.setFunctionType(
         FunctionType::get(main.getContext(), main.getArgumentTypes(), {kept[0].getType()}));
     main.setAllResultAttrs(resultAttrs);
-    main->setAttr("parc.training", b.getUnitAttr());
+    main->setAttr(kTrainingAttr, b.getUnitAttr());
     return success();
   }
 };

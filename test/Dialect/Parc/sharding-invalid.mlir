@@ -3,12 +3,12 @@
 
 // A split needs a dim.
 // expected-error @+1 {{a split needs a dim >= 0 and groups >= 1}}
-func.func @bad_split() attributes {parc.a = #parc.sharding<split(-1)>} { return }
+func.func @bad_split() attributes {test.a = #parc.sharding<split(-1)>} { return }
 
 // -----
 
 // expected-error @+1 {{expected replicated, partial or split(dim[, groups = g])}}
-func.func @bad_kind() attributes {parc.a = #parc.sharding<diagonal>} { return }
+func.func @bad_kind() attributes {test.a = #parc.sharding<diagonal>} { return }
 
 // -----
 

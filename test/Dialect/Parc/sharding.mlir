@@ -27,9 +27,9 @@ module attributes {parc.mesh = {dp = 1 : i64, pp = 1 : i64, tp = 2 : i64}} {
 
 // The other sharding forms.
 // CHECK-LABEL: func.func @forms
-// CHECK-SAME: parc.a = #parc.sharding<replicated>
-// CHECK-SAME: parc.b = #parc.sharding<partial>
-// CHECK-SAME: parc.c = #parc.sharding<split(0)>
-func.func @forms() attributes {parc.a = #parc.sharding<replicated>, parc.b = #parc.sharding<partial>, parc.c = #parc.sharding<split(0, groups = 1)>} {
+// CHECK-SAME: test.a = #parc.sharding<replicated>
+// CHECK-SAME: test.b = #parc.sharding<partial>
+// CHECK-SAME: test.c = #parc.sharding<split(0)>
+func.func @forms() attributes {test.a = #parc.sharding<replicated>, test.b = #parc.sharding<partial>, test.c = #parc.sharding<split(0, groups = 1)>} {
   return
 }

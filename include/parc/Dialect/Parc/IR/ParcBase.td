@@ -25,6 +25,10 @@ def Parc_Dialect : Dialect {
     own storage (dense resources), and are read inside functions with `parc.load_weight`.
   }];
   let hasConstantMaterializer = 1;
+  // The discardable parc.* attributes are checked (ParcDiscardableAttrs.cpp).
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let useDefaultAttributePrinterParser = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
