@@ -11,6 +11,8 @@
 
 #include "parc/Pipeline/CompilePipeline.h"
 
+#include "parc/Target/Target.h"
+
 #include "parc/Transforms/Passes.h"
 
 #include "mlir/Pass/PassOptions.h"
@@ -27,10 +29,11 @@ std::string mlir::parc::validateCompileOptions(const CompileOptions &o) {
                       : "--" + std::string(flag) + "=" + std::to_string(value) +
                             ": expected a positive number";
   };
-  if (o.target != "cpu" && o.target != "cuda")
-    return "--target=" + o.target + ": expected cpu or cuda";
-  if (o.target == "cuda" && o.train)
-    return "--train with --target=cuda is not supported yet";
+  const Target *target = lookupTarget(o.target);
+  if (!target)
+    return "--target=" + o.target + ": expected " + describeTargetNames();
+  if (std::string reason = target->trainingUnsupportedReason(); o.train && !reason.empty())
+    return reason;
   for (auto [flag, value] : {std::pair{"dp", o.dp}, {"tp", o.tp}, {"pp", o.pp},
                              {"microbatches", o.microbatches},
                              {"virtual-stages", o.virtualStages}})
@@ -118,7 +121,8 @@ void mlir::parc::buildCompilePipeline(OpPassManager &pm, const CompileOptions &o
   if (stage == CompileStage::Partitioned)
     return;
   // Fusion: what a GPU runs as one kernel (shown for either target when asked for).
-  if (o.target == "cuda" || stage == CompileStage::Fused)
+  const Target *target = lookupTarget(o.target);
+  if ((target && target->runsFusedRegions()) || stage == CompileStage::Fused)
     pm.addNestedPass<func::FuncOp>(createFusePass());
   if (stage == CompileStage::Planned)
     pm.addNestedPass<func::FuncOp>(createPlanBuffersPass());

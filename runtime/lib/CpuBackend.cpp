@@ -9,6 +9,7 @@
 #include "parc/Runtime/Backend.h"
 #include "parc/Runtime/Communicator.h"
 
+#include "BackendRegistry.h"
 #include "cpu/CpuKernels.h"
 #include "cpu/KernelRegistry.h"
 
@@ -175,4 +176,17 @@ public:
 
 std::unique_ptr<Backend> parc::rt::createCpuBackend(int threads) {
   return std::make_unique<CpuBackend>(threads);
+}
+
+namespace {
+Status checkCpuMachine(const parc::artifact::Manifest &) { return Status::ok(); }
+std::unique_ptr<Backend> createForRank(const parc::artifact::Manifest &, const LaunchOptions &,
+                                       const CommunicatorGroups &, int threads, Status &) {
+  return createCpuBackend(threads);
+}
+} // namespace
+
+const BackendProvider &parc::rt::cpuBackendProvider() {
+  static const BackendProvider provider{"cpu", checkCpuMachine, createForRank};
+  return provider;
 }

@@ -10,7 +10,7 @@
 
 #include "parc/Runtime/Launcher.h"
 
-#include "CudaDevice.h"
+#include "BackendRegistry.h"
 #include "LaunchOptions.h"
 #include "Trace.h"
 #include "Worker.h"
@@ -259,27 +259,12 @@ int parc::rt::runParcRun(int argc, char **argv) {
     return reportError("--nproc " + std::to_string(options.nproc) +
                        " does not match the artifact's world size " +
                        std::to_string(world) + " (the layout is fixed at compile time)");
-  if (manifest.target() == "cuda") {
-    // One rank per GPU; ranks that outnumber the GPUs share them and stage their
-    // communication through the host (NCCL refuses two ranks on one device).
-    int devices = 1;
-    if (cudaEmulatorRequested()) {
-      std::fprintf(stderr, "parc-run: PARC_CUDA_EMULATOR is set: the CUDA backend runs on "
-                           "the host (kernels compiled for the CPU; for testing)\n");
-    } else {
-      Status gpu = countCudaDevices(devices);
-      if (!gpu)
-        return reportError(options.artifact + " targets cuda, but " + gpu.message());
-    }
-    if (world > 1 && placeRankOnGpu(0, world, devices).stageThroughHost)
-      std::fprintf(stderr,
-                   "parc-run: %d ranks share %d GPU%s: collectives and pipeline transfers "
-                   "are staged through host memory over Gloo (correct, slower than NCCL)\n",
-                   world, devices, devices == 1 ? "" : "s");
-  }
-  if (manifest.target() != "cpu" && manifest.target() != "cuda" && !manifest.target().empty())
+  const BackendProvider *provider = findBackendProvider(manifest.target());
+  if (!provider)
     return reportError(options.artifact + " targets '" + manifest.target() +
                        "', which this parc-run cannot run");
+  if (Status machine = provider->checkMachine(manifest); !machine)
+    return reportError(options.artifact + " " + machine.message());
   if (!manifest.training() &&
       (options.steps > 0 || !options.saveDir.empty() || !options.resumeDir.empty()))
     return reportError("--steps, --save and --resume need a training artifact "

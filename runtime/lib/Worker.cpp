@@ -2,12 +2,11 @@
 
 #include "Worker.h"
 
-#include "CudaDevice.h"
+#include "BackendRegistry.h"
 #include "Fault.h"
 #include "Profile.h"
 #include "SplitBlocks.h"
 #include "Trace.h"
-#include "cuda/CudaBackend.h"
 
 #include "parc/Runtime/Artifact.h"
 #include "parc/Runtime/Communicator.h"
@@ -165,35 +164,6 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
   return Status::ok();
 }
 
-/// The CUDA backend of this rank: GPU rank % GPUs (or the emulator, PARC_CUDA_EMULATOR).
-/// Collectives run over NCCL when every rank has a GPU of its own, else staged through
-/// host memory over the Gloo groups (the launcher says so).
-static std::unique_ptr<Backend> createGpuBackend(const pa::Manifest &manifest,
-                                                 const LaunchOptions &options,
-                                                 const CommunicatorGroups &groups,
-                                                 Status &status) {
-  bool emulated = cudaEmulatorRequested();
-  int devices = 1;
-  if (!emulated) {
-    status = countCudaDevices(devices);
-    if (!status)
-      return nullptr;
-  }
-  GpuPlacement placement = placeRankOnGpu(options.rank, manifest.world_size(), devices);
-  std::unique_ptr<GpuDevice> device =
-      emulated ? openEmulatedDevice(options.workDir, status)
-               : openDriverDevice(placement.ordinal, status);
-  if (!device)
-    return nullptr;
-  std::unique_ptr<DeviceCollectives> collectives;
-  if (!emulated && !placement.stageThroughHost && manifest.world_size() > 1) {
-    collectives = createNcclCollectives(*device, groups, status);
-    if (!collectives)
-      return nullptr;
-  }
-  return createCudaBackend(manifest, std::move(device), std::move(collectives), status);
-}
-
 /// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
 /// the connections to the other ranks outlive a failure until it has been recorded.
 static Status runRank(const LaunchOptions &options,
@@ -255,9 +225,10 @@ static Status runRank(const LaunchOptions &options,
   if (const char *crashing = std::getenv("PARC_RUN_CRASH_RANK");
       crashing && std::atoi(crashing) == options.rank && world > 1)
     std::abort();
-  std::unique_ptr<Backend> backend =
-      manifest.target() == "cuda" ? createGpuBackend(manifest, options, groups, status)
-                                  : createCpuBackend(threads);
+  const BackendProvider *provider = findBackendProvider(manifest.target());
+  if (!provider)
+    return Status::error("no backend runs target '" + manifest.target() + "'");
+  std::unique_ptr<Backend> backend = provider->create(manifest, options, groups, threads, status);
   if (!backend)
     return status;
   std::unique_ptr<Executor> executor =

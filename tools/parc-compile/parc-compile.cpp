@@ -18,6 +18,7 @@
 #include "parc/Target/Artifact/ArtifactWriter.h"
 #include "parc/Target/Cuda/KernelEmitter.h"
 #include "parc/Target/Report/PlanReport.h"
+#include "parc/Target/Target.h"
 #include "parc/Runtime/ProcessMemory.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -373,14 +374,7 @@ int main(int argc, char **argv) {
                    << " bytes (planned arena), " << stats.instructions
                    << " instructions\n"
                    << "  artifact: " << stats.fileBytes << " bytes\n";
-      if (target == "cuda")
-        llvm::outs() << "  cuda kernels for " << cudaArch << ": " << stats.rowKernels
-                     << " row, " << stats.elementwiseKernels << " elementwise, "
-                     << stats.movementKernels << " data movement (NVRTC: "
-                     << stats.ptxBytes << " bytes of PTX, " << stats.cubinBytes
-                     << " bytes of cubins, " << stats.kernelsWithoutBinaries
-                     << " kernels without both); " << stats.gemms
-                     << " GEMMs with cuBLASLt epilogues on rank 0\n";
+      lookupTarget(target)->printReport(stats, cudaArch, llvm::outs());
       llvm::outs()
                    << "  parc-compile peak RSS: " << ::parc::rt::peakResidentBytes() << " bytes\n";
     }

@@ -13,8 +13,7 @@
 #include "parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Runtime/ArtifactFormat.h"
-#include "parc/Target/Cuda/KernelEmitter.h"
-#include "parc/Target/Cuda/Nvrtc.h"
+#include "parc/Target/Target.h"
 
 #include "InstructionParams.h"
 
@@ -138,10 +137,9 @@ FailureOr<ShardBytes> elementBytes(ElementsAttr attr, Location loc) {
 /// Builds the manifest and collects the shards to write.
 class ManifestBuilder {
 public:
-  ManifestBuilder(ModuleOp module, pa::Manifest &manifest, StringRef target,
-                  StringRef cudaArch, bool randomWeights)
-      : module(module), manifest(manifest), target(target), cudaArch(cudaArch),
-        randomWeights(randomWeights) {}
+  ManifestBuilder(ModuleOp module, pa::Manifest &manifest, TargetArtifactWriter &target,
+                  bool randomWeights)
+      : module(module), manifest(manifest), target(target), randomWeights(randomWeights) {}
 
   /// Adds the program of world rank `rank`, whose index in its tensor-parallel group of
   /// `tpSize` ranks is `tpRank` and in its data-parallel group of `dpSize` ranks `dpRank`.
@@ -155,15 +153,10 @@ private:
   /// The index of the shard holding weight `name` as rank `tpRank` of `tpSize` sees it
   /// (added on first use).
   FailureOr<int> weightShard(StringRef name, Location loc, int tpRank, int tpSize);
-  /// The index in the manifest of the kernel computing `op` (a fused region or a
-  /// data-movement op, as rank `rank` of `ranks` of its group runs it). Kernels are
-  /// generated, compiled with NVRTC and stored once per distinct source: the layers of a
-  /// model share theirs.
-  FailureOr<int> cudaKernel(Operation *op, int64_t rank, int64_t ranks);
-  StringRef target, cudaArch;
+  /// The target's part: how each instruction runs there.
+  TargetArtifactWriter &target;
   /// Weights are stored without bytes (parc-run makes them up).
   bool randomWeights;
-  llvm::StringMap<int> kernelWithSource;
   /// The dp coordinate of the program being added (ZeRO-1's state is split over dp).
   int currentDpRank = 0, currentDpSize = 1;
   int addShard(std::string name, RankedTensorType type, ShardBytes bytes, bool random = false);
@@ -263,41 +256,6 @@ FailureOr<int> ManifestBuilder::weightShard(StringRef name, Location loc, int tp
           setTensorType(of.mutable_checkpoint(), owner.getType());
   }
   weightShards[key] = index;
-  return index;
-}
-
-FailureOr<int> ManifestBuilder::cudaKernel(Operation *op, int64_t rank, int64_t ranks) {
-  // Generated under a placeholder name, so that equal kernels have equal sources.
-  constexpr llvm::StringLiteral placeholder = "parc_kernel_PLACEHOLDER";
-  auto fused = dyn_cast<FusedOp>(op);
-  FailureOr<CudaKernel> kernel = fused ? emitCudaKernel(fused, placeholder)
-                                       : emitMovementKernel(op, placeholder, rank, ranks);
-  if (failed(kernel))
-    return failure();
-  auto [known, inserted] =
-      kernelWithSource.try_emplace(kernel->source, manifest.cuda_kernels_size());
-  if (!inserted)
-    return known->second;
-  int index = known->second;
-  kernel->name = "parc_kernel_" + std::to_string(index);
-  for (size_t at; (at = kernel->source.find(placeholder.str())) != std::string::npos;)
-    kernel->source.replace(at, placeholder.size(), kernel->name);
-  CompiledKernel compiled;
-  std::string error;
-  if (!compileWithNvrtc(kernel->source, kernel->name + ".cu", cudaArch.str(), compiled, error))
-    return op->emitOpError("cannot compile its kernel: ") << error;
-  pa::CudaKernel &entry = *manifest.add_cuda_kernels();
-  entry.set_name(kernel->name);
-  entry.set_source(kernel->source);
-  entry.set_ptx(compiled.ptx);
-  entry.set_cubin(compiled.cubin);
-  entry.set_row(kernel->row);
-  entry.set_vectorized(kernel->vectorized);
-  entry.set_elements(kernel->elements);
-  entry.set_rows(kernel->rows);
-  entry.set_row_length(kernel->rowLength);
-  entry.set_block_size(kernel->blockSize);
-  entry.set_data_movement(!fused);
   return index;
 }
 
@@ -431,14 +389,6 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       continue;
     }
     if (auto fused = dyn_cast<FusedOp>(op)) {
-      if (target != "cuda")
-        return op.emitOpError("is a CUDA kernel; a CPU program runs its ops "
-                              "(parc-inline-fused)");
-      // A GEMM runs in cuBLASLt (with its epilogue); every other region is a kernel.
-      bool gemm = fused.getKind() == "gemm";
-      FailureOr<int> kernel = gemm ? FailureOr<int>(-1) : cudaKernel(fused, 0, 1);
-      if (failed(kernel))
-        return failure();
       SmallVector<int64_t> offsets;
       if (auto single = op.getAttrOfType<IntegerAttr>(kOffsetAttr))
         offsets.push_back(single.getInt());
@@ -448,9 +398,9 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
         return op.emitOpError("has no buffer offsets (run parc-plan-buffers)");
       for (auto [result, offset] : llvm::zip(op.getResults(), offsets))
         newValue(result).set_arena_offset(offset);
-      if (failed(addInstruction(&op, program)))
+      if (failed(addInstruction(&op, program)) ||
+          failed(target.lowerInstruction(&op, 0, 1, lastInstruction(program))))
         return failure();
-      lastInstruction(program).mutable_kernel()->set_kernel(*kernel);
       continue;
     }
     if (op.getNumResults() != 1)
@@ -505,17 +455,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       lastInstruction(program).mutable_shard()->set_rank(groupRank);
       lastInstruction(program).mutable_shard()->set_ranks(groupSize);
     }
-    if (target == "cuda" && !isa<MatMulOp, AssignWeightOp, RecvOp>(op) &&
-        !isa<AllReduceOp, AllReduceStartOp, AllGatherOp, ReduceScatterOp>(op)) {
-      // On a GPU every other op is a generated kernel; one without is an error here,
-      // not when the artifact runs.
-      if (!hasMovementKernel(&op))
-        return op.emitOpError("has no CUDA kernel (--target=cuda)");
-      FailureOr<int> kernel = cudaKernel(&op, groupRank, groupSize);
-      if (failed(kernel))
-        return failure();
-      lastInstruction(program).mutable_kernel()->set_kernel(*kernel);
-    }
+    if (failed(target.lowerInstruction(&op, groupRank, groupSize, lastInstruction(program))))
+      return failure();
     if (auto recv = dyn_cast<RecvOp>(op)) {
       pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
       transfer.set_peer(peerOf(recv.getStage()));
@@ -559,11 +500,15 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
     setTensorType(output->mutable_type(), cast<RankedTensorType>(type));
   }
 
+  const Target *compileTarget = lookupTarget(target);
+  if (!compileTarget)
+    return module.emitError("unknown target '")
+           << target << "' (expected " << describeTargetNames() << ")";
+  std::unique_ptr<TargetArtifactWriter> targetWriter =
+      compileTarget->createArtifactWriter(manifest, cudaArch);
+  ManifestBuilder builder(module, manifest, *targetWriter, randomWeights);
   // Ranks are laid out as Megatron-LM does: rank = (d * pp + stage) * tp + t, so a
   // tensor-parallel group is consecutive ranks and a stage's peers are tp ranks apart.
-  if (target == "cuda")
-    manifest.set_cuda_arch(cudaArch.str());
-  ManifestBuilder builder(module, manifest, target, cudaArch, randomWeights);
   bool pipelined = static_cast<bool>(module->getAttr(kPipelinePlanAttr));
   for (int rank = 0; rank < dp * pp * tp; ++rank) {
     int64_t stage = rank / tp % pp;
