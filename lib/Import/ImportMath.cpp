@@ -153,6 +153,38 @@ static LogicalResult convertSoftmax(NodeImporter &node) {
   return success();
 }
 
+/// CumSum(x, axis) with `exclusive` and `reverse` as parc.cumsum, the inclusive running sum:
+/// exclusive is the running sum minus x; reverse is the axis' total minus the running sum,
+/// plus x unless exclusive.
+static LogicalResult convertCumSum(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  FailureOr<SmallVector<int64_t>> axes = node.constantInts(1, "axis");
+  if (failed(axes))
+    return failure();
+  if (axes->size() != 1)
+    return node.emitError() << "needs one axis, got " << axes->size();
+  FailureOr<int64_t> axis = node.normalizeAxis(axes->front(), type.getRank(), "axis");
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = node.getBuilder();
+  Value running = b.createOrFold<CumSumOp>(node.getLoc(), type, *input,
+                                           b.getI64IntegerAttr(*axis));
+  bool exclusive = node.intAttr("exclusive", 0) != 0;
+  if (node.intAttr("reverse", 0) == 0)
+    return node.setResult(exclusive ? node.arithmetic<SubOp>(running, *input)
+                                    : FailureOr<Value>(running));
+  FailureOr<Value> total = node.reduce<ReduceSumOp>(*input, {*axis}, /*keepDims=*/true);
+  if (failed(total))
+    return failure();
+  FailureOr<Value> after = node.arithmetic<SubOp>(*total, running);
+  if (failed(after) || exclusive)
+    return node.setResult(after);
+  return node.setResult(node.arithmetic<AddOp>(*after, *input));
+}
+
 static LogicalResult convertClip(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
   if (failed(input))
@@ -442,6 +474,7 @@ void mlir::parc::registerMathConverters(llvm::StringMap<OpConverter> &converters
   converters["Softmax"] = convertSoftmax<SoftmaxOp>;
   converters["LogSoftmax"] = convertSoftmax<LogSoftmaxOp>;
   converters["Clip"] = convertClip;
+  converters["CumSum"] = convertCumSum;
   converters["Cast"] = convertCast;
   converters["Where"] = convertWhere;
   converters["Identity"] = convertIdentity;

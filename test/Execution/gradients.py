@@ -5,6 +5,8 @@
 # RUN: %python %pylib/check_gradients.py --work %t | FileCheck %s
 # CHECK: add (broadcast): {{.*}} ok
 # CHECK: matmul (batch broadcast): {{.*}} ok
+# CHECK: cumsum: {{.*}} ok
+# CHECK: cumsum (axis 0): {{.*}} ok
 # CHECK: softmax: {{.*}} ok
 # CHECK: gather (embedding): {{.*}} ok
 # CHECK-NOT: TOO LARGE

@@ -2,7 +2,8 @@
 //
 // Every op of a CUDA program that is not a fused region, a GEMM, a view or communication
 // moves data: transposes, slices, concatenations, broadcasts, gathers, the tensor-parallel
-// shard ops, and reductions over dims other than the last. Each becomes one kernel: a
+// shard ops, reductions over dims other than the last, and running sums. Each becomes one
+// kernel: a
 // grid-stride loop over the result's elements that turns the flat index into coordinates
 // and reads the input element those coordinates come from. Copies move the stored bits
 // (a type of the element's size), so one kernel shape serves every element type.
@@ -86,6 +87,7 @@ private:
   /// a store to out0[i].
   FailureOr<std::string> body();
   FailureOr<std::string> reductionBody();
+  FailureOr<std::string> scanBody(CumSumOp scan);
   /// `out0[i] = in<k>[<offset>];`
   std::string copyFrom(int input, const std::string &offset) const {
     return "    out0[i] = in" + std::to_string(input) + "[" + offset + "];\n";
@@ -183,7 +185,26 @@ FailureOr<std::string> MovementEmitter::body() {
                                  : coordinate(d));
     return copyFrom(0, flatOffset(coords, in));
   }
+  if (auto scan = dyn_cast<CumSumOp>(op))
+    return scanBody(scan);
   return reductionBody();
+}
+
+/// A running sum: each result element adds the input along the axis up to its own
+/// coordinate, in order (as the CPU backend does, so f32 results are the same bits).
+FailureOr<std::string> MovementEmitter::scanBody(CumSumOp scan) {
+  ArrayRef<int64_t> in = shapeOf(scan.getInput());
+  FailureOr<ElementKind> kind = kindOf(scan.getType(), op);
+  if (failed(kind))
+    return failure();
+  int64_t axis = scan.getAxis();
+  SmallVector<std::string> coords;
+  for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d)
+    coords.push_back(d == axis ? std::string("r") : coordinate(d));
+  return "    " + kind->compute + " total = 0;\n" +
+         "    for (long long r = 0; r <= " + coordinate(axis) + "; ++r)\n" +
+         "      total += " + kind->load("in0[" + flatOffset(coords, in) + "]") + ";\n" +
+         "    out0[i] = " + kind->store("total") + ";\n";
 }
 
 /// A reduction over any axes: each result element loops over the input elements reduced
@@ -237,9 +258,9 @@ FailureOr<CudaKernel> MovementEmitter::emit() {
   Value result = op->getResult(0);
   ArrayRef<int64_t> out = shapeOf(result);
   kernel.elements = cast<RankedTensorType>(result.getType()).getNumElements();
-  bool reduction = isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op);
-  // Parameters: the inputs, then the result. Copies move bits; index tensors and
-  // reductions use their value types.
+  bool reduction = isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, CumSumOp>(op);
+  // Parameters: the inputs, then the result. Copies move bits; index tensors,
+  // reductions and running sums use their value types.
   std::string parameters;
   for (auto [k, operand] : llvm::enumerate(op->getOperands())) {
     bool indices = k == 1 && isa<GatherOp, ShardGatherOp>(op);
@@ -276,7 +297,7 @@ FailureOr<CudaKernel> MovementEmitter::emit() {
 
 bool mlir::parc::hasMovementKernel(Operation *op) {
   return isa<TransposeOp, SliceOp, ConcatOp, BroadcastToOp, GatherOp, ShardSliceOp,
-             ShardGatherOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op);
+             ShardGatherOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp, CumSumOp>(op);
 }
 
 FailureOr<CudaKernel> mlir::parc::emitMovementKernel(Operation *op, StringRef name,

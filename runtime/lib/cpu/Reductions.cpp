@@ -1,7 +1,7 @@
-//===- Reductions.cpp - sum, mean, max and softmax ------------------------===//
+//===- Reductions.cpp - sum, mean, max, softmax and cumsum ----------------===//
 //
-// Implements reduce (sum, mean, max over sorted axes) and softmax / log-softmax
-// along one axis. A reduction first groups the input dims into alternating runs
+// Implements reduce (sum, mean, max over sorted axes), softmax / log-softmax and the
+// running sum (cumsum) along one axis. A reduction first groups the input dims into alternating runs
 // of reduced and kept dims (size-1 dims dropped), so that every case is one of:
 // contiguous rows reduced to a value, rows accumulated elementwise into kept
 // columns, or a nest of those. Parallelism comes from the outermost kept run,
@@ -386,6 +386,58 @@ void softmax(const TensorRef &in, int64_t axis, bool logarithm,
   narrowFromFloat(result.data(), out);
 }
 
+//===----------------------------------------------------------------------===//
+// Running sum
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The inclusive running sum along the middle dim of [outer, length, inner], accumulated in
+/// order in `Acc` (as numpy and PyTorch do: each element adds the previous running value).
+template <typename T, typename Acc>
+void cumsumTyped(const T *x, T *y, int64_t outer, int64_t length, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < inner; ++c) {
+      Acc total = 0;
+      for (int64_t k = 0; k < length; ++k) {
+        int64_t at = (o * length + k) * inner + c;
+        total += static_cast<Acc>(x[at]);
+        y[at] = static_cast<T>(total);
+      }
+    }
+}
+
+void cumsum(const TensorRef &in, int64_t axis, const TensorRef &out) {
+  int64_t outer = 1, inner = 1, length = in.shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= in.shape[d];
+  for (int64_t d = axis + 1; d < in.rank(); ++d)
+    inner *= in.shape[d];
+  switch (in.dtype) {
+  case DType::F32:
+    return cumsumTyped<float, float>(in.as<const float>(), out.as<float>(), outer, length,
+                                     inner);
+  case DType::I64:
+    return cumsumTyped<int64_t, int64_t>(in.as<const int64_t>(), out.as<int64_t>(), outer,
+                                         length, inner);
+  case DType::I32:
+    return cumsumTyped<int32_t, int32_t>(in.as<const int32_t>(), out.as<int32_t>(), outer,
+                                         length, inner);
+  case DType::F16:
+  case DType::BF16: {
+    // Accumulated in f32, each running value rounded once.
+    std::vector<float> wide = widenToFloat(in), result(wide.size());
+    cumsumTyped<float, float>(wide.data(), result.data(), outer, length, inner);
+    return narrowFromFloat(result.data(), out);
+  }
+  case DType::Bool:
+    assert(false && "cumsum does not take bool");
+    return;
+  }
+}
+
+} // namespace
+
 } // namespace parc::rt::cpu
 
 void parc::rt::cpu::addReductionKernels(KernelRegistry &kernels) {
@@ -411,4 +463,14 @@ void parc::rt::cpu::addReductionKernels(KernelRegistry &kernels) {
       kernel = infallible([=] { softmax(in[0], axis, logarithm, out[0]); });
       return Status::ok();
     });
+  kernels.add("cumsum", [](const artifact::Instruction &inst, const std::vector<TensorRef> &in,
+                           const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                           BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    int64_t axis = inst.axis().axis();
+    if (axis < 0 || axis >= in[0].rank())
+      return Status::error("cumsum axis " + std::to_string(axis) + " is out of range");
+    kernel = infallible([=] { cumsum(in[0], axis, out[0]); });
+    return Status::ok();
+  });
 }

@@ -182,3 +182,15 @@ func.func @mod_fold() -> (tensor<2xi64>, tensor<2xi64>) {
   %1 = parc.mod %a, %b {fmod} : tensor<2xi64>, tensor<2xi64> -> tensor<2xi64>
   return %0, %1 : tensor<2xi64>, tensor<2xi64>
 }
+
+// -----
+
+// A running sum of a literal folds (integers exactly, along the given axis).
+// CHECK-LABEL: func.func @cumsum_constant
+// CHECK-NEXT: %[[C:.+]] = parc.constant dense<{{\[}}[1, 1, 2], [1, 2, 2]]> : tensor<2x3xi64>
+// CHECK-NEXT: return %[[C]]
+func.func @cumsum_constant() -> tensor<2x3xi64> {
+  %0 = parc.constant dense<[[1, 0, 1], [1, 1, 0]]> : tensor<2x3xi64>
+  %1 = parc.cumsum %0 {axis = 1 : i64} : tensor<2x3xi64>
+  return %1 : tensor<2x3xi64>
+}

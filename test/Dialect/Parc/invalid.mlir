@@ -132,3 +132,11 @@ func.func @scatter_add_shape(%u: tensor<2x3xf32>, %i: tensor<4xi64>) -> tensor<5
   %0 = parc.scatter_add %u[%i] {axis = 0 : i64} : tensor<2x3xf32>, tensor<4xi64> -> tensor<5x3xf32>
   return %0 : tensor<5x3xf32>
 }
+
+// -----
+
+func.func @cumsum_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = parc.cumsum %a {axis = 2 : i64} : tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}

@@ -59,3 +59,12 @@ func.func @remainders_and_element_gathers(%a: tensor<4xi64>, %b: tensor<4xi64>, 
   %scattered = parc.scatter_add %s[%i] {axis = 1 : i64} : tensor<2x2x3xf32>, tensor<2x3xi64> -> tensor<2x4xf32>
   return %0, %1 : tensor<4xi64>, tensor<2x3xf32>
 }
+
+// CHECK-LABEL: func.func @scans
+func.func @scans(%a: tensor<2x5xf32>, %m: tensor<2x5xi64>) -> (tensor<2x5xf32>, tensor<2x5xi64>) {
+  // CHECK: parc.cumsum %{{.*}} {axis = 1 : i64} : tensor<2x5xf32>
+  %0 = parc.cumsum %a {axis = 1 : i64} : tensor<2x5xf32>
+  // CHECK: parc.cumsum %{{.*}} {axis = 0 : i64} : tensor<2x5xi64>
+  %1 = parc.cumsum %m {axis = 0 : i64} : tensor<2x5xi64>
+  return %0, %1 : tensor<2x5xf32>, tensor<2x5xi64>
+}

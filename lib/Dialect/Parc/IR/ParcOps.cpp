@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "parc/Dialect/Parc/IR/GradientBuilder.h"
+#include "parc/Dialect/Parc/IR/HostTensor.h"
 #include "parc/Dialect/Parc/IR/ShardingRules.h"
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 #include "parc/Dialect/Parc/IR/ParcShapeInference.h"

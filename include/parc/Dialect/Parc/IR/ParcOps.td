@@ -312,6 +312,62 @@ class Parc_SoftmaxLikeOp<string mnemonic, string what>
 def Parc_SoftmaxOp : Parc_SoftmaxLikeOp<"softmax", "exp(x - max) / sum(exp(x - max))">;
 def Parc_LogSoftmaxOp : Parc_SoftmaxLikeOp<"log_softmax", "log of softmax">;
 
+def Parc_CumSumOp : Parc_Op<"cumsum",
+    [Pure, SameOperandsAndResultType, Parc_ShardingRule, Parc_GradientRule,
+     Parc_CostOpInterface]> {
+  let summary = "Running (inclusive) sum along one axis";
+  let description = [{
+    `result[..., i, ...] = sum(input[..., 0..i, ...])` along `axis`, accumulated in
+    order. ONNX's CumSum lowers to it: `exclusive` subtracts the input, `reverse` takes
+    the axis' total minus the running sum, plus the input (lib/Import/ImportMath.cpp).
+    Shards anywhere but the axis, like softmax.
+  }];
+  let arguments = (ins Parc_NumericTensor:$input, I64Attr:$axis);
+  let results = (outs Parc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      int64_t rank = getType().getRank();
+      if (getAxis() < 0 || getAxis() >= rank)
+        return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+      return ::llvm::success();
+    }
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      std::optional<::mlir::parc::HostTensor> input =
+          ::mlir::parc::HostTensor::fromAttr(adaptor.getInput());
+      if (!input)
+        return {};
+      ::llvm::ArrayRef<int64_t> shape = getType().getShape();
+      int64_t length = shape[getAxis()], inner = 1;
+      for (int64_t d = getAxis() + 1; d < getType().getRank(); ++d)
+        inner *= shape[d];
+      ::mlir::parc::HostTensor result(getType());
+      for (int64_t i = 0, e = result.size(); i < e; ++i) {
+        bool first = (i / inner) % length == 0;
+        if (input->isFloat())
+          result.setFloat(i, input->getFloat(i) + (first ? 0.0 : result.getFloat(i - inner)));
+        else
+          result.setInt(i, input->getInt(i) + (first ? 0 : result.getInt(i - inner)));
+      }
+      return result.toAttr();
+    }
+    ::mlir::parc::ShardingDecision $cppClass::decideSharding(
+        ::llvm::ArrayRef<::mlir::parc::ShardingAttr> operands, int64_t ranks) {
+      return ::mlir::parc::decideRowSharding(getOperation(), operands, ranks, getAxis());
+    }
+    ::llvm::LogicalResult $cppClass::buildGradients(::mlir::parc::GradientBuilder &gb) {
+      // dx[i] = sum(g[i..]) = total(g) - cumsum(g)[i] + g[i].
+      ::mlir::Value g = gb.resultGradient();
+      ::mlir::Value running = CumSumOp::create(gb.builder(), gb.getLoc(), g.getType(), g,
+                                               getAxis());
+      gb.set(0, gb.add(gb.sub(gb.sumKeep(g, getAxis()), running), g));
+      return ::llvm::success();
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Data movement
 //===----------------------------------------------------------------------===//
