@@ -303,6 +303,96 @@ static LogicalResult convertExpand(NodeImporter &node) {
   return node.setResult(result);
 }
 
+/// Tile(x, repeats) as a broadcast: x viewed as [1, d0, 1, d1, ...], broadcast to
+/// [r0, d0, r1, d1, ...] and merged to [r0 * d0, r1 * d1, ...], so that element j of dim i
+/// reads x's element j mod di.
+static LogicalResult convertTile(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<SmallVector<int64_t>> repeats = node.constantInts(1, "repeats");
+  if (failed(input) || failed(repeats))
+    return failure();
+  ArrayRef<int64_t> shape = NodeImporter::typeOf(*input).getShape();
+  if (repeats->size() != shape.size())
+    return node.emitError() << "has " << repeats->size() << " repeats for an input of rank "
+                            << shape.size();
+  SmallVector<int64_t> spread, wide, tiled;
+  for (auto [dim, repeat] : llvm::zip(shape, *repeats)) {
+    if (repeat < 0)
+      return node.emitError() << "repeats must not be negative, got " << repeat;
+    spread.append({1, dim});
+    wide.append({repeat, dim});
+    tiled.push_back(repeat * dim);
+  }
+  FailureOr<Value> viewed = node.reshape(*input, spread);
+  if (failed(viewed))
+    return failure();
+  FailureOr<Value> broadcast = node.broadcastTo(*viewed, wide);
+  if (failed(broadcast))
+    return failure();
+  return node.setResult(node.reshape(*broadcast, tiled));
+}
+
+/// OneHot(indices, depth, values = [off, on]) as a comparison with the class numbers:
+/// select(equal(indices (negative ones wrapped by depth) with a dim of 1 at `axis`,
+/// [0, depth) along `axis`), on, off). An index outside [-depth, depth) matches no class.
+static LogicalResult convertOneHot(NodeImporter &node) {
+  FailureOr<Value> indices = node.input(0);
+  FailureOr<Value> values = node.input(2);
+  if (failed(indices) || failed(values))
+    return failure();
+  std::optional<HostTensor> depthInput = node.constantInput(1);
+  if (!depthInput || depthInput->size() != 1)
+    return node.emitError() << "the depth input must be a constant scalar after folding "
+                               "(parc compiles static shapes only)";
+  int64_t depth = static_cast<int64_t>(depthInput->getFloat(0));
+  if (depth < 1)
+    return node.emitError() << "depth must be positive, got " << depth;
+  auto valuesType = NodeImporter::typeOf(*values);
+  if (valuesType.getNumElements() != 2)
+    return node.emitError() << "values must hold [off, on], got "
+                            << valuesType.getNumElements() << " elements";
+  OpBuilder &b = node.getBuilder();
+  Type i64 = b.getI64Type();
+  Value index = node.convert(*indices, i64);
+  ArrayRef<int64_t> indexShape = NodeImporter::typeOf(index).getShape();
+  int64_t rank = indexShape.size() + 1;
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), rank, "axis");
+  if (failed(axis))
+    return failure();
+  // Negative indices count from the end: i + depth where i < 0.
+  FailureOr<Value> negative = node.compare<LessOp>(index, node.scalar(i64, 0));
+  FailureOr<Value> wrapped = node.arithmetic<AddOp>(index, node.scalar(i64, double(depth)));
+  if (failed(negative) || failed(wrapped))
+    return failure();
+  FailureOr<Value> normalized = node.select(*negative, *wrapped, index);
+  if (failed(normalized))
+    return failure();
+  SmallVector<int64_t> indexView(indexShape), classShape(rank, 1);
+  indexView.insert(indexView.begin() + *axis, 1);
+  classShape[*axis] = depth;
+  FailureOr<Value> viewed = node.reshape(*normalized, indexView);
+  if (failed(viewed))
+    return failure();
+  SmallVector<int64_t> classes(depth);
+  for (int64_t k = 0; k < depth; ++k)
+    classes[k] = k;
+  Value classValues = node.constant(
+      DenseElementsAttr::get(RankedTensorType::get(classShape, i64), ArrayRef(classes)));
+  FailureOr<Value> hot = node.compare<EqualOp>(*viewed, classValues);
+  FailureOr<Value> flat = node.reshape(*values, {2});
+  if (failed(hot) || failed(flat))
+    return failure();
+  FailureOr<Value> off = node.slice(*flat, {0}, {1}, {1});
+  FailureOr<Value> on = node.slice(*flat, {1}, {2}, {1});
+  if (failed(off) || failed(on))
+    return failure();
+  FailureOr<Value> offScalar = node.reshape(*off, {});
+  FailureOr<Value> onScalar = node.reshape(*on, {});
+  if (failed(offScalar) || failed(onScalar))
+    return failure();
+  return node.setResult(node.select(*hot, *onScalar, *offScalar));
+}
+
 static LogicalResult convertShape(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
   if (failed(input))
@@ -482,6 +572,8 @@ void mlir::parc::registerDataMovementConverters(
   converters["Gather"] = convertGather;
   converters["GatherElements"] = convertGatherElements;
   converters["Expand"] = convertExpand;
+  converters["Tile"] = convertTile;
+  converters["OneHot"] = convertOneHot;
   converters["Shape"] = convertShape;
   converters["Size"] = convertSize;
   converters["ConstantOfShape"] = convertConstantOfShape;

@@ -24,11 +24,9 @@ using namespace mlir::parc;
 
 namespace {
 
-bool isElementwise(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, NegOp, AbsOp, ReluOp,
-             ExpOp, LogOp, SqrtOp, ReciprocalOp, TanhOp, ErfOp, SinOp, CosOp, SigmoidOp, GeluOp,
-             SelectOp, ConvertOp, EqualOp, LessOp, GreaterOp, AndOp, OrOp, NotOp>(op);
-}
+/// Declared in ODS (Parc_ElementwiseKernel): an op added with the trait fuses with no
+/// change here.
+bool isElementwise(Operation *op) { return op->hasTrait<ElementwiseKernel>(); }
 
 RankedTensorType resultType(Operation *op) {
   return cast<RankedTensorType>(op->getResult(0).getType());

@@ -44,6 +44,10 @@ OpCost getOpCost(Operation *op);
 template <typename ConcreteType>
 class ReplicatedSharding : public OpTrait::TraitBase<ConcreteType, ReplicatedSharding> {};
 
+/// Declares that the op is elementwise and fusible into a generated kernel.
+template <typename ConcreteType>
+class ElementwiseKernel : public OpTrait::TraitBase<ConcreteType, ElementwiseKernel> {};
+
 /// Declares that the op's results carry no gradient (booleans, integers, declarations,
 /// ops that exist only after the backward pass).
 template <typename ConcreteType>

@@ -96,4 +96,11 @@ def Parc_NoGradientRule : NativeOpTrait<"NoGradientRule"> {
   let cppNamespace = "::mlir::parc";
 }
 
+/// Computes each result element from the operand elements at the same (broadcast)
+/// coordinates: the CUDA fusion may put it in an elementwise or row kernel, whose
+/// expression for it KernelEmitter.cpp writes (lib/Transforms/Fusion/Fuse.cpp).
+def Parc_ElementwiseKernel : NativeOpTrait<"ElementwiseKernel"> {
+  let cppNamespace = "::mlir::parc";
+}
+
 #endif // PARC_DIALECT_PARC_IR_PARCINTERFACES_TD

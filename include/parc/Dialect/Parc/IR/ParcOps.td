@@ -104,7 +104,8 @@ def Parc_LoadWeightOp : Parc_Op<"load_weight",
 /// sums is the partial sum of the result).
 class Parc_BinaryOp<string mnemonic, Type operandType, Type resultType,
                     list<Trait> traits = [], bit partialsPass = 0>
-    : Parc_Op<mnemonic, !listconcat([Pure, Parc_ShardingRule, Parc_CostOpInterface],
+    : Parc_Op<mnemonic, !listconcat([Pure, Parc_ShardingRule, Parc_CostOpInterface,
+                                     Parc_ElementwiseKernel],
                                     traits)> {
   let arguments = (ins operandType:$lhs, operandType:$rhs);
   let results = (outs resultType:$result);
@@ -165,7 +166,8 @@ def Parc_OrOp : Parc_LogicalOp<"or", "or">;
 
 class Parc_UnaryOp<string mnemonic, Type tensorType, string what,
                    list<Trait> traits = [Parc_GradientRule]>
-    : Parc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType, Parc_ShardingRule,
+    : Parc_Op<mnemonic, !listconcat([Pure, SameOperandsAndResultType, Parc_ElementwiseKernel,
+                                     Parc_ShardingRule,
                                      Parc_CostOpInterface], traits)> {
   let summary = "Elementwise " # what;
   let arguments = (ins tensorType:$input);
@@ -194,7 +196,8 @@ def Parc_CosOp : Parc_UnaryOp<"cos", Parc_FloatTensor, "cosine">;
 def Parc_SigmoidOp : Parc_UnaryOp<"sigmoid", Parc_FloatTensor, "1 / (1 + exp(-x))">;
 def Parc_NotOp : Parc_UnaryOp<"not", Parc_BoolTensor, "logical negation", [Parc_NoGradient]>;
 
-def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType, Parc_ShardingRule,
+def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType, Parc_ElementwiseKernel,
+                                   Parc_ShardingRule,
                                    Parc_GradientRule, Parc_CostOpInterface]> {
   let summary = "Gaussian error linear unit";
   let description = [{
@@ -207,7 +210,8 @@ def Parc_GeluOp : Parc_Op<"gelu", [Pure, SameOperandsAndResultType, Parc_Shardin
   let hasFolder = 1;
 }
 
-def Parc_SelectOp : Parc_Op<"select", [Pure, Parc_ShardingRule, Parc_GradientRule,
+def Parc_SelectOp : Parc_Op<"select", [Pure, Parc_ElementwiseKernel, Parc_ShardingRule,
+                                       Parc_GradientRule,
                                        Parc_CostOpInterface]> {
   let summary = "Elementwise choice between two tensors (ONNX Where)";
   let arguments = (ins Parc_BoolTensor:$condition, Parc_Tensor:$on_true,
@@ -221,7 +225,8 @@ def Parc_SelectOp : Parc_Op<"select", [Pure, Parc_ShardingRule, Parc_GradientRul
   let hasFolder = 1;
 }
 
-def Parc_ConvertOp : Parc_Op<"convert", [Pure, SameOperandsAndResultShape, Parc_ShardingRule,
+def Parc_ConvertOp : Parc_Op<"convert", [Pure, SameOperandsAndResultShape,
+                                         Parc_ElementwiseKernel, Parc_ShardingRule,
                                          Parc_GradientRule, Parc_CostOpInterface]> {
   let summary = "Elementwise conversion to another element type (ONNX Cast)";
   let description = [{
