@@ -5,8 +5,9 @@
 using namespace parc::rt;
 
 const BackendProvider *parc::rt::findBackendProvider(const std::string &target) {
+  const std::string name = target.empty() ? "cpu" : target;
   for (const BackendProvider *provider : {&cpuBackendProvider(), &cudaBackendProvider()})
-    if (target == provider->target || (target.empty() && std::string(provider->target) == "cpu"))
+    if (name == provider->target)
       return provider;
   return nullptr;
 }

@@ -99,24 +99,22 @@ void cpu::addCommunicationKernels(cpu::KernelRegistry &kernels) {
     };
     return Status::ok();
   });
-  kernels.add("all_gather", [=](const Inst &inst, const Tensors &in, const Tensors &out,
-                                const CommunicatorGroups &groups, BoundKernel &kernel) {
-    Communicator *comm = nullptr;
-    PARC_RETURN_IF_ERROR(communicator(inst, groups, comm));
-    PARC_RETURN_IF_ERROR(cpu::expectArity(in, out, 1));
-    int64_t axis = inst.collective().axis();
-    kernel = [=]() { return comm->allGather(in[0], axis, out[0]); };
-    return Status::ok();
-  });
-  kernels.add("reduce_scatter", [=](const Inst &inst, const Tensors &in, const Tensors &out,
-                                    const CommunicatorGroups &groups, BoundKernel &kernel) {
-    Communicator *comm = nullptr;
-    PARC_RETURN_IF_ERROR(communicator(inst, groups, comm));
-    PARC_RETURN_IF_ERROR(cpu::expectArity(in, out, 1));
-    int64_t axis = inst.collective().axis();
-    kernel = [=]() { return comm->reduceScatterSum(in[0], axis, out[0]); };
-    return Status::ok();
-  });
+  // Collectives along an axis: the gathered or scattered dim.
+  using AlongAxis = Status (Communicator::*)(const TensorRef &, int64_t, const TensorRef &);
+  for (auto [name, collective] :
+       {std::pair<const char *, AlongAxis>{"all_gather", &Communicator::allGather},
+        {"reduce_scatter", &Communicator::reduceScatterSum}})
+    kernels.add(name, [=, collective = collective](const Inst &inst, const Tensors &in,
+                                                   const Tensors &out,
+                                                   const CommunicatorGroups &groups,
+                                                   BoundKernel &kernel) {
+      Communicator *comm = nullptr;
+      PARC_RETURN_IF_ERROR(communicator(inst, groups, comm));
+      PARC_RETURN_IF_ERROR(cpu::expectArity(in, out, 1));
+      int64_t axis = inst.collective().axis();
+      kernel = [=]() { return (comm->*collective)(in[0], axis, out[0]); };
+      return Status::ok();
+    });
   kernels.add("shard_slice", [](const Inst &inst, const Tensors &in, const Tensors &out,
                                 const CommunicatorGroups &, BoundKernel &kernel) {
     PARC_RETURN_IF_ERROR(cpu::expectArity(in, out, 1));

@@ -336,6 +336,13 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
   for (BlockArgument argument : function.getArguments())
     newValue(argument).set_input(argument.getArgNumber());
 
+  // A transfer's peer is the rank of the other stage `stage` with this rank's dp and tp
+  // coordinates; `tag` pairs a send with its receive.
+  auto setTransfer = [&](int64_t stage, int64_t tag) {
+    pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
+    transfer.set_peer(static_cast<int>((dpRank * ppSize + stage) * tpSize + tpRank));
+    transfer.set_tag(tag);
+  };
   for (Operation &op : function.front()) {
     if (auto ret = dyn_cast<func::ReturnOp>(op)) {
       // A stage returns some of the graph outputs: -1 marks those it does not produce.
@@ -346,9 +353,6 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
         program.set_outputs(which ? which[position] : position, valueIds.lookup(result));
       continue;
     }
-    // A transfer's peer is the rank of the other stage with this rank's dp and tp
-    // coordinates.
-    auto peerOf = [&](int64_t stage) { return (dpRank * ppSize + stage) * tpSize + tpRank; };
     if (auto assign = dyn_cast<AssignWeightOp>(op)) {
       // Operand 0 is the weight's own storage, which the instruction overwrites.
       FailureOr<int> shard = weightShard(assign.getName(), op.getLoc(), tpRank, tpSize);
@@ -367,9 +371,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
     if (isa<SendOp, SendWaitOp>(op)) {
       if (failed(addInstruction(&op, program)))
         return failure();
-      pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
-      transfer.set_peer(peerOf(op.getAttrOfType<IntegerAttr>("stage").getInt()));
-      transfer.set_tag(op.getAttrOfType<IntegerAttr>("tag").getInt());
+      setTransfer(op.getAttrOfType<IntegerAttr>("stage").getInt(),
+                  op.getAttrOfType<IntegerAttr>("tag").getInt());
       continue;
     }
     if (isa<RecvWaitOp, AllReduceWaitOp>(op)) {
@@ -380,12 +383,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
       view.MergeFrom(storage);
       if (failed(addInstruction(&op, program)))
         return failure();
-      if (auto wait = dyn_cast<RecvWaitOp>(op)) {
-        RecvOp recv = wait.getRecv();
-        pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
-        transfer.set_peer(peerOf(recv.getStage()));
-        transfer.set_tag(recv.getTag());
-      }
+      if (auto wait = dyn_cast<RecvWaitOp>(op))
+        setTransfer(wait.getRecv().getStage(), wait.getRecv().getTag());
       continue;
     }
     if (auto fused = dyn_cast<FusedOp>(op)) {
@@ -457,11 +456,8 @@ LogicalResult ManifestBuilder::addProgram(func::FuncOp function, int rank,
     }
     if (failed(target.lowerInstruction(&op, groupRank, groupSize, lastInstruction(program))))
       return failure();
-    if (auto recv = dyn_cast<RecvOp>(op)) {
-      pa::TransferParams &transfer = *lastInstruction(program).mutable_transfer();
-      transfer.set_peer(peerOf(recv.getStage()));
-      transfer.set_tag(recv.getTag());
-    }
+    if (auto recv = dyn_cast<RecvOp>(op))
+      setTransfer(recv.getStage(), recv.getTag());
   }
   return success();
 }
@@ -520,16 +516,16 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
     } else if (main.isExternal()) {
       return main.emitError("@main has no body");
     }
-    if (failed(builder.addProgram(program, rank, /*tpRank=*/rank % tp, static_cast<int>(tp),
-                                  /*dpRank=*/rank / (tp * pp), static_cast<int>(dp),
-                                  main.getNumResults())))
+    int tpIndex = static_cast<int>(rank % tp), dpIndex = static_cast<int>(rank / (tp * pp));
+    if (failed(builder.addProgram(program, rank, tpIndex, static_cast<int>(tp), dpIndex,
+                                  static_cast<int>(dp), main.getNumResults())))
       return failure();
     // Where the rank sits and the communicators it joins, in the order every member
     // creates them: its tp group, its dp group, the world (pipeline peers are world ranks).
     pa::Program &written = *manifest.mutable_programs(rank);
     written.set_stage(static_cast<int>(stage));
-    written.set_tp_index(static_cast<int>(rank % tp));
-    written.set_dp_index(static_cast<int>(rank / (tp * pp)));
+    written.set_tp_index(tpIndex);
+    written.set_dp_index(dpIndex);
     if (dp * pp * tp > 1) {
       pa::Group &tpGroup = *written.add_groups();
       tpGroup.set_name("tp");

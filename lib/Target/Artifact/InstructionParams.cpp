@@ -6,23 +6,13 @@
 #include "parc/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
-#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
 using namespace mlir::parc;
 namespace pa = ::parc::artifact;
 
 namespace {
-
-/// The op's declared attributes that are set, by name.
-llvm::StringMap<Attribute> declaredAttributes(Operation *op) {
-  llvm::StringMap<Attribute> attributes;
-  if (std::optional<RegisteredOperationName> name = op->getRegisteredInfo())
-    for (StringAttr declared : name->getAttributeNames())
-      if (Attribute value = op->getAttr(declared))
-        attributes[declared.getValue()] = value;
-  return attributes;
-}
 
 int64_t intOf(Attribute attr) { return cast<IntegerAttr>(attr).getInt(); }
 
@@ -34,53 +24,47 @@ void copyInts(Attribute attr, google::protobuf::RepeatedField<int64_t> *into) {
 } // namespace
 
 LogicalResult mlir::parc::setComputeParams(Operation *op, pa::Instruction &inst) {
-  llvm::StringMap<Attribute> attrs = declaredAttributes(op);
+  ArrayRef<StringAttr> declared;
+  if (std::optional<RegisteredOperationName> name = op->getRegisteredInfo())
+    declared = name->getAttributeNames();
+  // Whether the op declares exactly `names`; optional unit attributes (keep_dims, fmod,
+  // ...) count when declared, set or not.
   auto exactly = [&](std::initializer_list<StringRef> names) {
-    // Optional unit attributes (keep_dims, fmod, ...) count when declared, set or not.
-    llvm::StringSet<> declared;
-    if (std::optional<RegisteredOperationName> name = op->getRegisteredInfo())
-      for (StringAttr attr : name->getAttributeNames())
-        declared.insert(attr.getValue());
-    if (declared.size() != names.size())
-      return false;
-    for (StringRef name : names)
-      if (!declared.contains(name))
-        return false;
-    return true;
+    return declared.size() == names.size() && llvm::all_of(declared, [&](StringAttr attr) {
+             return llvm::is_contained(names, attr.getValue());
+           });
   };
-  auto has = [&](StringRef name) { return attrs.count(name) != 0; };
   if (exactly({}))
     return success();
   if (exactly({"axis"})) {
-    inst.mutable_axis()->set_axis(intOf(attrs.lookup("axis")));
+    inst.mutable_axis()->set_axis(intOf(op->getAttr("axis")));
     return success();
   }
   if (exactly({"axes", "keep_dims"})) {
-    copyInts(attrs.lookup("axes"), inst.mutable_reduce()->mutable_axes());
-    inst.mutable_reduce()->set_keep_dims(has("keep_dims"));
+    copyInts(op->getAttr("axes"), inst.mutable_reduce()->mutable_axes());
+    inst.mutable_reduce()->set_keep_dims(op->hasAttr("keep_dims"));
     return success();
   }
   if (exactly({"permutation"})) {
-    copyInts(attrs.lookup("permutation"), inst.mutable_transpose()->mutable_permutation());
+    copyInts(op->getAttr("permutation"), inst.mutable_transpose()->mutable_permutation());
     return success();
   }
   if (exactly({"start_indices", "limit_indices", "strides"})) {
-    copyInts(attrs.lookup("start_indices"), inst.mutable_slice()->mutable_start_indices());
-    copyInts(attrs.lookup("strides"), inst.mutable_slice()->mutable_strides());
+    copyInts(op->getAttr("start_indices"), inst.mutable_slice()->mutable_start_indices());
+    copyInts(op->getAttr("strides"), inst.mutable_slice()->mutable_strides());
     return success();
   }
   if (exactly({"fmod"})) {
-    inst.mutable_mod()->set_fmod(has("fmod"));
+    inst.mutable_mod()->set_fmod(op->hasAttr("fmod"));
     return success();
   }
   if (exactly({"tanh_approximation"})) {
-    inst.mutable_gelu()->set_tanh_approximation(has("tanh_approximation"));
+    inst.mutable_gelu()->set_tanh_approximation(op->hasAttr("tanh_approximation"));
     return success();
   }
   std::string names;
-  if (std::optional<RegisteredOperationName> name = op->getRegisteredInfo())
-    for (StringAttr attr : name->getAttributeNames())
-      names += (names.empty() ? "" : ", ") + attr.str();
+  for (StringAttr attr : declared)
+    names += (names.empty() ? "" : ", ") + attr.str();
   return op->emitOpError("has attributes (") << names
                                              << ") that no instruction params of the "
                                                 "artifact schema carry";

@@ -377,27 +377,18 @@ void parc::rt::cpu::addDataMovementKernels(KernelRegistry &kernels) {
     kernel = infallible([=] { slice(in[0], starts, strides, out[0]); });
     return Status::ok();
   });
-  kernels.add("gather", [](const Inst &inst, const Tensors &in, const Tensors &out,
-                           const CommunicatorGroups &, BoundKernel &kernel) {
-    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
-    int64_t axis = inst.axis().axis();
-    kernel = [=]() { return gather(in[0], in[1], axis, out[0]); };
-    return Status::ok();
-  });
-  kernels.add("gather_elements", [](const Inst &inst, const Tensors &in, const Tensors &out,
-                                    const CommunicatorGroups &, BoundKernel &kernel) {
-    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
-    int64_t axis = inst.axis().axis();
-    kernel = [=]() { return gatherElements(in[0], in[1], axis, out[0]); };
-    return Status::ok();
-  });
-  kernels.add("scatter_add", [](const Inst &inst, const Tensors &in, const Tensors &out,
-                                const CommunicatorGroups &, BoundKernel &kernel) {
-    PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
-    int64_t axis = inst.axis().axis();
-    kernel = [=]() { return scatterAdd(in[0], in[1], axis, out[0]); };
-    return Status::ok();
-  });
+  // Indexed ops: a tensor, its indices and an axis.
+  using Indexed = Status (*)(const TensorRef &, const TensorRef &, int64_t, const TensorRef &);
+  for (auto [name, run] : {std::pair<const char *, Indexed>{"gather", gather},
+                           {"gather_elements", gatherElements},
+                           {"scatter_add", scatterAdd}})
+    kernels.add(name, [run = run](const Inst &inst, const Tensors &in, const Tensors &out,
+                                  const CommunicatorGroups &, BoundKernel &kernel) {
+      PARC_RETURN_IF_ERROR(expectArity(in, out, 2));
+      int64_t axis = inst.axis().axis();
+      kernel = [=]() { return run(in[0], in[1], axis, out[0]); };
+      return Status::ok();
+    });
   kernels.add("broadcast_to", [](const Inst &, const Tensors &in, const Tensors &out,
                                  const CommunicatorGroups &, BoundKernel &kernel) {
     PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
