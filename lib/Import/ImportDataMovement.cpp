@@ -303,6 +303,93 @@ static LogicalResult convertExpand(NodeImporter &node) {
   return node.setResult(result);
 }
 
+/// GatherND(data, indices, batch_dims = b) as one Gather on a flattened table. With data
+/// [B.., D1..Dk, R..] and indices [B.., I.., k], each index tuple (negative components
+/// wrapped by their dim) becomes the linear row ((batch * D1 + i1) * D2 + i2 ...) of data
+/// viewed as [prod(B) * prod(D), R..]; gathering those rows gives [B.., I.., R..].
+static LogicalResult convertGatherND(NodeImporter &node) {
+  FailureOr<Value> data = node.input(0), indices = node.input(1);
+  if (failed(data) || failed(indices))
+    return failure();
+  ArrayRef<int64_t> dataShape = NodeImporter::typeOf(*data).getShape();
+  ArrayRef<int64_t> indexShape = NodeImporter::typeOf(*indices).getShape();
+  int64_t batchDims = node.intAttr("batch_dims", 0);
+  int64_t indexRank = indexShape.size();
+  if (indexRank < 1 || batchDims < 0 || batchDims >= indexRank ||
+      batchDims >= static_cast<int64_t>(dataShape.size()))
+    return node.emitError() << "batch_dims " << batchDims << " must be below the ranks of "
+                            << "data (" << dataShape.size() << ") and indices ("
+                            << indexRank << ")";
+  int64_t tupleSize = indexShape.back();
+  if (tupleSize < 1 || batchDims + tupleSize > static_cast<int64_t>(dataShape.size()))
+    return node.emitError() << "index tuples of " << tupleSize << " components do not fit "
+                            << "data of rank " << dataShape.size() << " after "
+                            << batchDims << " batch dims";
+  for (int64_t d = 0; d < batchDims; ++d)
+    if (indexShape[d] != dataShape[d])
+      return node.emitError() << "batch dim " << d << " of indices (" << indexShape[d]
+                              << ") differs from data's (" << dataShape[d] << ")";
+  OpBuilder &b = node.getBuilder();
+  Type i64 = b.getI64Type();
+  Value index = node.convert(*indices, i64);
+  SmallVector<int64_t> starts(indexRank, 0), limits(indexShape), steps(indexRank, 1);
+  // The row within one batch entry: sum of wrapped components times their strides.
+  FailureOr<Value> row = failure();
+  for (int64_t j = 0; j < tupleSize; ++j) {
+    starts.back() = j;
+    limits.back() = j + 1;
+    int64_t dim = dataShape[batchDims + j];
+    FailureOr<Value> component = node.slice(index, starts, limits, steps);
+    if (failed(component))
+      return failure();
+    FailureOr<Value> negative = node.compare<LessOp>(*component, node.scalar(i64, 0));
+    FailureOr<Value> wrapped =
+        node.arithmetic<AddOp>(*component, node.scalar(i64, double(dim)));
+    if (failed(negative) || failed(wrapped))
+      return failure();
+    FailureOr<Value> normalized = node.select(*negative, *wrapped, *component);
+    if (failed(normalized))
+      return failure();
+    if (j == 0) {
+      row = normalized;
+      continue;
+    }
+    FailureOr<Value> scaled = node.arithmetic<MulOp>(*row, node.scalar(i64, double(dim)));
+    if (failed(scaled))
+      return failure();
+    row = node.arithmetic<AddOp>(*scaled, *normalized);
+    if (failed(row))
+      return failure();
+  }
+  int64_t rowsPerBatch = 1, batchEntries = 1;
+  for (int64_t j = 0; j < tupleSize; ++j)
+    rowsPerBatch *= dataShape[batchDims + j];
+  for (int64_t d = 0; d < batchDims; ++d)
+    batchEntries *= dataShape[d];
+  // Batch entry e (row-major over the batch dims) owns rows [e * rowsPerBatch, ...).
+  if (batchDims > 0) {
+    SmallVector<int64_t> offsetShape(indexRank, 1);
+    llvm::copy(indexShape.take_front(batchDims), offsetShape.begin());
+    SmallVector<int64_t> offsets(batchEntries);
+    for (int64_t e = 0; e < batchEntries; ++e)
+      offsets[e] = e * rowsPerBatch;
+    Value offset = node.constant(
+        DenseElementsAttr::get(RankedTensorType::get(offsetShape, i64), ArrayRef(offsets)));
+    row = node.arithmetic<AddOp>(*row, offset);
+    if (failed(row))
+      return failure();
+  }
+  FailureOr<Value> rows = node.reshape(*row, indexShape.drop_back());
+  if (failed(rows))
+    return failure();
+  SmallVector<int64_t> tableShape{batchEntries * rowsPerBatch};
+  llvm::append_range(tableShape, dataShape.drop_front(batchDims + tupleSize));
+  FailureOr<Value> table = node.reshape(*data, tableShape);
+  if (failed(table))
+    return failure();
+  return node.setResult(node.gather(*table, *rows, 0));
+}
+
 /// Tile(x, repeats) as a broadcast: x viewed as [1, d0, 1, d1, ...], broadcast to
 /// [r0, d0, r1, d1, ...] and merged to [r0 * d0, r1 * d1, ...], so that element j of dim i
 /// reads x's element j mod di.
@@ -571,6 +658,7 @@ void mlir::parc::registerDataMovementConverters(
   converters["Slice"] = convertSlice;
   converters["Gather"] = convertGather;
   converters["GatherElements"] = convertGatherElements;
+  converters["GatherND"] = convertGatherND;
   converters["Expand"] = convertExpand;
   converters["Tile"] = convertTile;
   converters["OneHot"] = convertOneHot;
