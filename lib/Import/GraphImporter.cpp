@@ -62,6 +62,7 @@ GraphImporter::GraphImporter(MLIRContext *context,
       builder(context) {
   registerMathConverters(converters);
   registerDataMovementConverters(converters);
+  registerContractionConverters(converters);
 }
 
 Location GraphImporter::fileLoc() {
@@ -379,6 +380,7 @@ SmallVector<StringRef> mlir::parc::getSupportedOnnxOps() {
   llvm::StringMap<OpConverter> converters;
   registerMathConverters(converters);
   registerDataMovementConverters(converters);
+  registerContractionConverters(converters);
   SmallVector<StringRef> names;
   for (const auto &entry : converters)
     names.push_back(entry.getKey());

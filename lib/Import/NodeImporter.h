@@ -169,6 +169,8 @@ using OpConverter = std::function<LogicalResult(NodeImporter &)>;
 void registerMathConverters(llvm::StringMap<OpConverter> &converters);
 /// Adds the converters of shape, indexing and data-movement operators.
 void registerDataMovementConverters(llvm::StringMap<OpConverter> &converters);
+/// Adds the converters of the contractions lowered to matmuls (Conv, Einsum).
+void registerContractionConverters(llvm::StringMap<OpConverter> &converters);
 
 } // namespace mlir::parc
 
