@@ -262,13 +262,19 @@ ShardingDecision Rules::concat(int64_t axis) {
   if (llvm::all_of(operands, [](ShardingAttr s) { return s.isPartial(); }))
     return {operands, partial};
   resolvePartials();
+  // Split across the concatenated axis: replicated operands (a CLS token broadcast over
+  // the batch) are sliced locally to match the split ones.
+  auto splitOperand = llvm::find_if(operands, [](ShardingAttr s) { return s.isSplit(); });
+  if (splitOperand != operands.end() && splitOperand->getDim() != axis &&
+      llvm::all_of(operands, [&](ShardingAttr s) {
+        return s == *splitOperand || s.isReplicated();
+      }))
+    return make(SmallVector<ShardingAttr>(operands.size(), *splitOperand), *splitOperand);
   ShardingAttr first = operands.front();
   bool same = first.isSplit() &&
               llvm::all_of(operands, [&](ShardingAttr s) { return s == first; });
   if (!same)
     return allReplicated();
-  if (first.getDim() != axis)
-    return make(operands, first);
   bool equal = llvm::all_of(op->getOperands(), [&](Value v) {
     return typeOf(v).getDimSize(axis) == typeOf(op->getOperand(0)).getDimSize(axis);
   });
