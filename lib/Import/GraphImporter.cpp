@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphImporter.h"
+#include "OpsetConversion.h"
 
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
 
@@ -359,11 +360,16 @@ OwningOpRef<ModuleOp> mlir::parc::importOnnxModel(MLIRContext &context,
     emitError(fileLoc) << "the model imports no opset of the default ONNX domain";
     return nullptr;
   }
-  if (opset < kMinOnnxOpset || opset > kMaxOnnxOpset) {
+  if (opset >= kOldestLiftableOpset && opset < kLiftedOpset) {
+    if (failed(liftToSupportedOpset(*model, fileLoc)))
+      return nullptr;
+    opset = kLiftedOpset;
+  }
+  if (opset < kOldestLiftableOpset || opset > kMaxOnnxOpset) {
     emitError(fileLoc) << "the model uses ONNX opset " << opset
-                       << "; parc supports opsets " << kMinOnnxOpset << " to "
-                       << kMaxOnnxOpset
-                       << " (onnx.version_converter can convert it)";
+                       << "; parc supports opsets " << kOldestLiftableOpset << " to "
+                       << kMaxOnnxOpset << " (those before " << kLiftedOpset
+                       << " lifted to it on import)";
     return nullptr;
   }
 

@@ -19,10 +19,15 @@ Each exported graph has exactly one input and one output with stable names:
   bert                   input_ids int64   last_hidden_state
   transformer_encoder    input float32     last_hidden_state
   mlp                    input float32     output
+  roberta                input_ids int64   last_hidden_state
+  opt                    input_ids int64   logits
+  falcon                 input_ids int64   logits
+  vit                    pixel_values f32  last_hidden_state
   =====================  ================  =====================
 
 Token inputs have shape [batch, sequence]; float inputs have shape
-[batch, sequence, HIDDEN_SIZE].  Shapes are static unless ``--dynamic`` is
+[batch, sequence, HIDDEN_SIZE]; ViT's pixel values have shape
+[batch, NUM_CHANNELS, IMAGE_SIZE, IMAGE_SIZE] (``--seq`` does not apply).  Shapes are static unless ``--dynamic`` is
 given, in which case the batch and sequence dimensions of the input and the
 output are symbolic, named "batch" and "sequence".
 
@@ -34,7 +39,7 @@ a table of the op types in the graph and a summary of its initializers.
 Usage:
   python make_model.py NAME OUT.onnx [--exporter torchscript|dynamo]
                        [--dynamic] [--batch B] [--seq S] [--layers N]
-                       [--vocab V] [--reference DIR]
+                       [--vocab V] [--opset N] [--reference DIR]
                        [--print-ops]
 
 The module can also be imported: ``build_model``, ``make_inputs``,
@@ -71,6 +76,10 @@ NUM_HEADS = 4
 NUM_KV_HEADS = 2
 INTERMEDIATE_SIZE = 128
 MAX_POSITIONS = 64
+# ViT: 32x32 RGB images cut into 8x8 patches give 16 patches plus the CLS token.
+IMAGE_SIZE = 32
+PATCH_SIZE = 8
+NUM_CHANNELS = 3
 
 DEFAULT_BATCH = 2
 DEFAULT_SEQ = 16
@@ -100,6 +109,9 @@ class ModelSpec:
     # True when the input is a [batch, sequence] tensor of int64 token ids,
     # False when it is a [batch, sequence, HIDDEN_SIZE] float32 tensor.
     takes_token_ids: bool
+    # True when the input is [batch, NUM_CHANNELS, IMAGE_SIZE, IMAGE_SIZE]
+    # float32 pixels (takes_token_ids is then False).
+    takes_images: bool = False
     # Entered around the export only; see _without_packed_sequence_detection
     # and _without_mha_fast_path.
     export_context: Callable[[], ContextManager[None]] = contextlib.nullcontext
@@ -303,12 +315,153 @@ def _build_mlp() -> ModelSpec:
     )
 
 
+def _build_roberta() -> ModelSpec:
+    from transformers import RobertaConfig, RobertaModel
+
+    config = RobertaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=HIDDEN_SIZE,
+        num_hidden_layers=NUM_LAYERS,
+        num_attention_heads=NUM_HEADS,
+        intermediate_size=INTERMEDIATE_SIZE,
+        # RoBERTa's positions start after the padding index (1).
+        max_position_embeddings=MAX_POSITIONS + 2,
+        use_cache=False,
+        attn_implementation="eager",
+    )
+    # RoBERTa derives its position ids from the token ids with a CumSum over
+    # the non-padding mask: the op this model was added to exercise.
+    model = RobertaModel(config, add_pooling_layer=False)
+    return ModelSpec(
+        "roberta",
+        _BertFirstOutput(model),
+        "input_ids",
+        "last_hidden_state",
+        takes_token_ids=True,
+    )
+
+
+class _OptFirstOutput(_FirstOutput):
+    """``_FirstOutput`` for OPT: passes an all-ones attention mask explicitly.
+
+    OPT computes its position ids from the attention mask with a CumSum, which
+    is what this model is here to exercise; given no mask it builds an all-ones
+    one itself, so the result is the same.
+    """
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model(
+            input_ids=input_ids,
+            attention_mask=torch.ones_like(input_ids),
+            use_cache=False,
+            return_dict=False,
+        )[0]
+
+
+def _build_opt() -> ModelSpec:
+    from transformers import OPTConfig, OPTForCausalLM
+
+    config = OPTConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=HIDDEN_SIZE,
+        num_hidden_layers=NUM_LAYERS,
+        num_attention_heads=NUM_HEADS,
+        ffn_dim=INTERMEDIATE_SIZE,
+        word_embed_proj_dim=HIDDEN_SIZE,
+        max_position_embeddings=MAX_POSITIONS,
+        bos_token_id=VOCAB_SIZE - 1,
+        eos_token_id=VOCAB_SIZE - 1,
+        pad_token_id=VOCAB_SIZE - 2,
+        use_cache=False,
+        attn_implementation="eager",
+    )
+    return ModelSpec(
+        "opt",
+        _OptFirstOutput(OPTForCausalLM(config)),
+        "input_ids",
+        "logits",
+        takes_token_ids=True,
+        export_context=_without_packed_sequence_detection,
+    )
+
+
+def _build_falcon() -> ModelSpec:
+    from transformers import FalconConfig, FalconForCausalLM
+
+    config = FalconConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=HIDDEN_SIZE,
+        num_hidden_layers=NUM_LAYERS,
+        num_attention_heads=NUM_HEADS,
+        # Falcon-7B's layout: multi-query attention, attention and MLP in
+        # parallel off one layer norm, rotary positions.
+        multi_query=True,
+        parallel_attn=True,
+        new_decoder_architecture=False,
+        alibi=False,
+        bias=False,
+        max_position_embeddings=MAX_POSITIONS,
+        bos_token_id=VOCAB_SIZE - 1,
+        eos_token_id=VOCAB_SIZE - 1,
+        use_cache=False,
+        attn_implementation="eager",
+    )
+    return ModelSpec(
+        "falcon",
+        _FirstOutput(FalconForCausalLM(config)),
+        "input_ids",
+        "logits",
+        takes_token_ids=True,
+        export_context=_without_packed_sequence_detection,
+    )
+
+
+class _VitFirstOutput(torch.nn.Module):
+    """Calls a ViT model on pixel values alone; returns its last hidden state."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.model(pixel_values=pixel_values, return_dict=False)[0]
+
+
+def _build_vit() -> ModelSpec:
+    from transformers import ViTConfig, ViTModel
+
+    config = ViTConfig(
+        hidden_size=HIDDEN_SIZE,
+        num_hidden_layers=NUM_LAYERS,
+        num_attention_heads=NUM_HEADS,
+        intermediate_size=INTERMEDIATE_SIZE,
+        image_size=IMAGE_SIZE,
+        patch_size=PATCH_SIZE,
+        num_channels=NUM_CHANNELS,
+        attn_implementation="eager",
+    )
+    # The patch embedding is a stride-PATCH_SIZE Conv 2-D.
+    model = ViTModel(config, add_pooling_layer=False)
+    return ModelSpec(
+        "vit",
+        _VitFirstOutput(model),
+        "pixel_values",
+        "last_hidden_state",
+        takes_token_ids=False,
+        takes_images=True,
+    )
+
+
 _BUILDERS: dict[str, Callable[[], ModelSpec]] = {
     "gpt2": _build_gpt2,
     "llama": _build_llama,
     "bert": _build_bert,
     "transformer_encoder": _build_transformer_encoder,
     "mlp": _build_mlp,
+    "roberta": _build_roberta,
+    "opt": _build_opt,
+    "falcon": _build_falcon,
+    "vit": _build_vit,
 }
 MODEL_NAMES = tuple(_BUILDERS)
 
@@ -349,6 +502,12 @@ def make_inputs(
     if spec.takes_token_ids:
         value = torch.randint(
             0, VOCAB_SIZE, (batch, seq), dtype=torch.int64, generator=generator
+        )
+    elif spec.takes_images:
+        value = torch.randn(
+            (batch, NUM_CHANNELS, IMAGE_SIZE, IMAGE_SIZE),
+            dtype=torch.float32,
+            generator=generator,
         )
     else:
         value = torch.randn(
@@ -646,6 +805,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="vocabulary size of the token models (default: %(default)s)",
     )
     parser.add_argument(
+        "--opset",
+        type=int,
+        default=TORCHSCRIPT_OPSET,
+        help="opset the torchscript exporter writes (default: %(default)s; opsets "
+        "before 13 test parc's lifting of old models)",
+    )
+    parser.add_argument(
         "--dtype",
         choices=sorted(DTYPES),
         default="float32",
@@ -685,15 +851,17 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.dynamic and min(args.batch, args.seq) < 2:
         # torch.export specializes dims of size 1, making them static.
         parser.error("--dynamic needs --batch and --seq of at least 2")
+    if args.opset != TORCHSCRIPT_OPSET and args.exporter != "torchscript":
+        parser.error("--opset applies to the torchscript exporter only")
     if args.out.suffix != ".onnx":
         parser.error(f"output '{args.out}' must end in .onnx")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    global NUM_LAYERS, VOCAB_SIZE  # read by the model builders
+    global NUM_LAYERS, VOCAB_SIZE, TORCHSCRIPT_OPSET  # read by the builders, exporters
     args = _parse_args(argv)
-    NUM_LAYERS, VOCAB_SIZE = args.layers, args.vocab
+    NUM_LAYERS, VOCAB_SIZE, TORCHSCRIPT_OPSET = args.layers, args.vocab, args.opset
     start = time.perf_counter()
     try:
         spec = build_model(args.name)

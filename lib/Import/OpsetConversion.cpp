@@ -1,0 +1,103 @@
+//===- OpsetConversion.cpp - lift models of old opsets with libonnx -------===//
+//
+// parc's converters are written against opset 13 and later. Models of opsets 7 to 12 are
+// first rewritten to opset 13 by libonnx's version converter, which adapts each node whose
+// meaning changed on the way (Split's and ReduceSum's attributes becoming inputs, Softmax
+// over the flattened trailing dims becoming Softmax along one axis, ...). Several adapters
+// need the shapes of their inputs, so ONNX shape inference runs first. A node that cannot
+// be converted is named in the error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OpsetConversion.h"
+
+#include "onnx/shape_inference/implementation.h"
+#include "onnx/version_converter/convert.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstring>
+#include <exception>
+
+using namespace mlir;
+using namespace mlir::parc;
+
+/// libonnx's message without the locations of its failed checks, which nest: "file.h:53:
+/// adapt_x: Assertion `cond` failed: file.h:259: find: <what>" gives "<what>".
+static std::string describeConversionError(llvm::StringRef message) {
+  for (bool stripped = true; stripped;) {
+    stripped = false;
+    message = message.trim();
+    if (size_t at = message.find("failed: "); at != llvm::StringRef::npos) {
+      message = message.drop_front(at + strlen("failed: "));
+      stripped = true;
+    } else if (message.starts_with("./") || message.starts_with("/")) {
+      // "path:line: function: what" from a check that is not an assertion.
+      message = message.split(": ").second.split(": ").second;
+      stripped = true;
+    }
+  }
+  return message.str();
+}
+
+/// The declared type of `name` in `graph` (an input, initializer or inferred value).
+static onnx::ValueInfoProto describeValue(const onnx::GraphProto &graph,
+                                          const std::string &name) {
+  for (const auto *values : {&graph.input(), &graph.value_info(), &graph.output()})
+    for (const onnx::ValueInfoProto &value : *values)
+      if (value.name() == name)
+        return value;
+  onnx::ValueInfoProto value;
+  value.set_name(name);
+  for (const onnx::TensorProto &initializer : graph.initializer())
+    if (initializer.name() == name) {
+      onnx::TypeProto::Tensor *tensor = value.mutable_type()->mutable_tensor_type();
+      tensor->set_elem_type(initializer.data_type());
+      for (int64_t dim : initializer.dims())
+        tensor->mutable_shape()->add_dim()->set_dim_value(dim);
+    }
+  return value;
+}
+
+/// Converts `typed`'s nodes one at a time, each alone in a model; returns the error of
+/// the first that fails, naming it, or "" when each converts alone.
+static std::string findUnconvertibleNode(const onnx::ModelProto &typed) {
+  const onnx::GraphProto &graph = typed.graph();
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    onnx::ModelProto single;
+    single.set_ir_version(typed.ir_version());
+    *single.mutable_opset_import() = typed.opset_import();
+    onnx::GraphProto *alone = single.mutable_graph();
+    alone->set_name("node");
+    *alone->add_node() = node;
+    for (const std::string &input : node.input())
+      if (!input.empty())
+        *alone->add_input() = describeValue(graph, input);
+    for (const std::string &output : node.output())
+      *alone->add_output() = describeValue(graph, output);
+    try {
+      onnx::version_conversion::ConvertVersion(single, static_cast<int>(kLiftedOpset));
+    } catch (const std::exception &error) {
+      std::string name = node.name().empty() ? "#" + std::to_string(index) : node.name();
+      return "node '" + name + "' (" + node.op_type() +
+             "): " + describeConversionError(error.what());
+    }
+  }
+  return "";
+}
+
+LogicalResult mlir::parc::liftToSupportedOpset(onnx::ModelProto &model, Location fileLoc) {
+  onnx::ModelProto typed = model;
+  try {
+    onnx::shape_inference::InferShapes(typed);
+    model = onnx::version_conversion::ConvertVersion(typed, static_cast<int>(kLiftedOpset));
+    return success();
+  } catch (const std::exception &error) {
+    std::string cause = findUnconvertibleNode(typed);
+    emitError(fileLoc) << "cannot lift the model from its opset to opset " << kLiftedOpset
+                       << " with onnx's version converter: "
+                       << (cause.empty() ? describeConversionError(error.what()) : cause);
+    return failure();
+  }
+}
