@@ -185,6 +185,41 @@ static LogicalResult convertCumSum(NodeImporter &node) {
   return node.setResult(node.arithmetic<AddOp>(*after, *input));
 }
 
+/// TopK(x, K) -> (values, indices): parc.top_k's positions, and the values gathered at
+/// them (so the values' gradient is gather_elements'). `sorted = 0` allows any order; the
+/// sorted one is among them.
+static LogicalResult convertTopK(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  FailureOr<SmallVector<int64_t>> count = node.constantInts(1, "K");
+  if (failed(input) || failed(count))
+    return failure();
+  auto type = NodeImporter::typeOf(*input);
+  if (type.getRank() == 0)
+    return node.emitError() << "needs an input of rank 1 or more";
+  if (count->size() != 1)
+    return node.emitError() << "K must hold one value, got " << count->size();
+  FailureOr<int64_t> axis = node.normalizeAxis(node.intAttr("axis", -1), type.getRank(), "axis");
+  if (failed(axis))
+    return failure();
+  int64_t k = count->front(), length = type.getDimSize(*axis);
+  if (k < 1 || k > length)
+    return node.emitError() << "K = " << k << " must be in [1, " << length
+                            << "] (the size of axis " << *axis << ")";
+  OpBuilder &b = node.getBuilder();
+  SmallVector<int64_t> shape(type.getShape());
+  shape[*axis] = k;
+  auto indexType = RankedTensorType::get(shape, b.getI64Type());
+  Value indices = b.createOrFold<TopKOp>(
+      node.getLoc(), indexType, *input, b.getI64IntegerAttr(*axis), b.getI64IntegerAttr(k),
+      node.intAttr("largest", 1) != 0 ? b.getUnitAttr() : UnitAttr());
+  auto valuesType = RankedTensorType::get(shape, type.getElementType());
+  node.setOutput(0, b.createOrFold<GatherElementsOp>(node.getLoc(), valuesType, *input,
+                                                     indices, b.getI64IntegerAttr(*axis)));
+  if (node.numOutputs() > 1)
+    node.setOutput(1, indices);
+  return success();
+}
+
 static LogicalResult convertClip(NodeImporter &node) {
   FailureOr<Value> input = node.input(0);
   if (failed(input))
@@ -475,6 +510,7 @@ void mlir::parc::registerMathConverters(llvm::StringMap<OpConverter> &converters
   converters["LogSoftmax"] = convertSoftmax<LogSoftmaxOp>;
   converters["Clip"] = convertClip;
   converters["CumSum"] = convertCumSum;
+  converters["TopK"] = convertTopK;
   converters["Cast"] = convertCast;
   converters["Where"] = convertWhere;
   converters["Identity"] = convertIdentity;

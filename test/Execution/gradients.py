@@ -9,5 +9,8 @@
 # CHECK: cumsum (axis 0): {{.*}} ok
 # CHECK: softmax: {{.*}} ok
 # CHECK: gather (embedding): {{.*}} ok
+# CHECK: gather_elements: {{.*}} ok
+# CHECK: gather_elements (axis 0): {{.*}} ok
+# CHECK: top_k values: {{.*}} ok
 # CHECK-NOT: TOO LARGE
 # CHECK-NOT: failed

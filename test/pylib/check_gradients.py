@@ -114,6 +114,18 @@ CASES = {
     "gather (embedding)": ({"a": ((5, 3), "f32", "any"), "ids": ((2, 4), "i64", "index:5")},
                            "%y = parc.gather %a[%ids] {axis = 0 : i64} : tensor<5x3xf32>, tensor<2x4xi64> -> tensor<2x4x3xf32>",
                            (2, 4, 3), lambda a, ids: a[ids]),
+    # Repeated indices (random in [0, 6)) accumulate their gradients.
+    "gather_elements": ({"a": ((3, 6), "f32", "any"), "ids": ((3, 4), "i64", "index:6")},
+                        "%y = parc.gather_elements %a[%ids] {axis = 1 : i64} : tensor<3x6xf32>, tensor<3x4xi64> -> tensor<3x4xf32>",
+                        (3, 4), lambda a, ids: torch.gather(a, 1, ids)),
+    "gather_elements (axis 0)": ({"a": ((5, 3), "f32", "any"), "ids": ((2, 3), "i64", "index:5")},
+                                 "%y = parc.gather_elements %a[%ids] {axis = 0 : i64} : tensor<5x3xf32>, tensor<2x3xi64> -> tensor<2x3xf32>",
+                                 (2, 3), lambda a, ids: torch.gather(a, 0, ids)),
+    # ONNX TopK's values: the positions carry no gradient, the gathered values do.
+    "top_k values": ({"a": ((4, 5), "f32", "any")},
+                     "%i = parc.top_k %a {axis = 1 : i64, k = 3 : i64, largest} : tensor<4x5xf32> -> tensor<4x3xi64>\n"
+                     "    %y = parc.gather_elements %a[%i] {axis = 1 : i64} : tensor<4x5xf32>, tensor<4x3xi64> -> tensor<4x3xf32>",
+                     (4, 3), lambda a: torch.topk(a, 3, 1).values),
 }
 
 

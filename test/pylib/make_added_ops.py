@@ -18,7 +18,8 @@ strided + dilated + asymmetric pads + 2 groups, a patch embedding (stride = kern
 tail uncovered) with bias, depthwise with auto_pad SAME_UPPER; Conv 1-D: dilated with
 bias, strided with 2 groups. Einsum: a matmul, transpose, full sum, implicit output,
 attention scores, the same with an ellipsis, a reduction, an outer product, a dot
-product, three operands, and ellipsis dims broadcast (1 against 2).
+product, three operands, and ellipsis dims broadcast (1 against 2). TopK: largest along
+axis 1, smallest along axis 0, and i64 ties (lower index first), values and indices.
 
 OUT_DIR/inputs holds the inputs, so run_onnxruntime.py computes the reference outputs.
 """
@@ -108,6 +109,17 @@ def main():
         ("einsum_broadcast", "...ij,...jk->...ik", ["q", "kt"], [2, 3, 4, 6]),
     ]:
         node("Einsum", operands, name, shape=shape, equation=equation)
+    # TopK: values and indices; K is an input (a constant here). Ties (the 0/1 mask) come
+    # out by increasing index.
+    for name, data, k, shape, elem, attrs in [
+        ("top_k", "x", "k3", [4, 3], FLOAT, {"axis": 1}),
+        ("top_k_smallest", "x", "k2", [2, 6], FLOAT, {"axis": 0, "largest": 0}),
+        ("top_k_ties", "mask", "k4", [4, 4], INT64, {"axis": -1}),
+    ]:
+        nodes.append(helper.make_node("TopK", [data, k], [name + "_values", name + "_indices"],
+                                      name=name, **attrs))
+        outputs.append(tensor_input(name + "_values", elem, shape))
+        outputs.append(tensor_input(name + "_indices", INT64, shape))
     float_inputs = {"image": [2, 4, 7, 9], "signal": [2, 4, 11], "q": [2, 3, 4, 5],
                     "k": [2, 3, 6, 5], "kt": [1, 3, 5, 6], "u": [4], "w": [6]}
     save_model(os.path.join(out, "ops.onnx"), nodes,
@@ -125,6 +137,9 @@ def main():
                 initializer("depth", np.array(5, dtype=np.int64)),
                 initializer("off_on", np.array([0.5, 2.0], dtype=np.float32)),
                 initializer("zero_one", np.array([0, 1], dtype=np.int64)),
+                initializer("k2", np.array([2], dtype=np.int64)),
+                initializer("k3", np.array([3], dtype=np.int64)),
+                initializer("k4", np.array([4], dtype=np.int64)),
                 initializer("pairs", np.array([[0, 1], [3, -1], [-4, 2]], dtype=np.int64)),
                 initializer("rows", np.array([[[2]], [[-1]]], dtype=np.int64)),
                 initializer("batch_index",

@@ -58,6 +58,13 @@ LogicalResult mlir::parc::setComputeParams(Operation *op, pa::Instruction &inst)
     inst.mutable_mod()->set_fmod(op->hasAttr("fmod"));
     return success();
   }
+  if (exactly({"axis", "k", "largest"})) {
+    pa::TopKParams &topK = *inst.mutable_top_k();
+    topK.set_axis(intOf(op->getAttr("axis")));
+    topK.set_k(intOf(op->getAttr("k")));
+    topK.set_largest(op->hasAttr("largest"));
+    return success();
+  }
   if (exactly({"tanh_approximation"})) {
     inst.mutable_gelu()->set_tanh_approximation(op->hasAttr("tanh_approximation"));
     return success();

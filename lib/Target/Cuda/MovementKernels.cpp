@@ -88,6 +88,7 @@ private:
   FailureOr<std::string> body();
   FailureOr<std::string> reductionBody();
   FailureOr<std::string> scanBody(CumSumOp scan);
+  FailureOr<std::string> topKBody(TopKOp topK);
   /// `out0[i] = in<k>[<offset>];`
   std::string copyFrom(int input, const std::string &offset) const {
     return "    out0[i] = in" + std::to_string(input) + "[" + offset + "];\n";
@@ -172,6 +173,17 @@ FailureOr<std::string> MovementEmitter::body() {
             flatOffset(coords, in) + "] : 0;\n";
     return code;
   }
+  if (auto gather = dyn_cast<GatherElementsOp>(op)) {
+    // The result's coordinates, with the index at the same coordinates along the axis.
+    ArrayRef<int64_t> in = shapeOf(gather.getInput());
+    int64_t axis = gather.getAxis();
+    SmallVector<std::string> coords;
+    for (int64_t d = 0; d < outRank; ++d)
+      coords.push_back(d == axis ? std::string("k") : coordinate(d));
+    return "    long long k = (long long)in1[i];\n    if (k < 0) k += " + literal(in[axis]) +
+           ";\n    out0[i] = (k >= 0 && k < " + literal(in[axis]) + ") ? in0[" +
+           flatOffset(coords, in) + "] : 0;\n";
+  }
   if (auto shardSlice = dyn_cast<ShardSliceOp>(op)) {
     // The axis is [groups, ranks, block]; this rank keeps [:, rank, :].
     int64_t axis = shardSlice.getAxis(), groups = shardSlice.getGroups();
@@ -187,6 +199,8 @@ FailureOr<std::string> MovementEmitter::body() {
   }
   if (auto scan = dyn_cast<CumSumOp>(op))
     return scanBody(scan);
+  if (auto topK = dyn_cast<TopKOp>(op))
+    return topKBody(topK);
   return reductionBody();
 }
 
@@ -205,6 +219,38 @@ FailureOr<std::string> MovementEmitter::scanBody(CumSumOp scan) {
          "    for (long long r = 0; r <= " + coordinate(axis) + "; ++r)\n" +
          "      total += " + kind->load("in0[" + flatOffset(coords, in) + "]") + ";\n" +
          "    out0[i] = " + kind->store("total") + ";\n";
+}
+
+/// Top k: result element j of a line is the position r whose value has exactly j others
+/// before it in the order (larger first, or smaller; equal values by position), found by
+/// counting: O(length^2) per element, stateless, for the short lines of routers and
+/// samplers.
+FailureOr<std::string> MovementEmitter::topKBody(TopKOp topK) {
+  ArrayRef<int64_t> in = shapeOf(topK.getInput());
+  FailureOr<ElementKind> kind = kindOf(topK.getInput().getType(), op);
+  FailureOr<ElementKind> positions = kindOf(topK.getType(), op);
+  if (failed(kind) || failed(positions))
+    return failure();
+  int64_t axis = topK.getAxis();
+  auto offsetAt = [&](const std::string &position) {
+    SmallVector<std::string> coords;
+    for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d)
+      coords.push_back(d == axis ? position : coordinate(d));
+    return "in0[" + flatOffset(coords, in) + "]";
+  };
+  std::string before = topK.getLargest() ? ">" : "<";
+  std::string length = literal(in[axis]);
+  return "    long long pick = 0;\n"
+         "    for (long long r = 0; r < " + length + "; ++r) {\n"
+         "      " + kind->compute + " x = " + kind->load(offsetAt("r")) + ";\n"
+         "      long long ahead = 0;\n"
+         "      for (long long s = 0; s < " + length + "; ++s) {\n"
+         "        " + kind->compute + " other = " + kind->load(offsetAt("s")) + ";\n"
+         "        ahead += (other " + before + " x || (other == x && s < r)) ? 1 : 0;\n"
+         "      }\n"
+         "      if (ahead == " + coordinate(axis) + ") { pick = r; break; }\n"
+         "    }\n"
+         "    out0[i] = " + positions->store("pick") + ";\n";
 }
 
 /// A reduction over any axes: each result element loops over the input elements reduced
@@ -258,12 +304,12 @@ FailureOr<CudaKernel> MovementEmitter::emit() {
   Value result = op->getResult(0);
   ArrayRef<int64_t> out = shapeOf(result);
   kernel.elements = cast<RankedTensorType>(result.getType()).getNumElements();
-  bool reduction = isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, CumSumOp>(op);
+  bool reduction = isa<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, CumSumOp, TopKOp>(op);
   // Parameters: the inputs, then the result. Copies move bits; index tensors,
   // reductions and running sums use their value types.
   std::string parameters;
   for (auto [k, operand] : llvm::enumerate(op->getOperands())) {
-    bool indices = k == 1 && isa<GatherOp, ShardGatherOp>(op);
+    bool indices = k == 1 && isa<GatherOp, ShardGatherOp, GatherElementsOp>(op);
     FailureOr<std::string> type = std::string();
     if (indices)
       type = indexType(operand);
@@ -296,8 +342,8 @@ FailureOr<CudaKernel> MovementEmitter::emit() {
 } // namespace
 
 bool mlir::parc::hasMovementKernel(Operation *op) {
-  return isa<TransposeOp, SliceOp, ConcatOp, BroadcastToOp, GatherOp, ShardSliceOp,
-             ShardGatherOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp, CumSumOp>(op);
+  return isa<TransposeOp, SliceOp, ConcatOp, BroadcastToOp, GatherOp, GatherElementsOp,
+             ShardSliceOp, ShardGatherOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp, CumSumOp, TopKOp>(op);
 }
 
 FailureOr<CudaKernel> mlir::parc::emitMovementKernel(Operation *op, StringRef name,

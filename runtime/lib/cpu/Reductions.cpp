@@ -1,7 +1,7 @@
-//===- Reductions.cpp - sum, mean, max, softmax and cumsum ----------------===//
+//===- Reductions.cpp - sum, mean, max, softmax, cumsum and top k ---------===//
 //
-// Implements reduce (sum, mean, max over sorted axes), softmax / log-softmax and the
-// running sum (cumsum) along one axis. A reduction first groups the input dims into alternating runs
+// Implements reduce (sum, mean, max over sorted axes), softmax / log-softmax, the
+// running sum (cumsum) and the top-k positions along one axis. A reduction first groups the input dims into alternating runs
 // of reduced and kept dims (size-1 dims dropped), so that every case is one of:
 // contiguous rows reduced to a value, rows accumulated elementwise into kept
 // columns, or a nest of those. Parallelism comes from the outermost kept run,
@@ -18,8 +18,10 @@
 #include "FastMath.h"
 #include "KernelSupport.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <type_traits>
 
 namespace parc::rt::cpu {
@@ -438,6 +440,62 @@ void cumsum(const TensorRef &in, int64_t axis, const TensorRef &out) {
 
 } // namespace
 
+//===----------------------------------------------------------------------===//
+// Top k
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Writes, per line along the middle dim of [outer, length, inner], the positions of its k
+/// largest (or smallest) values in order, equal values by increasing position: a partial
+/// sort under that strict order, so the result is deterministic.
+template <typename T>
+void topKTyped(const T *x, int64_t *positions, int64_t outer, int64_t length, int64_t inner,
+               int64_t k, bool largest) {
+  std::vector<int64_t> order(length);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < inner; ++c) {
+      auto at = [&](int64_t j) { return x[(o * length + j) * inner + c]; };
+      std::iota(order.begin(), order.end(), int64_t{0});
+      std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                        [&](int64_t a, int64_t b) {
+                          if (at(a) != at(b))
+                            return largest ? at(a) > at(b) : at(a) < at(b);
+                          return a < b;
+                        });
+      for (int64_t j = 0; j < k; ++j)
+        positions[(o * k + j) * inner + c] = order[j];
+    }
+}
+
+void topK(const TensorRef &in, int64_t axis, int64_t k, bool largest, const TensorRef &out) {
+  int64_t outer = 1, inner = 1, length = in.shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= in.shape[d];
+  for (int64_t d = axis + 1; d < in.rank(); ++d)
+    inner *= in.shape[d];
+  int64_t *positions = out.as<int64_t>();
+  switch (in.dtype) {
+  case DType::F32:
+    return topKTyped(in.as<const float>(), positions, outer, length, inner, k, largest);
+  case DType::I64:
+    return topKTyped(in.as<const int64_t>(), positions, outer, length, inner, k, largest);
+  case DType::I32:
+    return topKTyped(in.as<const int32_t>(), positions, outer, length, inner, k, largest);
+  case DType::F16:
+  case DType::BF16: {
+    // Widening is exact, so the order is the narrow values' order.
+    std::vector<float> wide = widenToFloat(in);
+    return topKTyped(wide.data(), positions, outer, length, inner, k, largest);
+  }
+  case DType::Bool:
+    assert(false && "top_k does not take bool");
+    return;
+  }
+}
+
+} // namespace
+
 } // namespace parc::rt::cpu
 
 void parc::rt::cpu::addReductionKernels(KernelRegistry &kernels) {
@@ -471,6 +529,21 @@ void parc::rt::cpu::addReductionKernels(KernelRegistry &kernels) {
     if (axis < 0 || axis >= in[0].rank())
       return Status::error("cumsum axis " + std::to_string(axis) + " is out of range");
     kernel = infallible([=] { cumsum(in[0], axis, out[0]); });
+    return Status::ok();
+  });
+  kernels.add("top_k", [](const artifact::Instruction &inst, const std::vector<TensorRef> &in,
+                          const std::vector<TensorRef> &out, const CommunicatorGroups &,
+                          BoundKernel &kernel) {
+    PARC_RETURN_IF_ERROR(expectArity(in, out, 1));
+    const artifact::TopKParams &params = inst.top_k();
+    int64_t axis = params.axis(), k = params.k();
+    if (axis < 0 || axis >= in[0].rank() || k < 1 || k > in[0].shape[axis])
+      return Status::error("top_k axis " + std::to_string(axis) + " and k " +
+                           std::to_string(k) + " do not fit the input");
+    if (out[0].dtype != DType::I64)
+      return Status::error("top_k writes int64 positions");
+    bool largest = params.largest();
+    kernel = infallible([=] { topK(in[0], axis, k, largest, out[0]); });
     return Status::ok();
   });
 }

@@ -194,3 +194,15 @@ func.func @cumsum_constant() -> tensor<2x3xi64> {
   %1 = parc.cumsum %0 {axis = 1 : i64} : tensor<2x3xi64>
   return %1 : tensor<2x3xi64>
 }
+
+// Top-k positions of a literal fold: in value order, ties by increasing position.
+// CHECK-LABEL: func.func @top_k_constant
+// CHECK-NEXT: %[[L:.+]] = parc.constant dense<{{\[}}[1, 2], [0, 1]]> : tensor<2x2xi64>
+// CHECK-NEXT: %[[S:.+]] = parc.constant dense<{{\[}}[0, 1, 0]]> : tensor<1x3xi64>
+// CHECK-NEXT: return %[[L]], %[[S]]
+func.func @top_k_constant() -> (tensor<2x2xi64>, tensor<1x3xi64>) {
+  %0 = parc.constant dense<[[1.0, 7.0, 3.0], [5.0, 5.0, 4.0]]> : tensor<2x3xf32>
+  %1 = parc.top_k %0 {axis = 1 : i64, k = 2 : i64, largest} : tensor<2x3xf32> -> tensor<2x2xi64>
+  %2 = parc.top_k %0 {axis = 0 : i64, k = 1 : i64} : tensor<2x3xf32> -> tensor<1x3xi64>
+  return %1, %2 : tensor<2x2xi64>, tensor<1x3xi64>
+}

@@ -140,3 +140,19 @@ func.func @cumsum_axis(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = parc.cumsum %a {axis = 2 : i64} : tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
+
+// -----
+
+func.func @top_k_too_many(%a: tensor<2x3xf32>) -> tensor<2x4xi64> {
+  // expected-error @+1 {{k = 4 must be in [1, 3] (the axis' size)}}
+  %0 = parc.top_k %a {axis = 1 : i64, k = 4 : i64, largest} : tensor<2x3xf32> -> tensor<2x4xi64>
+  return %0 : tensor<2x4xi64>
+}
+
+// -----
+
+func.func @top_k_shape(%a: tensor<2x3xf32>) -> tensor<2x2xi64> {
+  // expected-error @+1 {{result must have the input's shape with k at the axis}}
+  %0 = parc.top_k %a {axis = 0 : i64, k = 2 : i64} : tensor<2x3xf32> -> tensor<2x2xi64>
+  return %0 : tensor<2x2xi64>
+}

@@ -68,3 +68,12 @@ func.func @scans(%a: tensor<2x5xf32>, %m: tensor<2x5xi64>) -> (tensor<2x5xf32>, 
   %1 = parc.cumsum %m {axis = 0 : i64} : tensor<2x5xi64>
   return %0, %1 : tensor<2x5xf32>, tensor<2x5xi64>
 }
+
+// CHECK-LABEL: func.func @top_k
+func.func @top_k(%a: tensor<2x5xf32>, %m: tensor<4x3xi32>) -> (tensor<2x2xi64>, tensor<1x3xi64>) {
+  // CHECK: parc.top_k %{{.*}} {axis = 1 : i64, k = 2 : i64, largest} : tensor<2x5xf32> -> tensor<2x2xi64>
+  %0 = parc.top_k %a {axis = 1 : i64, k = 2 : i64, largest} : tensor<2x5xf32> -> tensor<2x2xi64>
+  // CHECK: parc.top_k %{{.*}} {axis = 0 : i64, k = 1 : i64} : tensor<4x3xi32> -> tensor<1x3xi64>
+  %1 = parc.top_k %m {axis = 0 : i64, k = 1 : i64} : tensor<4x3xi32> -> tensor<1x3xi64>
+  return %0, %1 : tensor<2x2xi64>, tensor<1x3xi64>
+}

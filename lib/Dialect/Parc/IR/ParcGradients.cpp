@@ -319,6 +319,63 @@ LogicalResult GatherOp::buildGradients(GradientBuilder &gb) {
   return success();
 }
 
+/// dx[.., m, ..] = sum_j g[.., j, ..] * (index[.., j, ..] == m) along the axis: each
+/// picked element receives the gradients of the positions that picked it (TopK's values).
+/// Written with a one-hot comparison over a new dim after the axis, so every layout rule
+/// applies; for indices that match the input outside the axis (the TopK case).
+LogicalResult GatherElementsOp::buildGradients(GradientBuilder &gb) {
+  auto inputType = typeOf(getInput());
+  auto indexType = typeOf(getIndices());
+  int64_t axis = getAxis(), rank = inputType.getRank();
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && indexType.getDimSize(d) != inputType.getDimSize(d))
+      return gb.noRule();
+  if (!isa<FloatType>(inputType.getElementType()))
+    return gb.noRule();
+  if (!gb.needed(0))
+    return success();
+  OpBuilder &b = gb.builder();
+  Location loc = gb.getLoc();
+  int64_t length = inputType.getDimSize(axis);
+  Type indexElement = indexType.getElementType();
+  // Negative indices count from the end.
+  Value index = getIndices();
+  Value zero = ConstantOp::create(b, loc, RankedTensorType::get({}, indexElement), 0.0);
+  Value size = ConstantOp::create(b, loc, RankedTensorType::get({}, indexElement),
+                                  static_cast<double>(length));
+  auto flags = [&](RankedTensorType like) {
+    return RankedTensorType::get(like.getShape(), b.getI1Type());
+  };
+  Value negative = LessOp::create(b, loc, flags(indexType), index, zero);
+  index = gb.select(negative, AddOp::create(b, loc, indexType, index, size), index);
+  // [.., k, ..] -> [.., k, 1, ..], compared with the positions [1.., 1, length, 1..].
+  SmallVector<int64_t> column(indexType.getShape());
+  column.insert(column.begin() + axis + 1, 1);
+  SmallVector<int64_t> oneHotShape(column);
+  oneHotShape[axis + 1] = length;
+  SmallVector<int64_t> positionsShape(rank + 1, 1);
+  positionsShape[axis + 1] = length;
+  SmallVector<Attribute> positions;
+  for (int64_t m = 0; m < length; ++m)
+    positions.push_back(IntegerAttr::get(indexElement, m));
+  auto positionsType = RankedTensorType::get(positionsShape, indexElement);
+  Value positionValues =
+      ConstantOp::create(b, loc, DenseElementsAttr::get(positionsType, positions));
+  auto columnOf = [&](Value v) {
+    auto type = typeOf(v);
+    return ReshapeOp::create(b, loc, RankedTensorType::get(column, type.getElementType()), v)
+        .getResult();
+  };
+  auto oneHotType = RankedTensorType::get(oneHotShape, b.getI1Type());
+  Value hits = EqualOp::create(b, loc, oneHotType, columnOf(index), positionValues);
+  auto gradientType = RankedTensorType::get(oneHotShape, inputType.getElementType());
+  Value spread = BroadcastToOp::create(b, loc, gradientType, columnOf(gb.resultGradient()));
+  Value picked = gb.select(hits, spread, gb.scalar(spread, 0.0));
+  gb.setExact(0, ReduceSumOp::create(b, loc, inputType, picked, b.getDenseI64ArrayAttr({axis}),
+                                     UnitAttr()));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Communication (Megatron's conjugate operators): the backward of a gather is a slice, of a
 // sum over ranks the identity, of a slice a gather.

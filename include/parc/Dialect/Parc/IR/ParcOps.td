@@ -373,6 +373,72 @@ def Parc_CumSumOp : Parc_Op<"cumsum",
   }];
 }
 
+def Parc_TopKOp : Parc_Op<"top_k",
+    [Pure, Parc_ShardingRule, Parc_NoGradient, Parc_CostOpInterface]> {
+  let summary = "Positions of the k largest (or smallest) elements along one axis";
+  let description = [{
+    `result[..., j, ...]` is the index along `axis` of the input's j-th largest element
+    (smallest with `largest` unset) in its line: the values in order, equal values by
+    increasing index (ONNX TopK's order, also for `sorted = 0`). The result has the
+    input's shape with `k` at `axis`, in i64. ONNX TopK lowers to it and a
+    `parc.gather_elements` of the values (lib/Import/ImportMath.cpp), through which the
+    values' gradient flows; the positions carry none. Shards anywhere but the axis.
+  }];
+  let arguments = (ins Parc_NumericTensor:$input, I64Attr:$axis, I64Attr:$k,
+                       UnitAttr:$largest);
+  let results = (outs StaticShapeTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::llvm::LogicalResult $cppClass::verify() {
+      auto input = ::llvm::cast<::mlir::RankedTensorType>(getInput().getType());
+      int64_t rank = input.getRank();
+      if (getAxis() < 0 || getAxis() >= rank)
+        return emitOpError("axis ") << getAxis() << " is out of range for rank " << rank;
+      if (getK() < 1 || getK() > input.getDimSize(getAxis()))
+        return emitOpError("k = ") << getK() << " must be in [1, "
+                                   << input.getDimSize(getAxis()) << "] (the axis' size)";
+      ::llvm::SmallVector<int64_t> shape(input.getShape());
+      shape[getAxis()] = getK();
+      if (getType().getShape() != ::llvm::ArrayRef<int64_t>(shape))
+        return emitOpError("result must have the input's shape with k at the axis");
+      return ::llvm::success();
+    }
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      std::optional<::mlir::parc::HostTensor> input =
+          ::mlir::parc::HostTensor::fromAttr(adaptor.getInput());
+      if (!input)
+        return {};
+      ::llvm::ArrayRef<int64_t> shape = input->getShape();
+      int64_t axis = getAxis(), length = shape[axis], k = getK(), inner = 1, outer = 1;
+      for (int64_t d = axis + 1; d < static_cast<int64_t>(shape.size()); ++d)
+        inner *= shape[d];
+      for (int64_t d = 0; d < axis; ++d)
+        outer *= shape[d];
+      ::mlir::parc::HostTensor result(
+          ::llvm::cast<::mlir::RankedTensorType>(getResult().getType()));
+      ::llvm::SmallVector<int64_t> order(length);
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t c = 0; c < inner; ++c) {
+          auto at = [&](int64_t j) { return input->getFloat((o * length + j) * inner + c); };
+          for (int64_t j = 0; j < length; ++j)
+            order[j] = j;
+          std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+            return getLargest() ? at(a) > at(b) : at(a) < at(b);
+          });
+          for (int64_t j = 0; j < k; ++j)
+            result.setInt((o * k + j) * inner + c, order[j]);
+        }
+      return result.toAttr();
+    }
+    ::mlir::parc::ShardingDecision $cppClass::decideSharding(
+        ::llvm::ArrayRef<::mlir::parc::ShardingAttr> operands, int64_t ranks) {
+      return ::mlir::parc::decideRowSharding(getOperation(), operands, ranks, getAxis());
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Data movement
 //===----------------------------------------------------------------------===//
@@ -442,7 +508,7 @@ def Parc_GatherOp : Parc_Op<"gather", [Pure, Parc_ShardingRule, Parc_GradientRul
 }
 
 def Parc_GatherElementsOp : Parc_Op<"gather_elements", [Pure, Parc_ReplicatedSharding,
-                                                        Parc_NoGradientRule,
+                                                        Parc_GradientRule,
                                                         Parc_CostOpInterface]> {
   let summary = "Picks elements along one axis by per-element index (ONNX GatherElements)";
   let description = [{
