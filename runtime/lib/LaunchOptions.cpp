@@ -49,6 +49,10 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       value = argv[++i];
       return Status::ok();
     };
+    if (arg == "--help" || arg == "-h") {
+      options.help = true;
+      return Status::ok();
+    }
     if (arg == "--input") {
       PARC_RETURN_IF_ERROR(takeValue());
       size_t eq = value.find('=');

@@ -27,6 +27,7 @@ struct LaunchOptions {
   int steps = 0;             // training steps (0: not given; a training artifact runs 1)
   std::string saveDir;       // write trained weights and optimizer state here at the end
   std::string resumeDir;     // start from the weights and state saved here
+  bool help = false;         // --help: print the usage and exit
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

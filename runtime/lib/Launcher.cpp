@@ -244,6 +244,13 @@ int parc::rt::runParcRun(int argc, char **argv) {
     std::cerr << launchUsage();
     return reportError(parsed.message());
   }
+  if (options.help) {
+    std::cout << launchUsage()
+              << "Runs every rank of a parc artifact (from parc-compile) and writes "
+                 "DIR/<output>.npy for each graph output; docs/runtime.md lists the "
+                 "flags.\n";
+    return 0;
+  }
   if (options.worker)
     return runWorker(options);
 

@@ -4,6 +4,9 @@
 # The happy path: outputs land as DIR/<output name>.npy and match numpy.
 # RUN: parc-run %t/model.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/ok
 # RUN: %python %s check %t/ok
+# --help prints the usage on stdout and succeeds.
+# RUN: parc-run --help | FileCheck %s --check-prefix=HELP
+# HELP: usage: parc-run MODEL.parc --input NAME=FILE.npy
 #
 # Input problems are named before any rank starts, and leave no output file.
 # RUN: not parc-run %t/model.parc --input x=%t/x.npy --output-dir %t/o1 2>&1 | FileCheck %s --check-prefix=MISSING
