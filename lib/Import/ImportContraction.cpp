@@ -239,24 +239,21 @@ static LogicalResult convertConv(NodeImporter &node) {
   FailureOr<Value> moved = node.transpose(*grouped, {1, 2, 0, 3});
   if (failed(moved))
     return failure();
-  FailureOr<Value> product = failure();
-  if (groups == 1) {
-    FailureOr<Value> matrix = node.reshape(*moved, {depth, batch * positions});
-    FailureOr<Value> rows = node.reshape(*weight, {filters, depth});
-    if (failed(matrix) || failed(rows))
-      return failure();
-    product = node.matmul(*rows, *matrix);
-  } else {
-    FailureOr<Value> matrix = node.reshape(*moved, {groups, depth, batch * positions});
-    FailureOr<Value> rows = node.reshape(*weight, {groups, groupFilters, depth});
-    if (failed(matrix) || failed(rows))
-      return failure();
-    product = node.matmul(*rows, *matrix);
+  // One group: a plain 2-D matmul; several: one batched over the groups.
+  SmallVector<int64_t> matrixShape{depth, batch * positions}, rowsShape{groupFilters, depth};
+  if (groups > 1) {
+    matrixShape.insert(matrixShape.begin(), groups);
+    rowsShape.insert(rowsShape.begin(), groups);
   }
-  if (failed(product))
+  FailureOr<Value> matrix = node.reshape(*moved, matrixShape);
+  FailureOr<Value> rows = node.reshape(*weight, rowsShape);
+  if (failed(matrix) || failed(rows))
+    return failure();
+  FailureOr<Value> filtered = node.matmul(*rows, *matrix);
+  if (failed(filtered))
     return failure();
   // [G, M/G, N * O] -> [G, M/G, N, O] -> [N, G, M/G, O] -> [N, M, O..].
-  FailureOr<Value> split = node.reshape(*product, {groups, groupFilters, batch, positions});
+  FailureOr<Value> split = node.reshape(*filtered, {groups, groupFilters, batch, positions});
   if (failed(split))
     return failure();
   FailureOr<Value> ordered = node.transpose(*split, {2, 0, 1, 3});
@@ -525,8 +522,8 @@ static FailureOr<LabelledValue> contractPair(NodeImporter &node, LabelledValue l
   FailureOr<Value> rhsMatrix = arrange(node, rhs, rhsOrder, rhsGroups);
   if (failed(lhsMatrix) || failed(rhsMatrix))
     return failure();
-  FailureOr<Value> product = node.matmul(*lhsMatrix, *rhsMatrix);
-  if (failed(product))
+  FailureOr<Value> pairProduct = node.matmul(*lhsMatrix, *rhsMatrix);
+  if (failed(pairProduct))
     return failure();
   LabelledValue result{Value(), batch};
   llvm::append_range(result.labels, lhsOnly);
@@ -538,7 +535,7 @@ static FailureOr<LabelledValue> contractPair(NodeImporter &node, LabelledValue l
     shape.push_back(dimOf(lhs, l));
   for (Label l : rhsOnly)
     shape.push_back(dimOf(rhs, l));
-  FailureOr<Value> unflattened = node.reshape(*product, shape);
+  FailureOr<Value> unflattened = node.reshape(*pairProduct, shape);
   if (failed(unflattened))
     return failure();
   result.value = *unflattened;

@@ -44,6 +44,18 @@
 # RUN: not parc-compile --emit=parc %t/dynamic_reshape.onnx 2>&1 | FileCheck %s --check-prefix=DYNAMIC
 # DYNAMIC: error: {{.*}}node 'reshape': Reshape: the shape input must be a constant integer tensor after folding
 #
+# The lowered ops name the node and what is wrong with it.
+# RUN: not parc-compile --emit=parc %t/einsum_diagonal.onnx 2>&1 | FileCheck %s --check-prefix=EINSUM
+# EINSUM: error: {{.*}}node 'diag': Einsum: subscript 'i' repeats in operand 0 (a diagonal), which is not supported
+# RUN: not parc-compile --emit=parc %t/einsum_sizes.onnx 2>&1 | FileCheck %s --check-prefix=EINSUM-SIZES
+# EINSUM-SIZES: error: {{.*}}node 'mm': Einsum: subscript 'j' has sizes 3 and 4
+# RUN: not parc-compile --emit=parc %t/conv_groups.onnx 2>&1 | FileCheck %s --check-prefix=CONV
+# CONV: error: {{.*}}node 'conv': Conv: group 2 does not divide 3 input channels into weight groups of 3 and 4 filters
+# RUN: not parc-compile --emit=parc %t/gathernd_tuple.onnx 2>&1 | FileCheck %s --check-prefix=GATHERND
+# GATHERND: error: {{.*}}node 'gnd': GatherND: index tuples of 3 components do not fit data of rank 2 after 0 batch dims
+# RUN: not parc-compile --emit=parc %t/topk_k.onnx 2>&1 | FileCheck %s --check-prefix=TOPK
+# TOPK: error: {{.*}}node 'topk': TopK: K = 5 must be in [1, 3] (the size of axis 1)
+#
 # A failed compile leaves no output file behind.
 # RUN: not parc-compile --emit=parc %t/mismatch.onnx -o %t/out.mlir
 # RUN: not test -e %t/out.mlir
@@ -53,7 +65,7 @@ import sys
 import numpy as np
 from onnx import helper
 
-from onnx_graph import DOUBLE, FLOAT, INT64, save_model, tensor_input
+from onnx_graph import DOUBLE, FLOAT, INT64, initializer, save_model, tensor_input
 
 out = sys.argv[1]
 x = [tensor_input("x", FLOAT, [2, 3])]
@@ -102,5 +114,40 @@ save_model(
     [helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape")],
     [tensor_input("x", FLOAT, [2, 3]), tensor_input("shape", INT64, [2])],
     [tensor_input("y", FLOAT, [3, 2])],
+    check=False,
+)
+save_model(
+    os.path.join(out, "einsum_diagonal.onnx"),
+    [helper.make_node("Einsum", ["sq"], ["d"], name="diag", equation="ii->i")],
+    [tensor_input("sq", FLOAT, [3, 3])],
+    [tensor_input("d", FLOAT, [3])],
+)
+save_model(
+    os.path.join(out, "einsum_sizes.onnx"),
+    [helper.make_node("Einsum", ["x", "w"], ["y"], name="mm", equation="ij,jk->ik")],
+    [tensor_input("x", FLOAT, [2, 3]), tensor_input("w", FLOAT, [4, 5])],
+    [tensor_input("y", FLOAT, [2, 5])],
+    check=False,
+)
+save_model(
+    os.path.join(out, "conv_groups.onnx"),
+    [helper.make_node("Conv", ["image", "filters"], ["y"], name="conv", group=2)],
+    [tensor_input("image", FLOAT, [1, 3, 5, 5]), tensor_input("filters", FLOAT, [4, 3, 3, 3])],
+    [tensor_input("y", FLOAT, [1, 4, 3, 3])],
+    check=False,
+)
+save_model(
+    os.path.join(out, "gathernd_tuple.onnx"),
+    [helper.make_node("GatherND", ["x", "tuples"], ["y"], name="gnd")],
+    [tensor_input("x", FLOAT, [2, 3]), tensor_input("tuples", INT64, [4, 3])],
+    [tensor_input("y", FLOAT, [4])],
+    check=False,
+)
+save_model(
+    os.path.join(out, "topk_k.onnx"),
+    [helper.make_node("TopK", ["x", "k"], ["values", "indices"], name="topk")],
+    [tensor_input("x", FLOAT, [2, 3])],
+    [tensor_input("values", FLOAT, [2, 5]), tensor_input("indices", INT64, [2, 5])],
+    [initializer("k", np.array([5], dtype=np.int64))],
     check=False,
 )
