@@ -372,6 +372,10 @@ def _build_opt() -> ModelSpec:
         bos_token_id=VOCAB_SIZE - 1,
         eos_token_id=VOCAB_SIZE - 1,
         pad_token_id=VOCAB_SIZE - 2,
+        # OPT applies dropout functionally (no nn.Dropout module a trainer could zero).
+        dropout=0.0,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
         use_cache=False,
         attn_implementation="eager",
     )

@@ -18,8 +18,9 @@ somewhere definite: `shifted` (the default) gives token models windows of one fi
 CYCLE distinct tokens (each row starts at a random place in it) with the next token of the
 cycle as the label (for a model whose output is narrower than the vocabulary, BERT's hidden
 state, the label modulo the output width), and
-float models the input reversed along its last dim, halved, as the target. `random` gives
-random labels (the loss stays near ln V whatever the weights do).
+float models the input reversed along its last dim, halved, as the target (ViT, whose
+output is not its input's shape: random targets). `random` gives random labels (the loss
+stays near ln V whatever the weights do).
 
 The weights are written too, so that tests can compare what training did to every
 parameter and not only the loss: OUT_DIR/initial/<name>.npy before the first step,
@@ -105,7 +106,7 @@ def main():
             shape = module(**inputs).shape
         if args.task == "shifted" and spec.takes_token_ids:
             labels.append(rows[:, 1:] % shape[-1])
-        elif args.task == "shifted":
+        elif args.task == "shifted" and not spec.takes_images:
             labels.append(offset + 0.5 * inputs[spec.input_name].flip(-1))
         elif spec.takes_token_ids:
             labels.append(torch.randint(0, shape[-1], shape[:-1], generator=generator))
