@@ -157,6 +157,18 @@ TEST(MachineProfile, BadFieldsAreNamed) {
             std::string::npos);
 }
 
+TEST(MachineProfile, ReadsWhatParcCalibrateWrites) {
+  // A parc-calibrate output from this project's 2-core build machine;
+  // test/Runtime/parc_calibrate.py checks that the tool still writes these keys.
+  llvm::Expected<MachineProfile> profile =
+      loadMachineProfile(PARC_UNITTEST_INPUTS "/cpu-local-sample.json");
+  ASSERT_TRUE(bool(profile)) << llvm::toString(profile.takeError());
+  EXPECT_EQ(profile->name, "cpu-local");
+  EXPECT_GT(profile->device.peakFlops.at("f32"), 1e9);
+  EXPECT_GE(profile->device.gemmEfficiency.size(), 5u);
+  EXPECT_GT(profile->intraNode.bandwidth, 1e8);
+}
+
 TEST(MachineProfile, UnknownNameListsTheBuiltins) {
   llvm::Expected<MachineProfile> profile = loadMachineProfile("dgx-z9");
   ASSERT_FALSE(bool(profile));
