@@ -1,12 +1,12 @@
 # RUN: rm -rf %t && mkdir -p %t
 # parc-calibrate measures this machine into a machine profile in seconds: one core's f32
-# GEMMs over sizes, its memory bandwidth, the smallest call's cost, and a ring fit of Gloo
-# all-reduces between local ranks. The profile has exactly the keys of the sample the
+# GEMMs over sizes, its memory bandwidth, the smallest call's cost, and one ring fit of
+# Gloo all-reduces, all-gathers and sends between local ranks. The profile has exactly the keys of the sample the
 # compiler's reader is unit-tested on (unittests/Inputs/cpu-local-sample.json), and sane
 # values: GEMM efficiencies in (0, 1] with the best at 1, flops increasing, positive
 # bandwidths.
 # RUN: parc-calibrate --quick -o %t/cpu.json | FileCheck %s
-# CHECK: parc-calibrate: wrote {{.*}}cpu.json in {{.*}} s: f32 GEMM {{.*}} GFLOP/s per core, memory {{.*}} GB/s, all-reduce link {{.*}} GB/s with {{.*}} us per step
+# CHECK: parc-calibrate: wrote {{.*}}cpu.json in {{.*}} s: f32 GEMM {{.*}} GFLOP/s per core, memory {{.*}} GB/s, link {{.*}} GB/s with {{.*}} us per step
 # RUN: %python %s %t/cpu.json %S/../../unittests/Inputs/cpu-local-sample.json
 # RUN: parc-calibrate --quick --ranks 3 -o %t/cpu3.json
 # RUN: %python %s %t/cpu3.json %S/../../unittests/Inputs/cpu-local-sample.json

@@ -5,8 +5,9 @@
 // Measures the machine parc-run's CPU backend runs on and writes a machine profile
 // (docs/planner.md, "Machine profiles") that prices plans for it: the f32 GEMM throughput
 // of one core over square sizes (OpenBLAS, as the backend calls it), one core's memory
-// bandwidth, the cost of the smallest GEMM call, and the ring alpha-beta fit of Gloo
-// all-reduces between N local ranks (the transport parc-run uses). A device of the
+// bandwidth, the cost of the smallest GEMM call, and one ring alpha-beta fit of Gloo
+// all-reduces, all-gathers and sends between N local ranks (the transport parc-run
+// uses). A device of the
 // profile is one core; devices_per_node is the core count.
 //
 // The ranks are forked first, before OpenBLAS or OpenMP start any thread. The profile is
@@ -24,6 +25,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -71,7 +73,7 @@ double fastestSeconds(Body body, double budget, int minimumRuns = 3) {
 }
 
 //===----------------------------------------------------------------------===//
-// Links: Gloo all-reduces between local ranks
+// Links: Gloo collectives between local ranks
 //===----------------------------------------------------------------------===//
 
 struct LinkFit {
@@ -79,60 +81,105 @@ struct LinkFit {
   double latency = 0;   // s per ring step
 };
 
-/// One rank's part: all-reduces of each size, timed by rank 0 (the slowest rank's view
-/// is rank 0's, as every all-reduce ends when all ranks have contributed). Rank 0 writes
-/// "bytes seconds" lines to `results`.
-int measureAllReduces(int rank, int ranks, const std::string &dir,
-                      const std::vector<int64_t> &sizes, double budget,
-                      const std::string &results) {
-  Status status;
-  std::unique_ptr<CommContext> context = CommContext::connect(rank, ranks, dir, 60, status);
-  if (!context)
-    return fail("rank " + std::to_string(rank) + ": " + status.message());
-  Communicator *world = context->world(status);
-  if (!world)
-    return fail("rank " + std::to_string(rank) + ": " + status.message());
-  std::ofstream out;
-  if (rank == 0)
-    out.open(results);
-  for (int64_t bytes : sizes) {
-    std::vector<float> buffer(bytes / sizeof(float), 1.0f);
-    TensorRef tensor{buffer.data(), DType::F32, {static_cast<int64_t>(buffer.size())}};
-    // Every rank runs the same number of repetitions: after each, the ranks sum their
-    // "want more" flags and stop together once one is done.
-    Status reduced;
-    auto once = [&] { reduced = world->allReduceSum(tensor); };
-    once(); // Warm the connections and buffers at this size.
-    if (!reduced)
-      return fail("rank " + std::to_string(rank) + ": " + reduced.message());
-    double best = 1e30;
-    int repetitions = 0;
-    Clock::time_point start = Clock::now();
-    while (true) {
-      if (!world->barrier())
-        return fail("rank " + std::to_string(rank) + ": barrier failed");
-      Clock::time_point begin = Clock::now();
-      once();
-      if (!reduced)
-        return fail("rank " + std::to_string(rank) + ": " + reduced.message());
-      best = std::min(best, secondsSince(begin));
-      ++repetitions;
-      // Agree on stopping: the sum over ranks of "want more" flags.
-      float more = (repetitions < 3 || secondsSince(start) < budget) ? 1.0f : 0.0f;
-      TensorRef flag{&more, DType::F32, {1}};
-      if (!world->allReduceSum(flag))
-        return fail("rank " + std::to_string(rank) + ": agreeing on repetitions failed");
-      if (more < static_cast<float>(ranks) - 0.5f)
-        break;
-    }
-    if (rank == 0)
-      out << bytes << " " << best << "\n";
+/// The collectives measured, and what the ring form says each costs: `steps` latencies
+/// and `volume` times its bytes at the link's bandwidth.
+enum class Collective { AllReduce, AllGather, Send };
+struct Measurement {
+  Collective kind;
+  int64_t bytes;
+  double seconds;
+};
+
+double ringSteps(Collective kind, int ranks) {
+  switch (kind) {
+  case Collective::AllReduce:
+    return 2.0 * (ranks - 1);
+  case Collective::AllGather:
+    return ranks - 1.0;
+  case Collective::Send:
+    return 1;
   }
   return 0;
 }
 
-/// Forks `ranks` processes that measure all-reduces, waits for them, and fits
-/// t(bytes) = 2 (r-1) latency + 2 (r-1)/r bytes / bandwidth.
+double ringVolume(Collective kind, int ranks, double bytes) {
+  return kind == Collective::Send ? bytes : ringSteps(kind, ranks) / ranks * bytes;
+}
+
+/// Runs `once` until `budget` has passed (at least 3 times, all ranks the same number:
+/// after each run they sum their "want more" flags) and returns the fastest run as rank 0
+/// saw it, or a negative time on failure.
+double timeCollective(Communicator &world, int ranks, double budget,
+                      const std::function<Status()> &once) {
+  if (!once()) // Warm the connections and buffers at this size.
+    return -1;
+  double best = 1e30;
+  Clock::time_point start = Clock::now();
+  for (int repetitions = 1;; ++repetitions) {
+    if (!world.barrier())
+      return -1;
+    Clock::time_point begin = Clock::now();
+    if (!once())
+      return -1;
+    best = std::min(best, secondsSince(begin));
+    float more = (repetitions < 3 || secondsSince(start) < budget) ? 1.0f : 0.0f;
+    TensorRef flag{&more, DType::F32, {1}};
+    if (!world.allReduceSum(flag))
+      return -1;
+    if (more < static_cast<float>(ranks) - 0.5f)
+      return best;
+  }
+}
+
+/// One rank's part: all-reduces, all-gathers (of a buffer of each size, gathered) and
+/// sends from rank 0 to rank 1 of each size. Rank 0 writes "kind bytes seconds" lines.
+int measureCollectives(int rank, int ranks, const std::string &dir,
+                       const std::vector<int64_t> &sizes, double budget,
+                       const std::string &results) {
+  auto error = [&](const std::string &what) {
+    return fail("rank " + std::to_string(rank) + ": " + what);
+  };
+  Status status;
+  std::unique_ptr<CommContext> context = CommContext::connect(rank, ranks, dir, 60, status);
+  if (!context)
+    return error(status.message());
+  Communicator *world = context->world(status);
+  if (!world)
+    return error(status.message());
+  std::ofstream out;
+  if (rank == 0)
+    out.open(results);
+  for (int64_t bytes : sizes) {
+    int64_t elements = bytes / sizeof(float);
+    std::vector<float> buffer(elements, 1.0f), part(elements / ranks, 1.0f);
+    TensorRef whole{buffer.data(), DType::F32, {elements}};
+    TensorRef mine{part.data(), DType::F32, {elements / ranks}};
+    TensorRef gathered{buffer.data(), DType::F32, {elements / ranks * ranks}};
+    std::pair<Collective, std::function<Status()>> runs[] = {
+        {Collective::AllReduce, [&] { return world->allReduceSum(whole); }},
+        {Collective::AllGather, [&] { return world->allGather(mine, 0, gathered); }},
+        {Collective::Send, [&]() -> Status {
+           if (rank == 0)
+             return world->isend(whole, 1, 7).wait();
+           if (rank == 1)
+             return world->irecv(whole, 0, 7).wait();
+           return Status::ok();
+         }}};
+    for (auto &[kind, once] : runs) {
+      double seconds = timeCollective(*world, ranks, budget, once);
+      if (seconds < 0)
+        return error("a collective of " + std::to_string(bytes) + " bytes failed");
+      if (rank == 0)
+        out << static_cast<int>(kind) << " " << bytes << " " << seconds << "\n";
+    }
+  }
+  return 0;
+}
+
+/// Forks `ranks` processes that measure the collectives, waits for them, and fits one
+/// latency and bandwidth to all the measurements: t = steps * latency + volume /
+/// bandwidth (least squares of the relative error, so that small sizes, which fix the
+/// latency, count as much as large ones, which fix the bandwidth).
 bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("parc-calibrate-" + std::to_string(getpid())))
@@ -143,7 +190,7 @@ bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
   std::vector<int64_t> sizes = {4 << 10, 64 << 10, 1 << 20, 4 << 20};
   if (!quick)
     sizes.push_back(16 << 20);
-  double budget = quick ? 0.05 : 0.3;
+  double budget = quick ? 0.02 : 0.1;
   std::vector<pid_t> children;
   for (int rank = 0; rank < ranks; ++rank) {
     pid_t pid = fork();
@@ -152,7 +199,7 @@ bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
       return false;
     }
     if (pid == 0)
-      _exit(measureAllReduces(rank, ranks, dir + "/store", sizes, budget, results));
+      _exit(measureCollectives(rank, ranks, dir + "/store", sizes, budget, results));
     children.push_back(pid);
   }
   bool ok = true;
@@ -161,36 +208,40 @@ bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
     if (waitpid(child, &code, 0) < 0 || !WIFEXITED(code) || WEXITSTATUS(code) != 0)
       ok = false;
   }
-  std::vector<std::pair<double, double>> points;
+  std::vector<Measurement> measurements;
   std::ifstream in(results);
-  for (double bytes, seconds; in >> bytes >> seconds;)
-    points.emplace_back(bytes, seconds);
+  for (int kind; in >> kind;) {
+    Measurement m{static_cast<Collective>(kind), 0, 0};
+    in >> m.bytes >> m.seconds;
+    measurements.push_back(m);
+  }
   std::filesystem::remove_all(dir);
-  if (!ok || points.size() != sizes.size()) {
-    error = "the all-reduce measurement between " + std::to_string(ranks) +
+  if (!ok || measurements.size() != 3 * sizes.size()) {
+    error = "measuring collectives between " + std::to_string(ranks) +
             " local ranks failed (see the ranks' errors above)";
     return false;
   }
-  // Least squares of the relative error (weights 1/t^2), so that the small sizes, which
-  // fix the latency, count as much as the large ones, which fix the bandwidth.
-  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (auto [x, y] : points) {
-    double w = 1 / (y * y);
-    sw += w;
-    sx += w * x;
-    sy += w * y;
-    sxx += w * x * x;
-    sxy += w * x * y;
+  // Normal equations of min sum w (s a + v g - t)^2, w = 1/t^2; a = latency,
+  // g = 1/bandwidth.
+  double ss = 0, sv = 0, vv = 0, st = 0, vt = 0;
+  for (const Measurement &m : measurements) {
+    double s = ringSteps(m.kind, ranks), v = ringVolume(m.kind, ranks, m.bytes);
+    double w = 1 / (m.seconds * m.seconds);
+    ss += w * s * s;
+    sv += w * s * v;
+    vv += w * v * v;
+    st += w * s * m.seconds;
+    vt += w * v * m.seconds;
   }
-  double slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
-  double intercept = (sy - slope * sx) / sw;
-  if (!(slope > 0)) {
-    error = "all-reduce times do not grow with size; cannot fit a bandwidth";
+  double determinant = ss * vv - sv * sv;
+  double latency = (st * vv - vt * sv) / determinant;
+  double inverseBandwidth = (ss * vt - sv * st) / determinant;
+  if (!(inverseBandwidth > 0)) {
+    error = "collective times do not grow with size; cannot fit a bandwidth";
     return false;
   }
-  double steps = 2.0 * (ranks - 1);
-  fit.bandwidth = steps / ranks / slope;
-  fit.latency = std::max(0.0, intercept / steps);
+  fit.bandwidth = 1 / inverseBandwidth;
+  fit.latency = std::max(0.0, latency);
   return true;
 }
 
@@ -287,7 +338,7 @@ std::string profileJson(const std::vector<GemmPoint> &gemms, double bandwidth,
   json << "{\n"
        << "  \"name\": \"cpu-local\",\n"
        << "  \"description\": \"measured by parc-calibrate: one core of " << cpuModel()
-       << " per device, " << cores << " cores, Gloo all-reduces between " << ranks
+       << " per device, " << cores << " cores, Gloo collectives between " << ranks
        << " local ranks\",\n"
        << "  \"device\": {\n"
        << "    \"name\": \"cpu-core\",\n"
@@ -361,7 +412,7 @@ int main(int argc, char **argv) {
   if (help) {
     std::cout << kUsage
               << "Measures this machine (one core's GEMMs and memory bandwidth, Gloo "
-                 "all-reduces between local ranks) into a machine profile for the cost "
+                 "collectives between local ranks) into a machine profile for the cost "
                  "model; docs/planner.md describes the format.\n";
     return 0;
   }
@@ -392,7 +443,7 @@ int main(int argc, char **argv) {
   for (const GemmPoint &point : gemms)
     peak = std::max(peak, point.flopsPerSecond);
   std::printf("parc-calibrate: wrote %s in %.1f s: f32 GEMM %.1f GFLOP/s per core, memory "
-              "%.1f GB/s, all-reduce link %.2f GB/s with %.1f us per step\n",
+              "%.1f GB/s, link %.2f GB/s with %.1f us per step\n",
               options.output.c_str(), secondsSince(start), peak / 1e9, bandwidth / 1e9,
               link.bandwidth / 1e9, link.latency * 1e6);
   return 0;
