@@ -161,6 +161,12 @@ static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
     cl::init(false), cl::cat(parcCategory));
 
+static cl::opt<std::string> clusterName(
+    "cluster",
+    cl::desc("With --report: the machine profile the plan is priced on (dgx-a100, "
+             "dgx-h100, or a profile file such as parc-calibrate writes)"),
+    cl::value_desc("NAME|FILE"), cl::cat(parcCategory));
+
 static cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Bind the symbolic dims of a graph input: NAME=DIMxDIM..., e.g. "
@@ -286,6 +292,16 @@ int main(int argc, char **argv) {
     return fail(problem);
   if (emitStage == EmitStage::Cuda && target != "cuda")
     return fail("--emit=cuda needs --target=cuda");
+  // Checked before compiling, so that a bad profile costs no compile time.
+  std::optional<MachineProfile> cluster;
+  if (!clusterName.empty()) {
+    if (!printReport)
+      return fail("--cluster prices the plan for --report; give --report too");
+    llvm::Expected<MachineProfile> profile = loadMachineProfile(clusterName);
+    if (!profile)
+      return fail("--cluster=" + clusterName + ": " + llvm::toString(profile.takeError()));
+    cluster = std::move(*profile);
+  }
   if (emitStage == EmitStage::Artifact && outputFile == "-")
     return fail("writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)");
 
@@ -369,6 +385,8 @@ int main(int argc, char **argv) {
                    << "  target: " << target << ", " << stats.ranks
                    << (stats.ranks == 1 ? " rank" : " ranks") << "\n";
       printPlanReport(*module, llvm::outs());
+      if (cluster)
+        printPredictedTime(*module, *cluster, llvm::outs());
       llvm::outs() << "  rank 0: weights " << stats.weightBytes
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions

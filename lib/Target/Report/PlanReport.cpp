@@ -2,6 +2,7 @@
 
 #include "parc/Target/Report/PlanReport.h"
 
+#include "parc/Analysis/CostModel.h"
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -155,4 +156,20 @@ void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
     printTensorParallelReport(module, tp, os);
   if (plan)
     printPipelineReport(module, plan, os);
+}
+
+void mlir::parc::printPredictedTime(ModuleOp module, const MachineProfile &machine,
+                                    llvm::raw_ostream &os) {
+  os << "  predicted on " << machine.name << ": ";
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (module->hasAttr(kPipelinePlanAttr) || !main) {
+    os << "pipelines are priced by the schedule simulation above (not yet on this "
+          "profile)\n";
+    return;
+  }
+  ProgramTime time = predictProgramTime(main, machine);
+  os << llvm::format("%.3f", time.total() * 1e3) << " ms per "
+     << (isTrainingStep(module) ? "step" : "run") << " on each rank (compute "
+     << llvm::format("%.3f", time.compute * 1e3) << " ms, communication "
+     << llvm::format("%.3f", time.communication * 1e3) << " ms)\n";
 }

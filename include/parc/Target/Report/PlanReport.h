@@ -9,6 +9,8 @@
 #ifndef PARC_TARGET_REPORT_PLANREPORT_H
 #define PARC_TARGET_REPORT_PLANREPORT_H
 
+#include "parc/Analysis/MachineProfile.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -16,6 +18,11 @@ namespace mlir::parc {
 
 /// Prints the weight layouts and collectives of `module`'s @main to `os`.
 void printPlanReport(ModuleOp module, llvm::raw_ostream &os);
+
+/// Prints the cost model's predicted time of one run of rank 0's program on `machine`
+/// (parc-compile --report --cluster).
+void printPredictedTime(ModuleOp module, const MachineProfile &machine,
+                        llvm::raw_ostream &os);
 
 } // namespace mlir::parc
 

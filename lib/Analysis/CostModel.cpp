@@ -1,0 +1,87 @@
+//===- CostModel.cpp - a rank's program priced on a machine profile -------===//
+
+#include "parc/Analysis/CostModel.h"
+#include "parc/Analysis/CostFormulas.h"
+
+#include "parc/Dialect/Parc/IR/ParcOps.h"
+
+using namespace mlir;
+using namespace mlir::parc;
+
+/// The profile's peak key for `element`: its own when the device has one, else f32's
+/// (the type integer and 16-bit work falls back to on a CPU).
+static StringRef peakKey(Type element, const DeviceProfile &device) {
+  StringRef key = element.isF16() ? "f16" : element.isBF16() ? "bf16" : "f32";
+  if (device.peakFlops.count(key.str()))
+    return key;
+  if (device.peakFlops.count("f32"))
+    return "f32";
+  return device.peakFlops.begin()->first;
+}
+
+static int64_t bytesOf(Value value) {
+  return getStorageBytes(cast<RankedTensorType>(value.getType()));
+}
+
+/// The size of `group` ("tp", "dp", "world", ...) in the module's mesh.
+static int64_t groupSize(Operation *op, StringRef group) {
+  if (group == "world") {
+    int64_t ranks = 1;
+    for (StringRef axis : {"dp", "pp", "tp"})
+      ranks *= getMeshAxisSize(op, axis).value_or(1);
+    return ranks;
+  }
+  return getMeshAxisSize(op, group).value_or(1);
+}
+
+ProgramTime mlir::parc::predictOpTime(Operation *op, const MachineProfile &machine) {
+  ProgramTime time;
+  auto collective = [&](StringRef group, auto seconds) {
+    int64_t ranks = groupSize(op, group);
+    time.communication = seconds(ranks, machine.linkFor(ranks));
+    return time;
+  };
+  if (auto reduce = dyn_cast<AllReduceOp>(op))
+    return collective(reduce.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
+      return ringAllReduceSeconds(bytesOf(reduce.getInput()), ranks, link);
+    });
+  if (auto start = dyn_cast<AllReduceStartOp>(op))
+    return collective(start.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
+      return ringAllReduceSeconds(bytesOf(start.getInput()), ranks, link);
+    });
+  if (auto gather = dyn_cast<AllGatherOp>(op))
+    return collective(gather.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
+      return ringAllGatherSeconds(bytesOf(gather.getResult()), ranks, link);
+    });
+  if (auto scatter = dyn_cast<ReduceScatterOp>(op))
+    return collective(scatter.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
+      return ringAllGatherSeconds(bytesOf(scatter.getInput()), ranks, link);
+    });
+  if (auto send = dyn_cast<SendOp>(op)) {
+    // Between pipeline stages: inside a node when the stages' ranks are.
+    int64_t span = getMeshAxisSize(op, "tp").value_or(1) * 2;
+    time.communication = sendSeconds(bytesOf(send.getInput()), machine.linkFor(span));
+    return time;
+  }
+  // Waits, receives (priced at their send) and renames of memory cost nothing.
+  if (isa<AllReduceWaitOp, SendWaitOp, RecvOp, RecvWaitOp, ReshapeOp, LoadWeightOp,
+          ConstantOp>(op) ||
+      op->getNumResults() == 0 || !isa<ParcDialect>(op->getDialect()))
+    return time;
+  OpCost cost = getOpCost(op);
+  Type element = cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
+  time.compute = kernelSeconds(cost.flops, cost.bytesRead + cost.bytesWritten,
+                               peakKey(element, machine.device), machine.device);
+  return time;
+}
+
+ProgramTime mlir::parc::predictProgramTime(func::FuncOp function,
+                                           const MachineProfile &machine) {
+  ProgramTime total;
+  function.walk([&](Operation *op) {
+    ProgramTime time = predictOpTime(op, machine);
+    total.compute += time.compute;
+    total.communication += time.communication;
+  });
+  return total;
+}
