@@ -342,12 +342,7 @@ static LogicalResult convertGatherND(NodeImporter &node) {
     FailureOr<Value> component = node.slice(index, starts, limits, steps);
     if (failed(component))
       return failure();
-    FailureOr<Value> negative = node.compare<LessOp>(*component, node.scalar(i64, 0));
-    FailureOr<Value> wrapped =
-        node.arithmetic<AddOp>(*component, node.scalar(i64, double(dim)));
-    if (failed(negative) || failed(wrapped))
-      return failure();
-    FailureOr<Value> normalized = node.select(*negative, *wrapped, *component);
+    FailureOr<Value> normalized = node.wrapNegativeIndices(*component, dim);
     if (failed(normalized))
       return failure();
     if (j == 0) {
@@ -447,11 +442,7 @@ static LogicalResult convertOneHot(NodeImporter &node) {
   if (failed(axis))
     return failure();
   // Negative indices count from the end: i + depth where i < 0.
-  FailureOr<Value> negative = node.compare<LessOp>(index, node.scalar(i64, 0));
-  FailureOr<Value> wrapped = node.arithmetic<AddOp>(index, node.scalar(i64, double(depth)));
-  if (failed(negative) || failed(wrapped))
-    return failure();
-  FailureOr<Value> normalized = node.select(*negative, *wrapped, index);
+  FailureOr<Value> normalized = node.wrapNegativeIndices(index, depth);
   if (failed(normalized))
     return failure();
   SmallVector<int64_t> indexView(indexShape), classShape(rank, 1);

@@ -191,6 +191,15 @@ FailureOr<Value> NodeImporter::select(Value condition, Value onTrue,
   return builder.createOrFold<SelectOp>(loc, type, condition, onTrue, onFalse);
 }
 
+FailureOr<Value> NodeImporter::wrapNegativeIndices(Value index, int64_t size) {
+  Type element = typeOf(index).getElementType();
+  FailureOr<Value> negative = compare<LessOp>(index, scalar(element, 0));
+  FailureOr<Value> wrapped = arithmetic<AddOp>(index, scalar(element, double(size)));
+  if (failed(negative) || failed(wrapped))
+    return failure();
+  return select(*negative, *wrapped, index);
+}
+
 Value NodeImporter::convert(Value input, Type elementType) {
   auto type = RankedTensorType::get(typeOf(input).getShape(), elementType);
   return builder.createOrFold<ConvertOp>(loc, type, input);

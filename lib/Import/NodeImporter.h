@@ -105,6 +105,9 @@ public:
     return builder.createOrFold<OpTy>(loc, input.getType(), input);
   }
   FailureOr<Value> select(Value condition, Value onTrue, Value onFalse);
+  /// Integer indices along a dim of `size` with the negative ones counted from the end:
+  /// select(index < 0, index + size, index).
+  FailureOr<Value> wrapNegativeIndices(Value index, int64_t size);
   Value convert(Value input, Type elementType);
   FailureOr<Value> matmul(Value lhs, Value rhs);
   FailureOr<Value> reshape(Value input, ArrayRef<int64_t> shape);
