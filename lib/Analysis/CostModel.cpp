@@ -23,40 +23,32 @@ static int64_t bytesOf(Value value) {
   return getStorageBytes(cast<RankedTensorType>(value.getType()));
 }
 
-/// The size of `group` ("tp", "dp", "world", ...) in the module's mesh.
-static int64_t groupSize(Operation *op, StringRef group) {
-  if (group == "world") {
-    int64_t ranks = 1;
-    for (StringRef axis : {"dp", "pp", "tp"})
-      ranks *= getMeshAxisSize(op, axis).value_or(1);
-    return ranks;
-  }
-  return getMeshAxisSize(op, group).value_or(1);
+/// A collective over the module's mesh axis `group` ("tp", "dp"), moving `buffer` (the
+/// whole tensor: an all-reduce's, a gathered result, a scattered input) as `formula` says
+/// on the link the group communicates over.
+using CollectiveFormula = double (*)(double bytes, int64_t ranks, const LinkProfile &link);
+static ProgramTime collectiveTime(Operation *op, StringRef group, Value buffer,
+                                  CollectiveFormula formula, const MachineProfile &machine) {
+  int64_t ranks = getMeshAxisSize(op, group).value_or(1);
+  ProgramTime time;
+  time.communication = formula(bytesOf(buffer), ranks, machine.linkFor(ranks));
+  return time;
 }
 
 ProgramTime mlir::parc::predictOpTime(Operation *op, const MachineProfile &machine) {
-  ProgramTime time;
-  auto collective = [&](StringRef group, auto seconds) {
-    int64_t ranks = groupSize(op, group);
-    time.communication = seconds(ranks, machine.linkFor(ranks));
-    return time;
-  };
   if (auto reduce = dyn_cast<AllReduceOp>(op))
-    return collective(reduce.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
-      return ringAllReduceSeconds(bytesOf(reduce.getInput()), ranks, link);
-    });
+    return collectiveTime(op, reduce.getGroup(), reduce.getInput(), ringAllReduceSeconds,
+                          machine);
   if (auto start = dyn_cast<AllReduceStartOp>(op))
-    return collective(start.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
-      return ringAllReduceSeconds(bytesOf(start.getInput()), ranks, link);
-    });
+    return collectiveTime(op, start.getGroup(), start.getInput(), ringAllReduceSeconds,
+                          machine);
   if (auto gather = dyn_cast<AllGatherOp>(op))
-    return collective(gather.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
-      return ringAllGatherSeconds(bytesOf(gather.getResult()), ranks, link);
-    });
+    return collectiveTime(op, gather.getGroup(), gather.getResult(), ringAllGatherSeconds,
+                          machine);
   if (auto scatter = dyn_cast<ReduceScatterOp>(op))
-    return collective(scatter.getGroup(), [&](int64_t ranks, const LinkProfile &link) {
-      return ringAllGatherSeconds(bytesOf(scatter.getInput()), ranks, link);
-    });
+    return collectiveTime(op, scatter.getGroup(), scatter.getInput(), ringAllGatherSeconds,
+                          machine);
+  ProgramTime time;
   if (auto send = dyn_cast<SendOp>(op)) {
     // Between pipeline stages: inside a node when the stages' ranks are.
     int64_t span = getMeshAxisSize(op, "tp").value_or(1) * 2;

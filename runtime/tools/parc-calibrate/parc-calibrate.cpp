@@ -321,11 +321,16 @@ std::string number(double value) {
   return text;
 }
 
-std::string profileJson(const std::vector<GemmPoint> &gemms, double bandwidth,
-                        double callLatency, const LinkFit &link, int ranks) {
+/// The best throughput of the GEMM sizes: the profile's peak.
+double peakOf(const std::vector<GemmPoint> &gemms) {
   double peak = 0;
   for (const GemmPoint &point : gemms)
     peak = std::max(peak, point.flopsPerSecond);
+  return peak;
+}
+
+std::string profileJson(const std::vector<GemmPoint> &gemms, double peak, double bandwidth,
+                        double callLatency, const LinkFit &link, int ranks) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
   std::ostringstream curve;
@@ -425,7 +430,8 @@ int main(int argc, char **argv) {
   std::vector<GemmPoint> gemms = measureGemms(options.quick);
   double bandwidth = measureMemoryBandwidth(options.quick);
   double callLatency = measureCallLatency();
-  std::string json = profileJson(gemms, bandwidth, callLatency, link, options.ranks);
+  double peak = peakOf(gemms);
+  std::string json = profileJson(gemms, peak, bandwidth, callLatency, link, options.ranks);
   std::string partial = options.output + ".tmp";
   {
     std::ofstream out(partial);
@@ -439,9 +445,6 @@ int main(int argc, char **argv) {
     std::filesystem::remove(partial);
     return fail(options.output + ": " + renamed.message());
   }
-  double peak = 0;
-  for (const GemmPoint &point : gemms)
-    peak = std::max(peak, point.flopsPerSecond);
   std::printf("parc-calibrate: wrote %s in %.1f s: f32 GEMM %.1f GFLOP/s per core, memory "
               "%.1f GB/s, link %.2f GB/s with %.1f us per step\n",
               options.output.c_str(), secondsSince(start), peak / 1e9, bandwidth / 1e9,
