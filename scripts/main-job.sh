@@ -6,9 +6,11 @@
 # compile it again with tensor parallelism (--tp=2: parc chooses every weight's split), run
 # it on two CPU ranks over Gloo and check it gives the same logits.
 #
-# Finally it compiles the model with tensor and pipeline parallelism together (--tp=2 --pp=2,
+# Then it compiles the model with tensor and pipeline parallelism together (--tp=2 --pp=2,
 # the batch in two microbatches: four ranks), runs it on four CPU ranks with a trace, and
-# checks the same logits.
+# checks the same logits. Finally it lets parc choose the layout for four devices
+# (--devices=4: the search, priced on this machine as parc-calibrate measures it on first
+# use), shows the chosen layout and its runners-up, runs it and checks the same logits.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
@@ -47,4 +49,12 @@ echo "main-job: parc-run gpt2-tp2-pp2.parc (4 CPU ranks) --trace trace.json"
   --output-dir "$work/out-tp2-pp2" --timeout 300 --report --trace "$work/trace.json"
 "$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2-pp2" "$work/reference" --names logits --max-rel-l2 1e-5
 "$python" "$root/test/pylib/compare_outputs.py" "$work/out-tp2-pp2" "$work/out" --names logits --max-rel-l2 1e-5
-echo "main-job: OK (outputs in $work/out, $work/out-tp2 and $work/out-tp2-pp2; open $work/trace.json in ui.perfetto.dev)"
+echo "main-job: parc-compile gpt2.onnx --devices=4 -o gpt2-auto.parc --report (parc chooses the layout)"
+"$bin/parc-compile" "$work/gpt2.onnx" --devices=4 -o "$work/gpt2-auto.parc" --report \
+  --plan-json "$work/plan.json"
+echo "main-job: parc-run gpt2-auto.parc (4 CPU ranks, the chosen layout)"
+"$bin/parc-run" "$work/gpt2-auto.parc" --input input_ids="$work/reference/input_ids.npy" \
+  --output-dir "$work/out-auto" --timeout 300 --report
+"$python" "$root/test/pylib/compare_outputs.py" "$work/out-auto" "$work/reference" --names logits --max-rel-l2 1e-5
+"$python" "$root/test/pylib/compare_outputs.py" "$work/out-auto" "$work/out" --names logits --max-rel-l2 1e-5
+echo "main-job: OK (outputs in $work/out, $work/out-tp2, $work/out-tp2-pp2 and $work/out-auto; the chosen plan in $work/plan.json; open $work/trace.json in ui.perfetto.dev)"

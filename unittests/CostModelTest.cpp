@@ -7,6 +7,7 @@
 
 #include "parc/Analysis/CostFormulas.h"
 #include "parc/Analysis/MachineProfile.h"
+#include "parc/Analysis/MemoryModel.h"
 
 #include "llvm/Support/Error.h"
 
@@ -96,6 +97,35 @@ TEST(CostFormulas, KernelTimeIsTheRoofline) {
               1e-9);
 }
 
+// Mixed-precision Adam is ZeRO's 16 bytes per parameter (2 + 2 + 12, Rajbhandari et al.
+// 2020, section 3.1), of which ZeRO-1 shards the 12 of the optimizer state.
+TEST(MemoryModel, ModelStateBytesAreZerosSixteen) {
+  ModelStateBytes adam = modelStateBytesPerParameter(ComputePrecision::F16, true, "adamw", false);
+  EXPECT_EQ(adam.weights, 2);
+  EXPECT_EQ(adam.gradients, 2);
+  EXPECT_EQ(adam.optimizer, 12);
+  double psi = 1e9, d = 64;
+  EXPECT_DOUBLE_EQ((adam.weights + adam.gradients) * psi + adam.optimizer * psi / d,
+                   mixedPrecisionAdamStateBytes(psi, 1, 64));
+  ModelStateBytes sgd = modelStateBytesPerParameter(ComputePrecision::F32, true, "sgd", true);
+  EXPECT_EQ(sgd.weights + sgd.gradients + sgd.optimizer, 12);
+  ModelStateBytes inference =
+      modelStateBytesPerParameter(ComputePrecision::F32, false, "adamw", false);
+  EXPECT_EQ(inference.gradients + inference.optimizer, 0);
+}
+
+// GPipe keeps every microbatch, 1F1B at most p - rank (Narayanan et al. 2021, section
+// 2.2.1); interleaving keeps more on the first rank (Megatron-LM's warm-up).
+TEST(MemoryModel, MicrobatchesInFlightFollowTheSchedule) {
+  EXPECT_EQ(microbatchesInFlight(PipelineScheduleKind::GPipe, 0, 4, 16, 1), 16);
+  EXPECT_EQ(microbatchesInFlight(PipelineScheduleKind::OneFOneB, 0, 4, 16, 1), 4);
+  EXPECT_EQ(microbatchesInFlight(PipelineScheduleKind::OneFOneB, 3, 4, 16, 1), 1);
+  EXPECT_EQ(microbatchesInFlight(PipelineScheduleKind::OneFOneB, 0, 4, 2, 1), 2);
+  // p = 4, v = 2, rank 0: 2 * 3 + 1 * 4 + 1 = 11 chunk passes = 5.5 microbatches.
+  EXPECT_EQ(microbatchesInFlight(PipelineScheduleKind::Interleaved, 0, 4, 16, 2), 5.5);
+  EXPECT_EQ(microbatchesInFlight(PipelineScheduleKind::OneFOneB, 0, 1, 16, 1), 1);
+}
+
 TEST(MachineProfile, BuiltinsLoad) {
   for (llvm::StringRef name : builtinMachineProfileNames()) {
     llvm::Expected<MachineProfile> profile = loadMachineProfile(name);
@@ -173,7 +203,7 @@ TEST(MachineProfile, UnknownNameListsTheBuiltins) {
   llvm::Expected<MachineProfile> profile = loadMachineProfile("dgx-z9");
   ASSERT_FALSE(bool(profile));
   EXPECT_EQ(llvm::toString(profile.takeError()),
-            "'dgx-z9' is neither a built-in machine profile (dgx-a100, dgx-h100) nor a file");
+            "'dgx-z9' is neither a built-in machine profile (dgx-a100, dgx-h100, cpu-local) nor a file");
 }
 
 } // namespace

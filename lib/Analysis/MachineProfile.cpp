@@ -14,6 +14,12 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <unistd.h>
 
 #include <cmath>
 
@@ -263,13 +269,74 @@ llvm::StringRef mlir::parc::builtinMachineProfileJson(llvm::StringRef name) {
   return "";
 }
 
-llvm::Expected<MachineProfile> mlir::parc::loadMachineProfile(llvm::StringRef nameOrPath) {
+std::string mlir::parc::cpuLocalProfilePath() {
+  llvm::SmallString<256> directory;
+  if (std::optional<std::string> dir = llvm::sys::Process::GetEnv("PARC_CACHE_DIR")) {
+    directory = *dir;
+  } else if (std::optional<std::string> xdg = llvm::sys::Process::GetEnv("XDG_CACHE_HOME")) {
+    directory = *xdg;
+    llvm::sys::path::append(directory, "parc");
+  } else {
+    llvm::sys::path::home_directory(directory);
+    llvm::sys::path::append(directory, ".cache", "parc");
+  }
+  char host[256] = "localhost";
+  gethostname(host, sizeof(host) - 1);
+  llvm::sys::path::append(directory, std::string("cpu-local-") + host + ".json");
+  return std::string(directory);
+}
+
+/// The cached measurement of this machine, made first with `calibrator` (parc-calibrate
+/// --quick, about a second) when there is none.
+static llvm::Expected<MachineProfile> loadCpuLocal(llvm::StringRef calibrator) {
+  std::string path = cpuLocalProfilePath();
+  if (!llvm::sys::fs::exists(path)) {
+    if (calibrator.empty() || !llvm::sys::fs::can_execute(calibrator))
+      return llvm::createStringError(
+          "cpu-local is measured on first use by parc-calibrate, which was not found "
+          "beside this tool (or run parc-calibrate -o FILE and pass the file)");
+    if (std::error_code error =
+            llvm::sys::fs::create_directories(llvm::sys::path::parent_path(path)))
+      return llvm::createStringError("cannot create the profile cache for " + path + ": " +
+                                     error.message());
+    llvm::errs() << "measuring this machine for the cpu-local profile (parc-calibrate "
+                    "--quick, once; cached in "
+                 << path << ")\n";
+    std::string temporary = path + ".tmp" + std::to_string(::getpid());
+    std::string message;
+    llvm::StringRef args[] = {calibrator, "--quick", "-o", temporary};
+    // Its summary line is ours to print (above); its errors still reach stderr.
+    std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(""), std::nullopt};
+    int status =
+        llvm::sys::ExecuteAndWait(calibrator, args, std::nullopt, redirects, 120, 0, &message);
+    if (status != 0 || !llvm::sys::fs::exists(temporary)) {
+      llvm::sys::fs::remove(temporary);
+      return llvm::createStringError("measuring cpu-local with " + calibrator.str() +
+                                     " failed" + (message.empty() ? "" : ": " + message));
+    }
+    if (std::error_code error = llvm::sys::fs::rename(temporary, path)) {
+      llvm::sys::fs::remove(temporary);
+      return llvm::createStringError("cannot cache the cpu-local profile in " + path + ": " +
+                                     error.message());
+    }
+  }
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file = llvm::MemoryBuffer::getFile(path);
+  if (!file)
+    return llvm::createStringError(path + ": cannot read the profile: " +
+                                   file.getError().message());
+  return parseMachineProfile((*file)->getBuffer(), path);
+}
+
+llvm::Expected<MachineProfile> mlir::parc::loadMachineProfile(llvm::StringRef nameOrPath,
+                                                              llvm::StringRef calibrator) {
   if (llvm::StringRef text = builtinMachineProfileJson(nameOrPath); !text.empty())
     return parseMachineProfile(text, nameOrPath);
+  if (nameOrPath == "cpu-local" && !llvm::sys::fs::exists(nameOrPath))
+    return loadCpuLocal(calibrator);
   if (!llvm::sys::fs::exists(nameOrPath))
     return llvm::createStringError(
         "'" + nameOrPath.str() + "' is neither a built-in machine profile (" +
-        llvm::join(builtinMachineProfileNames(), ", ") + ") nor a file");
+        llvm::join(builtinMachineProfileNames(), ", ") + ", cpu-local) nor a file");
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
       llvm::MemoryBuffer::getFile(nameOrPath);
   if (!file)

@@ -21,7 +21,6 @@ namespace {
 
 constexpr double kFlopsPerSecond = 50e9;
 constexpr double kMemoryBytesPerSecond = 20e9;
-constexpr double kLinkBytesPerSecond = 10e9;
 
 double bytesOf(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
@@ -121,7 +120,8 @@ std::vector<double> liveBytesAtCuts(ArrayRef<Operation *> ops) {
 /// stages heavier than `bound` (the greedy fill's answer, which is feasible) are skipped.
 std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
                                       const std::vector<double> &live, int64_t stages,
-                                      double memoryLimit, double bound) {
+                                      double memoryLimit, double bound,
+                                      double linkBytesPerSecond) {
   size_t n = cost.size();
   struct Best {
     double seconds = std::numeric_limits<double>::infinity();
@@ -136,21 +136,29 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
   // best[k][j]: ops [0, j) cut into k stages.
   std::vector<std::vector<Best>> best(stages + 1, std::vector<Best>(n + 1));
   best[0][0].seconds = 0;
+  // The load from each op to the end: a stage starting at i leaves it to stages - k more,
+  // which cannot carry more than `bound` each.
+  std::vector<double> rest(n + 1, 0);
+  for (size_t i = n; i-- > 0;)
+    rest[i] = rest[i + 1] + cost[i].seconds;
   for (int64_t k = 1; k <= stages; ++k) {
     for (size_t i = 0; i < n; ++i) {
       const Best &before = best[k - 1][i];
       if (std::isinf(before.seconds) || (k == 1) != (i == 0))
         continue;
-      double receive = i > 0 ? live[i] / kLinkBytesPerSecond : 0;
+      if (rest[i] > (stages - k + 1) * bound)
+        continue;
+      double receive = i > 0 ? live[i] / linkBytesPerSecond : 0;
       double load = 0, memory = 0;
       bool working = false;
       llvm::SmallDenseSet<int64_t> held;
       for (size_t j = i; j < n; ++j) {
         load += cost[j].seconds;
         working |= cost[j].seconds > 0;
-        for (auto [weight, size] : cost[j].weights)
-          if (held.insert(weight).second)
-            memory += size;
+        if (memoryLimit > 0) // the weights held matter only under a limit
+          for (auto [weight, size] : cost[j].weights)
+            if (held.insert(weight).second)
+              memory += size;
         if (load > bound || (memoryLimit > 0 && memory > memoryLimit))
           break;
         if (!working)
@@ -178,14 +186,15 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
 double mlir::parc::modelledSeconds(Operation *op) { return secondsOf(op); }
 
 double mlir::parc::modelledTransferSeconds(double bytes) {
-  return bytes / kLinkBytesPerSecond;
+  return bytes / StageCostModel().linkBytesPerSecond;
 }
 
 FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
                                                       int64_t stages,
                                                       double memoryLimitBytes,
                                                       llvm::function_ref<bool(Operation *)> include,
-                                                      bool weighTransfers) {
+                                                      bool weighTransfers,
+                                                      const StageCostModel &model) {
   std::vector<Operation *> ops;
   std::vector<OpLoad> cost;
   llvm::DenseMap<Operation *, int64_t> weightIndex;
@@ -204,7 +213,7 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
     }
     if (!include || include(def) || !charged.insert(def).second)
       return;
-    c.seconds += secondsOf(def);
+    c.seconds += model.opSeconds(def);
     for (Value next : def->getOperands())
       charge(next, c);
   };
@@ -213,7 +222,7 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
       continue;
     ops.push_back(&op);
     OpLoad &c = cost.emplace_back();
-    c.seconds = secondsOf(&op);
+    c.seconds = model.opSeconds(&op);
     for (Value operand : op.getOperands())
       charge(operand, c);
   }
@@ -286,8 +295,10 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
     std::vector<double> live = liveBytesAtCuts(ops);
     // No stage of a better cut is heavier than the fill's slowest stage (at most `high`)
     // with its receive.
-    double bound = high + *std::max_element(live.begin(), live.end()) / kLinkBytesPerSecond;
-    std::vector<size_t> moved = cutsWithTransfers(cost, live, stages, memoryLimitBytes, bound);
+    double bound =
+        high + *std::max_element(live.begin(), live.end()) / model.linkBytesPerSecond;
+    std::vector<size_t> moved = cutsWithTransfers(cost, live, stages, memoryLimitBytes, bound,
+                                                  model.linkBytesPerSecond);
     if (!moved.empty())
       starts = std::move(moved);
   }

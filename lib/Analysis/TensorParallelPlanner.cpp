@@ -57,6 +57,8 @@ TensorParallelPlan mlir::parc::evaluatePlan(func::FuncOp function,
     }
     if (op.getNumResults() == 1 && !isa<LoadWeightOp, ConstantOp>(op)) {
       splitWork |= !program.of(op.getResult(0), context).isReplicated();
+      if (splitWork)
+        plan.splitWork.insert(&op);
       computeSeconds += flopsOf(&op) / (splitWork ? model.ranks : 1) /
                         model.flopsPerSecond;
     }

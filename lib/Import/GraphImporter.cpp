@@ -59,7 +59,8 @@ GraphImporter::GraphImporter(MLIRContext *context,
     : context(context), model(model), modelPath(modelPath), opset(opset),
       options(options),
       tensors(context, model,
-              std::string(llvm::sys::path::parent_path(modelPath))),
+              std::string(llvm::sys::path::parent_path(modelPath)),
+              options.allowMissingWeights),
       builder(context) {
   registerMathConverters(converters);
   registerDataMovementConverters(converters);

@@ -6,6 +6,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -50,9 +51,24 @@ FailureOr<Type> mlir::parc::convertOnnxElementType(MLIRContext *context,
 
 OnnxTensorReader::OnnxTensorReader(MLIRContext *context,
                                    std::shared_ptr<onnx::ModelProto> model,
-                                   std::string modelDirectory)
+                                   std::string modelDirectory, bool allowMissingWeights)
     : context(context), model(std::move(model)),
-      modelDirectory(std::move(modelDirectory)) {}
+      modelDirectory(std::move(modelDirectory)), allowMissingWeights(allowMissingWeights) {}
+
+/// Whether `tensor` is external data whose file does not exist.
+static bool externalFileMissing(const onnx::TensorProto &tensor, StringRef modelDirectory) {
+  if (tensor.data_location() != onnx::TensorProto::EXTERNAL)
+    return false;
+  for (const onnx::StringStringEntryProto &entry : tensor.external_data())
+    if (entry.key() == "location") {
+      if (llvm::sys::path::is_absolute(entry.value()))
+        return false; // refused by rawBytes
+      llvm::SmallString<256> path(modelDirectory);
+      llvm::sys::path::append(path, entry.value());
+      return !llvm::sys::fs::exists(path);
+    }
+  return false;
+}
 
 FailureOr<RankedTensorType>
 OnnxTensorReader::getType(const onnx::TensorProto &tensor,
@@ -210,6 +226,12 @@ OnnxTensorReader::readResource(const onnx::TensorProto &tensor,
   FailureOr<RankedTensorType> type = getType(tensor, reason);
   if (failed(type))
     return failure();
+  if (allowMissingWeights && externalFileMissing(tensor, modelDirectory)) {
+    // A handle without a blob: the shape is known, the bytes are not (printed as
+    // dense_resource<__elided__>); nothing that plans reads them.
+    auto &manager = DenseResourceElementsHandle::getManagerInterface(context);
+    return cast<ElementsAttr>(DenseResourceElementsAttr::get(*type, manager.insert(blobName)));
+  }
   std::shared_ptr<void> owner;
   FailureOr<ArrayRef<char>> bytes = rawBytes(tensor, owner, reason);
   if (failed(bytes))

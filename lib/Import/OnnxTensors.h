@@ -29,8 +29,10 @@ FailureOr<Type> convertOnnxElementType(MLIRContext *context, int32_t dataType,
 /// Reads TensorProtos of one model, resolving external data relative to the model's folder.
 class OnnxTensorReader {
 public:
+  /// With `allowMissingWeights`, a weight whose external data file is absent becomes a
+  /// dense resource without bytes (planning only: --plan-only, --random-weights).
   OnnxTensorReader(MLIRContext *context, std::shared_ptr<onnx::ModelProto> model,
-                   std::string modelDirectory);
+                   std::string modelDirectory, bool allowMissingWeights = false);
 
   /// The tensor's type.
   FailureOr<RankedTensorType> getType(const onnx::TensorProto &tensor,
@@ -56,6 +58,7 @@ private:
   MLIRContext *context;
   std::shared_ptr<onnx::ModelProto> model;
   std::string modelDirectory;
+  bool allowMissingWeights;
 };
 
 } // namespace mlir::parc

@@ -1,5 +1,6 @@
 """parc.compile: export (when given a module) and compile."""
 
+import json
 import os
 import tempfile
 
@@ -85,22 +86,34 @@ def _flag(name, value):
     return ["%s=%s" % (flag, value)]
 
 
-def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbatches=1,
-            target="cpu", output=None, **options):
+def compile(module_or_onnx_path, example_inputs=None, tp=None, pp=None, dp=None,
+            microbatches=None, target="cpu", output=None, devices=None, cluster=None,
+            **options):
     """Compiles a torch.nn.Module or an ONNX file into a parc Artifact.
 
     A module is exported with torch.onnx.export (opset 17) on `example_inputs` (a dict of
     name -> tensor, whose names become the graph inputs; a tuple; or one tensor). `tp`, `pp`
-    and `microbatches` are parc-compile's --tp, --pp and --microbatches; other keyword
-    options become flags (dp is --dp; schedule="gpipe" -> --schedule=gpipe, virtual_stages=2 ->
-    --virtual-stages=2, memory_limit="2GB", input_shape="input_ids=2x128"; train=True,
-    loss="cross_entropy", optimizer="adamw", lr=1e-3 for a training step). The artifact
-    goes to `output` (a .parc path) or a temporary folder that lives as long as the
-    Artifact. Raises ParcError with parc-compile's message when compiling fails.
+    and `microbatches` are parc-compile's --tp, --pp and --microbatches (default 1); other
+    keyword options become flags (dp is --dp; schedule="gpipe" -> --schedule=gpipe,
+    virtual_stages=2 -> --virtual-stages=2, memory_limit="2GB",
+    input_shape="input_ids=2x128"; train=True, loss="cross_entropy", optimizer="adamw",
+    lr=1e-3 for a training step). With `devices=N`, parc-compile --devices=N chooses the
+    layout (on `cluster`, default cpu-local): the degrees left unset are searched, those
+    given are kept, and the Artifact's `plan` holds the plan JSON (chosen layout and
+    candidates). The artifact goes to `output` (a .parc path) or a temporary folder that
+    lives as long as the Artifact. Raises ParcError with parc-compile's message when
+    compiling fails.
     """
-    for name, value in (("dp", dp), ("tp", tp), ("pp", pp), ("microbatches", microbatches)):
-        if not isinstance(value, int) or value < 1:
+    degrees = {"dp": dp, "tp": tp, "pp": pp, "microbatches": microbatches}
+    for name, value in degrees.items():
+        if value is None:
+            degrees[name] = "auto" if devices is not None else 1
+        elif value != "auto" and (not isinstance(value, int) or value < 1):
             raise ParcError("%s=%r: expected a positive integer" % (name, value))
+        elif value == "auto" and devices is None:
+            raise ParcError("%s='auto' needs devices=N" % name)
+    if devices is not None and (not isinstance(devices, int) or devices < 1):
+        raise ParcError("devices=%r: expected a positive integer" % (devices,))
     keep_alive = None
     if output is None:
         keep_alive = tempfile.TemporaryDirectory(prefix="parc-")
@@ -118,14 +131,29 @@ def compile(module_or_onnx_path, example_inputs=None, tp=1, pp=1, dp=1, microbat
         _export(module_or_onnx_path, example_inputs, onnx_path,
                 training=bool(options.get("train")))
 
-    arguments = [onnx_path, "-o", output, "--dp=%d" % dp, "--tp=%d" % tp, "--pp=%d" % pp,
-                 "--microbatches=%d" % microbatches, "--target=%s" % target, "--report"]
+    arguments = [onnx_path, "-o", output, "--target=%s" % target, "--report"]
+    arguments += ["--%s=%s" % (name, value) for name, value in degrees.items()]
+    plan_path = None
+    if devices is not None:
+        plan_path = output + ".plan.json"
+        arguments += ["--devices=%d" % devices, "--plan-json=%s" % plan_path]
+        if cluster is not None:
+            arguments.append("--cluster=%s" % cluster)
     for name, value in options.items():
         arguments += _flag(name, value)
     report = run_tool("parc-compile", arguments)
+    plan = None
+    if plan_path is not None:
+        with open(plan_path) as f:
+            plan = json.load(f)
+        os.remove(plan_path)
+        degrees = {name: plan[name] for name in ("dp", "tp", "pp", "microbatches")}
+    dp, pp, tp = degrees["dp"], degrees["pp"], degrees["tp"]
     inputs, outputs = _graph_names(onnx_path)
     if options.get("train"):
         # A training step takes the labels too and returns the loss.
         inputs, outputs = inputs + ["labels"], ["loss"]
-    return Artifact(output, inputs, outputs, {"dp": dp, "pp": pp, "tp": tp}, report,
-                    keep_alive, training=bool(options.get("train")))
+    artifact = Artifact(output, inputs, outputs, {"dp": dp, "pp": pp, "tp": tp}, report,
+                        keep_alive, training=bool(options.get("train")))
+    artifact.plan = plan
+    return artifact

@@ -64,6 +64,30 @@ def test_pipeline_and_tensor_parallelism_with_options(tmp_path):
     assert relative_l2(actual, expected) <= TOLERANCE
 
 
+def test_devices_chooses_the_layout(tmp_path):
+    # parc.compile(..., devices=N) runs parc-compile --devices=N: the layout is the
+    # search's (on the sample CPU profile, for a result that does not depend on this
+    # machine), the plan JSON comes back, and the artifact still matches PyTorch.
+    spec, inputs, expected = build("gpt2", batch=4)
+    profile = os.path.join(REPO, "unittests", "Inputs", "cpu-local-sample.json")
+    with spec.export_context():
+        artifact = parc.compile(spec.module, inputs, devices=4, cluster=profile)
+    plan = artifact.plan
+    assert plan["tp"] * plan["pp"] * plan["dp"] == 4 and artifact.ranks == 4
+    assert artifact.mesh == {"dp": plan["dp"], "pp": plan["pp"], "tp": plan["tp"]}
+    assert plan["candidates"][0]["predicted_step_seconds"] == plan["predicted_step_seconds"]
+    assert "chosen layout: tp=%d pp=%d dp=%d" % (plan["tp"], plan["pp"], plan["dp"]) in (
+        artifact.report)
+    (actual,) = artifact.run({spec.input_name: inputs[spec.input_name].numpy()}).values()
+    assert relative_l2(actual, expected) <= TOLERANCE
+    # A pinned degree is kept.
+    with spec.export_context():
+        pinned = parc.compile(spec.module, inputs, devices=4, tp=2, cluster=profile)
+    assert pinned.plan["tp"] == 2 and pinned.mesh["tp"] == 2
+    with pytest.raises(parc.ParcError, match="tp='auto' needs devices=N"):
+        parc.compile(spec.module, inputs, tp="auto")
+
+
 def test_onnx_file_single_rank(tmp_path):
     spec, inputs, expected = build("mlp")
     onnx_path = tmp_path / "mlp.onnx"

@@ -24,9 +24,9 @@
 #
 # Errors: one line, before any compiling, no artifact written.
 # RUN: not parc-compile %t/mlp.onnx --cluster=dgx-a100 -o %t/b.parc 2>&1 | FileCheck %s --check-prefix=NO-REPORT
-# NO-REPORT: parc-compile: error: --cluster prices the plan for --report; give --report too
+# NO-REPORT: parc-compile: error: --cluster prices the plan for --report, --devices or --plan-only; give one of them too
 # RUN: not parc-compile %t/mlp.onnx --report --cluster=dgx-z9 -o %t/b.parc 2>&1 | FileCheck %s --check-prefix=UNKNOWN
-# UNKNOWN: parc-compile: error: --cluster=dgx-z9: 'dgx-z9' is neither a built-in machine profile (dgx-a100, dgx-h100) nor a file
+# UNKNOWN: parc-compile: error: --cluster=dgx-z9: 'dgx-z9' is neither a built-in machine profile (dgx-a100, dgx-h100, cpu-local) nor a file
 # RUN: %python -c "import json,sys; p=json.load(open(sys.argv[1])); p['inter_node']['bandwidth']=0; json.dump(p, open(sys.argv[2],'w'))" %t/cpu.json %t/bad.json
 # RUN: not parc-compile %t/mlp.onnx --report --cluster=%t/bad.json -o %t/b.parc 2>&1 | FileCheck %s --check-prefix=BAD
 # BAD: parc-compile: error: --cluster={{.*}}bad.json: {{.*}}bad.json: inter_node.bandwidth: expected a positive number

@@ -18,6 +18,8 @@
 #include "parc/Target/Artifact/ArtifactWriter.h"
 #include "parc/Target/Cuda/KernelEmitter.h"
 #include "parc/Target/Report/PlanReport.h"
+#include "parc/Target/Report/SearchReport.h"
+#include "parc/Analysis/ParallelSearch.h"
 #include "parc/Target/Target.h"
 #include "parc/Runtime/ProcessMemory.h"
 
@@ -31,6 +33,8 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 
 using namespace mlir;
 using namespace mlir::parc;
@@ -73,33 +77,33 @@ static cl::opt<std::string> cudaArch(
     "cuda-arch", cl::desc("The GPU architecture the kernels are compiled for (--target=cuda)"),
     cl::value_desc("sm_XY"), cl::init("sm_90"), cl::cat(parcCategory));
 
-static cl::opt<int64_t> tensorParallel(
+static cl::opt<std::string> tensorParallel(
     "tp", cl::desc("Tensor-parallel ranks: parc chooses how to split every weight"),
-    cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
+    cl::value_desc("N|auto"), cl::init("1"), cl::cat(parcCategory));
 
-static cl::opt<int64_t> dataParallel(
+static cl::opt<std::string> dataParallel(
     "dp", cl::desc("Data-parallel ranks: each takes 1/N of the batch (training averages "
                    "gradients over them)"),
-    cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
+    cl::value_desc("N|auto"), cl::init("1"), cl::cat(parcCategory));
 
-static cl::opt<int64_t> pipelineParallel(
+static cl::opt<std::string> pipelineParallel(
     "pp", cl::desc("Pipeline stages: parc cuts the model into N stages of even modelled time"),
-    cl::value_desc("N"), cl::init(1), cl::cat(parcCategory));
+    cl::value_desc("N|auto"), cl::init("1"), cl::cat(parcCategory));
 
-static cl::opt<int64_t> microbatchCount(
+static cl::opt<std::string> microbatchCount(
     "microbatches",
     cl::desc("Split the batch (dim 0 of the inputs) into M microbatches that flow through "
              "the pipeline"),
-    cl::value_desc("M"), cl::init(1), cl::cat(parcCategory));
+    cl::value_desc("M|auto"), cl::init("1"), cl::cat(parcCategory));
 
 static cl::opt<std::string> scheduleName(
     "schedule", cl::desc("Pipeline schedule: gpipe or 1f1b (the default)"),
     cl::value_desc("gpipe|1f1b"), cl::init("1f1b"), cl::cat(parcCategory));
 
-static cl::opt<int64_t> virtualStages(
+static cl::opt<std::string> virtualStages(
     "virtual-stages",
     cl::desc("Model chunks per pipeline stage (interleaved 1F1B; needs --schedule=1f1b)"),
-    cl::value_desc("V"), cl::init(1), cl::cat(parcCategory));
+    cl::value_desc("V|auto"), cl::init("1"), cl::cat(parcCategory));
 
 static cl::opt<std::string> memoryLimit(
     "memory-limit",
@@ -157,14 +161,34 @@ static cl::opt<bool> randomWeights(
              "values (benchmarks of models too large to copy where they run)"),
     cl::init(false), cl::cat(parcCategory));
 
+static cl::opt<int64_t> deviceCount(
+    "devices",
+    cl::desc("Search the layout for N devices: dp x pp x tp = N, the microbatches, schedule, "
+             "recompute and ZeRO, priced on --cluster (default cpu-local); a degree given "
+             "as a number is kept"),
+    cl::value_desc("N"), cl::init(0), cl::cat(parcCategory));
+static cl::opt<bool> planOnly(
+    "plan-only",
+    cl::desc("Plan and report without writing an artifact (no -o needed; weights may be "
+             "absent external data)"),
+    cl::init(false), cl::cat(parcCategory));
+static cl::opt<std::string> planJson(
+    "plan-json", cl::desc("Write the chosen layout and the candidates as JSON"),
+    cl::value_desc("FILE"), cl::cat(parcCategory));
+static cl::opt<std::string> mixedPrecision(
+    "mixed-precision",
+    cl::desc("Plan for 16-bit mixed precision (f32 master weights and optimizer state): "
+             "understood by the planner (--plan-only); not yet compiled"),
+    cl::value_desc("f16|bf16"), cl::cat(parcCategory));
+
 static cl::opt<bool> printReport(
     "report", cl::desc("Print the plan: memory per rank and program sizes"),
     cl::init(false), cl::cat(parcCategory));
 
 static cl::opt<std::string> clusterName(
     "cluster",
-    cl::desc("With --report: the machine profile the plan is priced on (dgx-a100, "
-             "dgx-h100, or a profile file such as parc-calibrate writes)"),
+    cl::desc("The machine profile plans are priced on: dgx-a100, dgx-h100, cpu-local "
+             "(this machine, measured by parc-calibrate on first use) or a profile file"),
     cl::value_desc("NAME|FILE"), cl::cat(parcCategory));
 
 static cl::list<std::string> inputShapes(
@@ -258,8 +282,6 @@ int main(int argc, char **argv) {
   // The flags as typed options, validated once by the pipeline library.
   CompileOptions compile;
   compile.target = target;
-  compile.dp = dataParallel, compile.tp = tensorParallel, compile.pp = pipelineParallel;
-  compile.microbatches = microbatchCount, compile.virtualStages = virtualStages;
   compile.schedule = scheduleName;
   compile.train = train;
   compile.loss = lossName, compile.optimizer = optimizerName;
@@ -271,6 +293,37 @@ int main(int argc, char **argv) {
   compile.trainingOptionsGiven = lossName.getNumOccurrences() ||
                                  optimizerName.getNumOccurrences() ||
                                  learningRate.getNumOccurrences();
+  // A layout degree is a count, or `auto` (chosen by the search, which --devices runs);
+  // a count given with --devices is pinned.
+  bool searching = deviceCount.getNumOccurrences() > 0;
+  SearchRequest search;
+  struct DegreeFlag {
+    cl::opt<std::string> &flag;
+    const char *name;
+    int64_t &value;
+    std::optional<int64_t> &pinned;
+  };
+  DegreeFlag degrees[] = {{tensorParallel, "tp", compile.tp, search.tp},
+                          {pipelineParallel, "pp", compile.pp, search.pp},
+                          {dataParallel, "dp", compile.dp, search.dp},
+                          {microbatchCount, "microbatches", compile.microbatches,
+                           search.microbatches},
+                          {virtualStages, "virtual-stages", compile.virtualStages,
+                           search.virtualStages}};
+  for (DegreeFlag &degree : degrees) {
+    StringRef text = degree.flag;
+    if (text == "auto") {
+      if (!searching)
+        return fail(std::string("--") + degree.name + "=auto needs --devices=N (the layout "
+                    "search chooses it)");
+      continue;
+    }
+    if (text.getAsInteger(10, degree.value))
+      return fail(std::string("--") + degree.name + "=" + text.str() +
+                  ": expected a count, or auto");
+    if (degree.flag.getNumOccurrences() || !searching)
+      degree.pinned = degree.value;
+  }
   if (!memoryLimit.empty()) {
     std::optional<int64_t> bytes = parseByteSize(memoryLimit);
     if (!bytes || *bytes <= 0)
@@ -288,21 +341,58 @@ int main(int argc, char **argv) {
       return fail("--memory-budget=" + memoryBudget + ": expected a size such as 64MiB or 1GB");
     compile.memoryBudget = *bytes;
   }
-  if (std::string problem = validateCompileOptions(compile); !problem.empty())
-    return fail(problem);
+  // Without --devices the layout is the flags' (validated now); with it, the search's
+  // (validated once chosen).
+  if (!searching)
+    if (std::string problem = validateCompileOptions(compile); !problem.empty())
+      return fail(problem);
   if (emitStage == EmitStage::Cuda && target != "cuda")
     return fail("--emit=cuda needs --target=cuda");
+
+  // The search request: --plan-only and --plan-json price the given layout when there is
+  // no --devices (every degree pinned).
+  bool planning = searching || planOnly || !planJson.empty();
+  if (searching && deviceCount < 1)
+    return fail("--devices=" + std::to_string(deviceCount) + ": expected 1 or more");
+  if (planOnly && emitStage.getNumOccurrences())
+    return fail("--plan-only writes nothing; it does not go with --emit");
+  search.devices = searching ? int64_t(deviceCount) : compile.tp * compile.pp * compile.dp;
+  search.train = train;
+  search.optimizer = optimizerName;
+  search.momentum = momentum != 0;
+  if (scheduleName.getNumOccurrences() || !searching)
+    search.schedule = scheduleName;
+  if ((recomputeName.getNumOccurrences() && recomputeName != "auto") || !searching)
+    search.recompute = recomputeName == "auto" ? std::string("none") : recomputeName.getValue();
+  if (zeroStage.getNumOccurrences() || !searching)
+    search.zero = zeroStage;
+  if (!mixedPrecision.empty()) {
+    std::optional<ComputePrecision> precision = parseComputePrecision(mixedPrecision);
+    if (!precision || *precision == ComputePrecision::F32)
+      return fail("--mixed-precision=" + mixedPrecision + ": expected f16 or bf16");
+    if (!planOnly)
+      return fail("--mixed-precision=" + mixedPrecision +
+                  " is understood by the planner (--plan-only) but not yet compiled: parc "
+                  "runs in f32");
+    search.precision = *precision;
+  }
   // Checked before compiling, so that a bad profile costs no compile time.
   std::optional<MachineProfile> cluster;
-  if (!clusterName.empty()) {
-    if (!printReport)
-      return fail("--cluster prices the plan for --report; give --report too");
-    llvm::Expected<MachineProfile> profile = loadMachineProfile(clusterName);
+  if (!clusterName.empty() || planning) {
+    if (!printReport && !planning)
+      return fail("--cluster prices the plan for --report, --devices or --plan-only; give "
+                  "one of them too");
+    std::string name = clusterName.empty() ? std::string("cpu-local") : clusterName.getValue();
+    llvm::SmallString<256> calibrator(llvm::sys::path::parent_path(
+        llvm::sys::fs::getMainExecutable(argv[0], (void *)&parseByteSize)));
+    llvm::sys::path::append(calibrator, "parc-calibrate");
+    llvm::Expected<MachineProfile> profile = loadMachineProfile(name, calibrator);
     if (!profile)
-      return fail("--cluster=" + clusterName + ": " + llvm::toString(profile.takeError()));
+      return fail("--cluster=" + name + ": " + llvm::toString(profile.takeError()));
     cluster = std::move(*profile);
   }
-  if (emitStage == EmitStage::Artifact && outputFile == "-")
+  options.allowMissingWeights = planOnly || randomWeights;
+  if (emitStage == EmitStage::Artifact && outputFile == "-" && !planOnly)
     return fail("writing an artifact needs -o FILE.parc (or --emit=parc to print the IR)");
 
   // A .mlir input is a parc module already (hand-written or from --emit=parc); anything
@@ -318,6 +408,38 @@ int main(int argc, char **argv) {
   }
   if (!module)
     return 1;
+
+  std::optional<SearchResult> searched;
+  if (planning) {
+    // The search reads the imported graph with its shape arithmetic folded.
+    PassManager imported(&context);
+    buildCompilePipeline(imported, CompileOptions(), CompileStage::Imported);
+    if (failed(imported.run(*module)))
+      return 1;
+    auto main = module->lookupSymbol<func::FuncOp>("main");
+    if (!main)
+      return fail("the model has no @main to plan");
+    llvm::Expected<SearchResult> result = searchParallelLayouts(main, *cluster, search);
+    if (!result)
+      return fail(llvm::toString(result.takeError()));
+    searched = std::move(*result);
+    if (printReport || planOnly)
+      printSearchReport(*searched, *cluster, search, llvm::outs());
+    if (!planJson.empty())
+      if (llvm::Error error = writePlanJson(*searched, *cluster, search, planJson))
+        return fail(llvm::toString(std::move(error)));
+    if (planOnly)
+      return 0;
+    const LayoutCandidate &best = searched->best();
+    compile.tp = best.tp, compile.pp = best.pp, compile.dp = best.dp;
+    compile.microbatches = best.microbatches, compile.virtualStages = best.virtualStages;
+    compile.schedule = best.schedule, compile.recompute = best.recompute;
+    compile.zero = best.zero;
+    if (compile.recompute != "auto")
+      compile.memoryBudget = 0;
+    if (std::string problem = validateCompileOptions(compile); !problem.empty())
+      return fail("the chosen layout " + best.describe() + ": " + problem);
+  }
 
   CompileStage stage = emitStage == EmitStage::Parc          ? CompileStage::Imported
                        : emitStage == EmitStage::Partitioned ? CompileStage::Partitioned

@@ -80,9 +80,16 @@ llvm::Expected<MachineProfile> parseMachineProfile(llvm::StringRef json,
 llvm::SmallVector<llvm::StringRef> builtinMachineProfileNames();
 llvm::StringRef builtinMachineProfileJson(llvm::StringRef name);
 
-/// A built-in profile by name, or a file by path; an unknown name that is not a file is
-/// an error listing the built-in names.
-llvm::Expected<MachineProfile> loadMachineProfile(llvm::StringRef nameOrPath);
+/// A built-in profile by name, `cpu-local`, or a file by path; an unknown name that is
+/// not a file is an error listing the built-in names. `cpu-local` is this machine as
+/// parc-calibrate measures it, cached per machine (cpuLocalProfilePath); when there is
+/// no cached measurement yet, `calibrator` (the parc-calibrate executable) makes one.
+llvm::Expected<MachineProfile> loadMachineProfile(llvm::StringRef nameOrPath,
+                                                  llvm::StringRef calibrator = "");
+
+/// Where this machine's cpu-local profile is cached: `$PARC_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/parc`, else `~/.cache/parc`; the file `cpu-local-HOSTNAME.json`.
+std::string cpuLocalProfilePath();
 
 } // namespace mlir::parc
 

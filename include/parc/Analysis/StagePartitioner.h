@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <functional>
 #include <vector>
 
 namespace mlir::parc {
@@ -39,12 +40,20 @@ struct StagePartition {
   double imbalance = 1;
 };
 
-/// The modelled seconds of one op (its arithmetic and the bytes it writes); what the
-/// partitioner balances.
+/// The modelled seconds of one op (its arithmetic and the bytes it writes) under the
+/// compile flow's fixed figures; what the partitioner balances by default.
 double modelledSeconds(Operation *op);
 
-/// The modelled seconds of sending `bytes` to another stage.
+/// The modelled seconds of sending `bytes` to another stage under the fixed figures.
 double modelledTransferSeconds(double bytes);
+
+/// What a partition balances: the seconds of one op, and the bytes per second a stage
+/// receives its inputs at. The default is the compile flow's fixed figures; the layout
+/// search passes the machine profile's (ParallelSearch.cpp).
+struct StageCostModel {
+  std::function<double(Operation *)> opSeconds = modelledSeconds;
+  double linkBytesPerSecond = 10e9;
+};
 
 /// Cuts `function` into `stages` stages, each holding at most `memoryLimitBytes` of weights
 /// (no limit when 0); fails (with an error at the function) when it has fewer ops with work
@@ -54,7 +63,7 @@ double modelledTransferSeconds(double bytes);
 FailureOr<StagePartition>
 partitionStages(func::FuncOp function, int64_t stages, double memoryLimitBytes = 0,
                 llvm::function_ref<bool(Operation *)> include = nullptr,
-                bool weighTransfers = true);
+                bool weighTransfers = true, const StageCostModel &model = {});
 
 } // namespace mlir::parc
 

@@ -16,6 +16,8 @@
 
 #include "parc/Analysis/ShardingPropagation.h"
 
+#include "llvm/ADT/DenseSet.h"
+
 namespace mlir::parc {
 
 /// The machine the cost model assumes (defaults: a CPU node; the ratios are what matter).
@@ -44,6 +46,8 @@ struct TensorParallelPlan {
   double seconds = 0;           // modelled time of one forward pass
   double weightBytesPerRank = 0;
   std::vector<PlannedCollective> collectives;
+  /// The ops whose work the ranks share (1/ranks each); the others run whole on every rank.
+  llvm::DenseSet<Operation *> splitWork;
 };
 
 /// Bytes per rank a reshard moves for a tensor of `bytes` over `ranks` ranks.

@@ -25,6 +25,9 @@ constexpr int64_t kMaxOnnxOpset = 28;
 struct OnnxImportOptions {
   /// Full shapes for graph inputs, binding their symbolic dims (`--input-shape NAME=2x128`).
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Weights whose external data file is absent are imported by shape alone, without
+  /// bytes (`--plan-only`, `--random-weights`); otherwise that is an error.
+  bool allowMissingWeights = false;
 };
 
 /// Imports the model at `path`. On failure, emits diagnostics (each naming the model file and,

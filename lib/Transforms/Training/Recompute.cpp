@@ -2,6 +2,8 @@
 
 #include "Training/Recompute.h"
 
+#include "parc/Analysis/MemoryModel.h"
+
 #include "parc/Dialect/Parc/IR/ParcOps.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -22,20 +24,6 @@ std::optional<RecomputePolicy> mlir::parc::parseRecomputePolicy(StringRef name) 
 static double bytesOf(Value value) {
   auto type = dyn_cast<RankedTensorType>(value.getType());
   return type ? double(getStorageBytes(type)) : 0;
-}
-
-
-
-/// An attention-score op: no weight read, a result of rank >= 3 ending in two equal dims.
-static bool isScoreOp(Operation *op) {
-  if (op->getNumResults() != 1 ||
-      llvm::any_of(op->getOperands(), [](Value v) { return v.getDefiningOp<LoadWeightOp>(); }))
-    return false;
-  auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  if (!type || type.getRank() < 3)
-    return false;
-  ArrayRef<int64_t> shape = type.getShape();
-  return shape.back() > 1 && shape.back() == shape[shape.size() - 2];
 }
 
 /// The values one microbatch keeps from its forward step to its backward step: those a
@@ -84,7 +72,7 @@ RecomputeChoice mlir::parc::chooseRecomputed(const ChunkActivations &chunk,
     return all();
   case RecomputePolicy::Selective:
     for (Operation *op : chunk.forwardOps)
-      if (isScoreOp(op))
+      if (isAttentionScoreOp(op))
         recomputed.insert(op);
     choice.keptBytes = keptBytes(chunk, recomputed);
     return choice;
