@@ -115,6 +115,9 @@ private:
   double forwardFlops = 0, scoreFlops = 0;
   std::map<int64_t, TensorParallelShape> shapes;
   std::vector<std::pair<int64_t, llvm::StringMap<ShardingAttr>>> plannedWeights;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int, std::string>,
+           PipelineSimulation>
+      simulations;
   std::map<int64_t, std::optional<StagePartition>> partitions;
   std::map<std::tuple<int64_t, int64_t, int64_t>, StageTable> tables;
 };
@@ -367,8 +370,16 @@ LayoutCandidate Searcher::evaluate(LayoutCandidate c) {
   const LinkProfile &stageLink = machine.linkFor(2 * c.tp * c.dp);
   for (int64_t s = 1; s < chunks; ++s)
     transfer = std::max(transfer, sendSeconds(t.incoming[s], stageLink));
-  PipelineSimulation pipeline = pipelineStep(kind, c.pp, c.microbatches, c.virtualStages,
-                                             request.train, forward, backward, transfer);
+  // The step does not depend on ZeRO: simulated once for both.
+  auto key = std::make_tuple(c.tp, c.pp, chunks, microbatchSize, c.microbatches, int(kind),
+                             c.recompute);
+  auto cached = simulations.find(key);
+  if (cached == simulations.end())
+    cached = simulations
+                 .emplace(key, pipelineStep(kind, c.pp, c.microbatches, c.virtualStages,
+                                            request.train, forward, backward, transfer))
+                 .first;
+  PipelineSimulation pipeline = cached->second;
   c.bubbleFraction = pipeline.bubbleFraction;
   c.stepSeconds = pipeline.stepSeconds;
   c.computeSeconds = computePerMicrobatch * c.microbatches;

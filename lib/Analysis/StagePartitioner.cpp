@@ -293,10 +293,17 @@ FailureOr<StagePartition> mlir::parc::partitionStages(func::FuncOp function,
   // cross, where that does not slow the slowest stage (counting its receive time).
   if (weighTransfers) {
     std::vector<double> live = liveBytesAtCuts(ops);
-    // No stage of a better cut is heavier than the fill's slowest stage (at most `high`)
-    // with its receive.
-    double bound =
-        high + *std::max_element(live.begin(), live.end()) / model.linkBytesPerSecond;
+    // No stage of a better cut is heavier than the fill's slowest stage with its receive
+    // (the fill's cut is one of those the program weighs).
+    double bound = 0;
+    for (size_t s = 0; s < starts.size(); ++s) {
+      double load = 0;
+      for (size_t i = starts[s]; i < segmentEnd(s); ++i)
+        load += cost[i].seconds;
+      double receive = starts[s] > 0 ? live[starts[s]] / model.linkBytesPerSecond : 0;
+      bound = std::max(bound, load + receive);
+    }
+    bound *= 1 + 1e-12; // the fill's own cut stays within it despite rounding
     std::vector<size_t> moved = cutsWithTransfers(cost, live, stages, memoryLimitBytes, bound,
                                                   model.linkBytesPerSecond);
     if (!moved.empty())
