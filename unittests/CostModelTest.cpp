@@ -181,6 +181,9 @@ TEST(MachineProfile, BadFieldsAreNamed) {
             "bad.json: collective_algorithm: 'tree' is not priced; expected \"ring\"");
   EXPECT_EQ(errorWith("\"devices_per_node\": 8", "\"devices_per_node\": 2.5"),
             "bad.json: devices_per_node: expected a whole number");
+  EXPECT_EQ(errorWith("\"devices_per_node\": 8", "\"devices_per_node\": 8, "
+                      "\"node_memory_bandwidth\": -5"),
+            "bad.json: node_memory_bandwidth: expected a number of at least 0");
   llvm::Expected<MachineProfile> garbage = parseMachineProfile("{not json", "x.json");
   ASSERT_FALSE(bool(garbage));
   EXPECT_NE(llvm::toString(garbage.takeError()).find("x.json: not valid JSON"),
@@ -197,6 +200,23 @@ TEST(MachineProfile, ReadsWhatParcCalibrateWrites) {
   EXPECT_GT(profile->device.peakFlops.at("f32"), 1e9);
   EXPECT_GE(profile->device.gemmEfficiency.size(), 5u);
   EXPECT_GT(profile->intraNode.bandwidth, 1e8);
+  EXPECT_GT(profile->device.transposeEfficiency, 0);
+  EXPECT_LT(profile->device.transposeEfficiency, 1); // strided: slower than streaming
+  EXPECT_GT(profile->nodeMemoryBandwidth, 0);
+}
+
+TEST(MachineProfile, DevicesOfANodeShareItsMemoryBandwidth) {
+  llvm::Expected<MachineProfile> profile = loadMachineProfile("dgx-a100");
+  ASSERT_TRUE(bool(profile)) << llvm::toString(profile.takeError());
+  // GPUs have their own memory: nothing shared.
+  EXPECT_EQ(profile->deviceAmong(8).memoryBandwidth, profile->device.memoryBandwidth);
+  profile->device.memoryBandwidth = 40e9;
+  profile->nodeMemoryBandwidth = 60e9;
+  EXPECT_DOUBLE_EQ(profile->deviceAmong(1).memoryBandwidth, 40e9);
+  EXPECT_DOUBLE_EQ(profile->deviceAmong(2).memoryBandwidth, 30e9);
+  EXPECT_DOUBLE_EQ(profile->deviceAmong(4).memoryBandwidth, 15e9);
+  // Beyond a node, each node's devices share their own.
+  EXPECT_DOUBLE_EQ(profile->deviceAmong(64).memoryBandwidth, 60e9 / 8);
 }
 
 TEST(MachineProfile, UnknownNameListsTheBuiltins) {

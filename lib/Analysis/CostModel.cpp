@@ -35,6 +35,30 @@ static ProgramTime collectiveTime(Operation *op, StringRef group, Value buffer,
   return time;
 }
 
+bool mlir::parc::isStridedTranspose(Operation *op) {
+  auto transpose = dyn_cast<TransposeOp>(op);
+  if (!transpose)
+    return false;
+  ArrayRef<int64_t> permutation = transpose.getPermutation();
+  return !permutation.empty() &&
+         permutation.back() != static_cast<int64_t>(permutation.size()) - 1;
+}
+
+bool mlir::parc::isGemmOperandTranspose(Operation *op) {
+  auto transpose = dyn_cast<TransposeOp>(op);
+  if (!transpose)
+    return false;
+  ArrayRef<int64_t> permutation = transpose.getPermutation();
+  int64_t rank = permutation.size();
+  if (rank < 2 || permutation[rank - 1] != rank - 2 || permutation[rank - 2] != rank - 1)
+    return false;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    if (permutation[d] != d)
+      return false;
+  return !op->use_empty() &&
+         llvm::all_of(op->getUsers(), [](Operation *user) { return isa<MatMulOp>(user); });
+}
+
 ProgramTime mlir::parc::predictOpTime(Operation *op, const MachineProfile &machine) {
   if (auto reduce = dyn_cast<AllReduceOp>(op))
     return collectiveTime(op, reduce.getGroup(), reduce.getInput(), ringAllReduceSeconds,
@@ -60,9 +84,14 @@ ProgramTime mlir::parc::predictOpTime(Operation *op, const MachineProfile &machi
           ConstantOp>(op) ||
       op->getNumResults() == 0 || !isa<ParcDialect>(op->getDialect()))
     return time;
+  if (machine.device.gemmTransposesOperands && isGemmOperandTranspose(op))
+    return time;
   OpCost cost = getOpCost(op);
   Type element = cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
-  time.compute = kernelSeconds(cost.flops, cost.bytesRead + cost.bytesWritten,
+  double bytes = cost.bytesRead + cost.bytesWritten;
+  if (isStridedTranspose(op))
+    bytes /= machine.device.transposeEfficiency;
+  time.compute = kernelSeconds(cost.flops, bytes,
                                peakKey(element, machine.device), machine.device);
   return time;
 }

@@ -19,6 +19,8 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -90,6 +92,18 @@ public:
     into = parsed->str();
     return true;
   }
+  /// An optional true/false field.
+  bool boolean(llvm::StringRef key, bool &into) {
+    keys.push_back(key.str());
+    const json::Value *value = object.get(key);
+    if (!value)
+      return true;
+    std::optional<bool> parsed = value->getAsBoolean();
+    if (!parsed)
+      return fail(key, "expected true or false");
+    into = *parsed;
+    return true;
+  }
   const json::Object *child(llvm::StringRef key) {
     keys.push_back(key.str());
     const json::Value *value = object.get(key);
@@ -148,6 +162,8 @@ bool readDevice(FieldReader &parent, DeviceProfile &device, std::string &error) 
       !fields.number("memory_bytes", device.memoryBytes, std::nullopt) ||
       !fields.number("memory_bandwidth", device.memoryBandwidth, std::nullopt) ||
       !fields.number("memory_efficiency", device.memoryEfficiency, 1.0, 0, false, 1) ||
+      !fields.number("transpose_efficiency", device.transposeEfficiency, 1.0, 0, false, 1) ||
+      !fields.boolean("gemm_transposes_operands", device.gemmTransposesOperands) ||
       !fields.number("kernel_latency", device.kernelLatency, 0.0, 0, /*allowLow=*/true))
     return false;
   const json::Object *peaks = fields.child("peak_flops");
@@ -194,7 +210,8 @@ constexpr const char *kDgxA100 = R"json({
     "memory_bandwidth": 2.039e12,
     "memory_efficiency": 0.85,
     "kernel_latency": 5e-6,
-    "gemm_efficiency": [[1e12, 0.8]]
+    "gemm_efficiency": [[1e12, 0.8]],
+    "gemm_transposes_operands": true
   },
   "devices_per_node": 8,
   "intra_node": {"bandwidth": 300e9, "efficiency": 0.8, "latency": 5e-6},
@@ -212,7 +229,8 @@ constexpr const char *kDgxH100 = R"json({
     "memory_bandwidth": 3.35e12,
     "memory_efficiency": 0.85,
     "kernel_latency": 5e-6,
-    "gemm_efficiency": [[1e12, 0.8]]
+    "gemm_efficiency": [[1e12, 0.8]],
+    "gemm_transposes_operands": true
   },
   "devices_per_node": 8,
   "intra_node": {"bandwidth": 450e9, "efficiency": 0.8, "latency": 5e-6},
@@ -240,6 +258,8 @@ llvm::Expected<MachineProfile> mlir::parc::parseMachineProfile(llvm::StringRef t
             fields.string("description", profile.description, /*required=*/false) &&
             readDevice(fields, profile.device, error) &&
             fields.number("devices_per_node", devicesPerNode, std::nullopt) &&
+            fields.number("node_memory_bandwidth", profile.nodeMemoryBandwidth, 0.0, 0,
+                          /*allowLow=*/true) &&
             readLink(fields, "intra_node", profile.intraNode, error) &&
             readLink(fields, "inter_node", profile.interNode, error) &&
             fields.string("collective_algorithm", profile.collectiveAlgorithm,
@@ -255,6 +275,15 @@ llvm::Expected<MachineProfile> mlir::parc::parseMachineProfile(llvm::StringRef t
     return llvm::createStringError(prefix + error);
   profile.devicesPerNode = static_cast<int64_t>(devicesPerNode);
   return profile;
+}
+
+DeviceProfile MachineProfile::deviceAmong(int64_t ranks) const {
+  DeviceProfile shared = device;
+  int64_t busy = std::clamp<int64_t>(ranks, 1, devicesPerNode);
+  if (nodeMemoryBandwidth > 0)
+    shared.memoryBandwidth =
+        std::min(device.memoryBandwidth, nodeMemoryBandwidth / double(busy));
+  return shared;
 }
 
 llvm::SmallVector<llvm::StringRef> mlir::parc::builtinMachineProfileNames() {

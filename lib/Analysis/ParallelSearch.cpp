@@ -60,6 +60,9 @@ struct OpWork {
   bool score = false;
   /// Whether it costs nothing (weights, literals, reshapes, the return).
   bool free = true;
+  /// For an op of the training step's loss and backward pass: the forward op it belongs
+  /// to (it runs in that op's stage, on that op's tensor-parallel share).
+  size_t forwardOp = 0;
 };
 
 enum class CollectiveKind { AllReduce, AllGather, ReduceScatter };
@@ -81,7 +84,9 @@ struct TensorParallelShape {
 
 /// Per stage, for one microbatch: what its forward pass costs and keeps.
 struct StageTable {
-  std::vector<double> compute, communication, scoreCompute;
+  /// The forward pass; the backward pass's compute (from the training step, when the
+  /// search has one).
+  std::vector<double> compute, backwardCompute, communication, scoreCompute;
   std::vector<double> keptAll, keptWithoutScores, workspace, incoming;
   std::vector<double> parameters; // per rank
 };
@@ -95,6 +100,11 @@ public:
 
 private:
   void countOps();
+  void countBackwardOps();
+  /// Counts `op` into `list` (indexed by `index`): its work, whether it depends on
+  /// `batchValues` (then its results do too) and what fusion saves it and its producer.
+  OpWork &count(Operation &op, std::vector<OpWork> &list,
+                llvm::DenseMap<Operation *, size_t> &index, llvm::DenseSet<Value> &batchValues);
   const TensorParallelShape &tensorParallel(int64_t ranks);
   const StagePartition *partition(int64_t chunks);
   const StageTable &table(int64_t tp, int64_t chunks, int64_t microbatchSize);
@@ -105,14 +115,23 @@ private:
 
   func::FuncOp function;
   const MachineProfile &machine;
+  /// The machine's device as each of the request's busy devices sees it.
+  DeviceProfile device;
   const SearchRequest &request;
   std::string peakKey;
   double elementBytes = 4;
   int64_t globalBatch = 1;
   std::vector<OpWork> ops;
   llvm::DenseMap<Operation *, size_t> indexOf;
+  /// The loss and backward pass of request.trainingStep, when there is one; otherwise a
+  /// backward pass is priced at twice its forward's work.
+  std::vector<OpWork> backwardOps;
+  llvm::DenseMap<Operation *, size_t> backwardIndexOf;
   int64_t opsWithWork = 0;
   double forwardFlops = 0, scoreFlops = 0;
+  /// Bytes of the graph's results that depend on the batch: what data parallelism gathers
+  /// from its replicas after an inference run.
+  double batchOutputBytes = 0;
   std::map<int64_t, TensorParallelShape> shapes;
   std::vector<std::pair<int64_t, llvm::StringMap<ShardingAttr>>> plannedWeights;
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int, std::string>,
@@ -123,7 +142,7 @@ private:
 };
 
 double Searcher::seconds(double flops, double bytes) const {
-  return kernelSeconds(flops, bytes, peakKey, machine.device);
+  return kernelSeconds(flops, bytes, peakKey, device);
 }
 
 /// A collective among `ranks` devices spread over `span` consecutive ones (a data-parallel
@@ -135,49 +154,102 @@ double Searcher::collectiveSeconds(CollectiveKind kind, double bytes, int64_t ra
                                            : ringAllGatherSeconds(bytes, ranks, link);
 }
 
+OpWork &Searcher::count(Operation &op, std::vector<OpWork> &list,
+                       llvm::DenseMap<Operation *, size_t> &index,
+                       llvm::DenseSet<Value> &batchValues) {
+  OpWork &work = list.emplace_back();
+  work.op = &op;
+  index[&op] = list.size() - 1;
+  work.batchDependent =
+      llvm::any_of(op.getOperands(), [&](Value v) { return batchValues.contains(v); });
+  if (work.batchDependent)
+    for (Value result : op.getResults())
+      batchValues.insert(result);
+  work.free = op.getNumResults() != 1 || isa<LoadWeightOp, ConstantOp, ReshapeOp>(op) ||
+              !isa<ParcDialect>(op.getDialect()) ||
+              (device.gemmTransposesOperands && isGemmOperandTranspose(&op));
+  if (work.free)
+    return work;
+  OpCost cost = getOpCost(&op);
+  work.flops = cost.flops;
+  for (Value operand : op.getOperands())
+    if (operand.getDefiningOp<LoadWeightOp>())
+      work.weightBytes += bytesOf(operand);
+  work.activationBytes = std::max(0.0, cost.bytesRead + cost.bytesWritten - work.weightBytes);
+  work.resultBytes = work.batchDependent ? bytesOf(op.getResult(0)) : 0;
+  work.score = isAttentionScoreOp(&op);
+  // Fused as parc's fusion pass fuses (elementwise chains, GEMM epilogues): an elementwise
+  // op reading the only use of the result of a preceding op with work takes it in
+  // registers, so neither writes nor reads it through memory.
+  if (op.hasTrait<ElementwiseKernel>())
+    for (Value operand : op.getOperands()) {
+      Operation *def = operand.getDefiningOp();
+      auto producer = def ? index.find(def) : index.end();
+      if (producer == index.end() || list[producer->second].free || !operand.hasOneUse())
+        continue;
+      OpWork &from = list[producer->second];
+      double bytes = bytesOf(operand);
+      from.activationBytes = std::max(0.0, from.activationBytes - bytes);
+      work.activationBytes = std::max(0.0, work.activationBytes - bytes);
+    }
+  if (isStridedTranspose(&op)) {
+    work.activationBytes /= machine.device.transposeEfficiency;
+    work.weightBytes /= machine.device.transposeEfficiency;
+  }
+  return work;
+}
+
 void Searcher::countOps() {
   llvm::DenseSet<Value> batchValues(function.getArguments().begin(),
                                     function.getArguments().end());
   for (Operation &op : function.front()) {
-    OpWork &work = ops.emplace_back();
-    work.op = &op;
-    indexOf[&op] = ops.size() - 1;
-    work.batchDependent = llvm::any_of(op.getOperands(),
-                                       [&](Value v) { return batchValues.contains(v); });
-    if (work.batchDependent)
-      for (Value result : op.getResults())
-        batchValues.insert(result);
-    work.free = op.getNumResults() != 1 || isa<LoadWeightOp, ConstantOp, ReshapeOp>(op) ||
-                !isa<ParcDialect>(op.getDialect());
+    OpWork &work = count(op, ops, indexOf, batchValues);
     if (work.free)
       continue;
-    OpCost cost = getOpCost(&op);
-    work.flops = cost.flops;
-    for (Value operand : op.getOperands())
-      if (operand.getDefiningOp<LoadWeightOp>())
-        work.weightBytes += bytesOf(operand);
-    work.activationBytes =
-        std::max(0.0, cost.bytesRead + cost.bytesWritten - work.weightBytes);
-    work.resultBytes = work.batchDependent ? bytesOf(op.getResult(0)) : 0;
-    work.score = isAttentionScoreOp(&op);
-    // Fused as parc's fusion pass fuses (elementwise chains, GEMM epilogues): an
-    // elementwise op reading the only use of the result of a preceding op with work takes
-    // it in registers, so neither writes nor reads it through memory.
-    if (op.hasTrait<ElementwiseKernel>())
-      for (Value operand : op.getOperands()) {
-        Operation *def = operand.getDefiningOp();
-        auto producer = def ? indexOf.find(def) : indexOf.end();
-        if (producer == indexOf.end() || ops[producer->second].free || !operand.hasOneUse())
-          continue;
-        OpWork &from = ops[producer->second];
-        double bytes = bytesOf(operand);
-        from.activationBytes = std::max(0.0, from.activationBytes - bytes);
-        work.activationBytes = std::max(0.0, work.activationBytes - bytes);
-      }
     opsWithWork += work.flops > 0 || work.activationBytes > 0;
     forwardFlops += work.flops;
     if (work.score)
       scoreFlops += work.flops;
+  }
+  for (Value result : function.front().getTerminator()->getOperands()) {
+    Operation *def = result.getDefiningOp();
+    auto producer = def ? indexOf.find(def) : indexOf.end();
+    if (producer != indexOf.end() && ops[producer->second].batchDependent)
+      batchOutputBytes += bytesOf(result);
+  }
+  if (request.train && request.trainingStep)
+    countBackwardOps();
+}
+
+/// The training step's ops that are not copies of forward ones: the loss and the backward
+/// pass. A backward op belongs to the forward op parc-differentiate built it for; an op
+/// with no link (the loss, what the canonicalizer rebuilt) belongs to the op before it.
+void Searcher::countBackwardOps() {
+  func::FuncOp step = request.trainingStep;
+  llvm::DenseSet<Value> batchValues(step.getArguments().begin(), step.getArguments().end());
+  llvm::DenseMap<int64_t, size_t> forwardOfId; // parc.op_id -> forward index
+  for (Operation &op : step.front())
+    if (auto index = op.getAttrOfType<IntegerAttr>(kForwardIndexAttr))
+      if (auto id = op.getAttrOfType<IntegerAttr>(kOpIdAttr))
+        forwardOfId[id.getInt()] = index.getInt();
+  size_t current = 0;
+  for (Operation &op : step.front()) {
+    if (auto index = op.getAttrOfType<IntegerAttr>(kForwardIndexAttr)) {
+      // A forward op, priced already; its results carry the batch as the forward's do.
+      current = std::min<size_t>(index.getInt(), ops.size() - 1);
+      if (ops[current].batchDependent ||
+          llvm::any_of(op.getOperands(), [&](Value v) { return batchValues.contains(v); }))
+        for (Value result : op.getResults())
+          batchValues.insert(result);
+      continue;
+    }
+    if (auto id = op.getAttrOfType<IntegerAttr>(kAdjointOfAttr)) {
+      auto forward = forwardOfId.find(id.getInt());
+      if (forward != forwardOfId.end())
+        current = forward->second;
+    }
+    OpWork &work = count(op, backwardOps, backwardIndexOf, batchValues);
+    work.forwardOp = current;
   }
 }
 
@@ -276,7 +348,7 @@ const StageTable &Searcher::table(int64_t tp, int64_t chunks, int64_t microbatch
   const TensorParallelShape &shape = tensorParallel(tp);
   const StagePartition &cut = *partition(chunks);
   StageTable &t = tables[key];
-  for (auto *column : {&t.compute, &t.communication, &t.scoreCompute, &t.keptAll,
+  for (auto *column : {&t.compute, &t.backwardCompute, &t.communication, &t.scoreCompute, &t.keptAll,
                        &t.keptWithoutScores, &t.workspace, &t.incoming, &t.parameters})
     column->assign(chunks, 0);
   double share = double(microbatchSize) / globalBatch;
@@ -298,6 +370,17 @@ const StageTable &Searcher::table(int64_t tp, int64_t chunks, int64_t microbatch
     else
       t.keptWithoutScores[stage] += kept;
     t.workspace[stage] = std::max(t.workspace[stage], work.activationBytes * scale * narrow);
+  }
+  for (const OpWork &work : backwardOps) {
+    if (work.free)
+      continue;
+    size_t forward = work.forwardOp;
+    int64_t stage = std::max<int64_t>(0, cut.stageOfOp[forward]);
+    double scale = (work.batchDependent ? share : 1) * shape.workShare[forward];
+    t.backwardCompute[stage] +=
+        seconds(work.flops * scale,
+                (work.activationBytes * scale + work.weightBytes * shape.weightShare[forward]) *
+                    narrow);
   }
   for (const auto &collective : shape.collectives) {
     int64_t stage = std::max<int64_t>(0, cut.stageOfOp[collective.op]);
@@ -343,8 +426,9 @@ LayoutCandidate Searcher::evaluate(LayoutCandidate c) {
                               : c.virtualStages > 1   ? PipelineScheduleKind::Interleaved
                                                       : PipelineScheduleKind::OneFOneB;
 
-  // Pass times per chunk: the backward does twice the forward's work, its collectives
-  // mirror the forward's, and it first recomputes what the forward did not keep.
+  // Pass times per chunk: the backward does what the training step's backward ops of the
+  // chunk do (without one, twice the forward's work), its collectives mirror the
+  // forward's, and it first recomputes what the forward did not keep.
   std::vector<double> forward(chunks), backward(chunks, 0);
   double computePerMicrobatch = 0, communicationPerMicrobatch = 0;
   std::vector<double> rankCompute(c.pp, 0), rankCommunication(c.pp, 0);
@@ -355,8 +439,9 @@ LayoutCandidate Searcher::evaluate(LayoutCandidate c) {
     if (request.train) {
       double recompute = full ? compute : selective ? t.scoreCompute[s] : 0;
       double recomputeCommunication = full ? communication : 0;
-      backward[s] = 2 * compute + communication + recompute + recomputeCommunication;
-      computeTotal += 2 * compute + recompute;
+      double gradients = backwardOps.empty() ? 2 * compute : t.backwardCompute[s];
+      backward[s] = gradients + communication + recompute + recomputeCommunication;
+      computeTotal += gradients + recompute;
       communicationTotal += communication + recomputeCommunication;
     }
     rankCompute[s % c.pp] += computeTotal;
@@ -427,6 +512,13 @@ LayoutCandidate Searcher::evaluate(LayoutCandidate c) {
     c.communicationSeconds += sync;
     c.computeSeconds += update;
   }
+  if (!request.train && c.dp > 1) {
+    // The replicas' results gathered, so that each output is whole.
+    double gather = collectiveSeconds(CollectiveKind::AllGather,
+                                      batchOutputBytes * elementBytes / 4, c.dp, c.tp * c.dp);
+    c.stepSeconds += gather;
+    c.communicationSeconds += gather;
+  }
   double modelFlops = forwardFlops;
   if (request.train)
     modelFlops = 3 * forwardFlops + (full ? forwardFlops : selective ? scoreFlops : 0);
@@ -469,6 +561,7 @@ llvm::Expected<SearchResult> Searcher::run() {
   };
   if (request.devices < 1)
     return fail("--devices=" + llvm::Twine(request.devices) + ": expected 1 or more");
+  device = machine.deviceAmong(request.devices);
   elementBytes = activationElementBytes(request.precision);
   peakKey = request.precision == ComputePrecision::F16    ? "f16"
             : request.precision == ComputePrecision::BF16 ? "bf16"

@@ -1,10 +1,11 @@
 # RUN: rm -rf %t && mkdir -p %t
 # parc-compile --devices=N searches the whole layout (docs/planner.md, "The search").
 # Known answers on the sample CPU profile (one core per device, two per node): a tiny MLP
-# on N devices gets dp=N for inference and training; degrees given as numbers are kept.
-# RUN: %python %models/make_model.py mlp %t/mlp.onnx --batch 8
+# on N devices gets dp=N for inference and training (at a batch whose compute outweighs
+# gathering the outputs: 64); degrees given as numbers are kept.
+# RUN: %python %models/make_model.py mlp %t/mlp.onnx --batch 64
 # RUN: parc-compile %t/mlp.onnx --devices=4 --cluster=%src/unittests/Inputs/cpu-local-sample.json --plan-only | FileCheck %s --check-prefix=DP4
-# DP4: layout search on cpu-local: 4 devices, global batch 8, inference in f32; {{[0-9]+}} layouts priced in
+# DP4: layout search on cpu-local: 4 devices, global batch 64, inference in f32; {{[0-9]+}} layouts priced in
 # DP4: chosen layout: tp=1 pp=1 dp=4 microbatches=1 schedule=1f1b recompute=none zero=0
 # DP4: candidates (fastest first, the best of each tp x pp x dp):
 # DP4-NEXT: * {{.*}} tp=1 pp=1 dp=4 microbatches=1
@@ -35,9 +36,9 @@
 #
 # Errors: one line each.
 # RUN: not parc-compile %t/mlp.onnx --devices=8 --tp=3 --cluster=dgx-a100 --plan-only 2>&1 | FileCheck %s --check-prefix=FACTOR
-# FACTOR: parc-compile: error: --devices=8 cannot be factored into dp x pp x tp with --tp=3 (tp dividing 8, the devices of a node; dp dividing the batch of 8)
-# RUN: not parc-compile %t/mlp.onnx --devices=16 --tp=1 --pp=1 --cluster=dgx-a100 --plan-only 2>&1 | FileCheck %s --check-prefix=BATCH
-# BATCH: parc-compile: error: --devices=16 cannot be factored into dp x pp x tp with --tp=1 --pp=1 (tp dividing 8, the devices of a node; dp dividing the batch of 8)
+# FACTOR: parc-compile: error: --devices=8 cannot be factored into dp x pp x tp with --tp=3 (tp dividing 8, the devices of a node; dp dividing the batch of 64)
+# RUN: not parc-compile %t/mlp.onnx --devices=128 --tp=1 --pp=1 --cluster=dgx-a100 --plan-only 2>&1 | FileCheck %s --check-prefix=BATCH
+# BATCH: parc-compile: error: --devices=128 cannot be factored into dp x pp x tp with --tp=1 --pp=1 (tp dividing 8, the devices of a node; dp dividing the batch of 64)
 # RUN: not parc-compile %t/mlp.onnx --devices=4 --cluster=dgx-z9 --plan-only 2>&1 | FileCheck %s --check-prefix=CLUSTER
 # CLUSTER: parc-compile: error: --cluster=dgx-z9: 'dgx-z9' is neither a built-in machine profile (dgx-a100, dgx-h100, cpu-local) nor a file
 # RUN: echo '{"name": "x"}' > %t/bad.json
@@ -54,6 +55,18 @@
 # RUN: not parc-compile %t/mlp.onnx --devices=2 --mixed-precision=f8 --plan-only 2>&1 | FileCheck %s --check-prefix=MIXED-BAD
 # MIXED-BAD: parc-compile: error: --mixed-precision=f8: expected f16 or bf16
 # RUN: not test -e %t/x.parc
+#
+# Training prices the backward pass op by op from the step parc builds for it (the
+# transposes, reductions and scatters beside its GEMMs), not as twice the forward: on a
+# profile whose transposes are 100x slower, a GPT-2 training step grows far more than
+# three times what its forward grows (the forward has only attention's K^T).
+# RUN: %python %models/make_model.py gpt2 %t/gpt2.onnx --vocab 50257
+# RUN: %python -c "import json,sys; p=json.load(open(sys.argv[1])); p['device']['transpose_efficiency']=0.01; json.dump(p, open(sys.argv[2],'w'))" %src/unittests/Inputs/cpu-local-sample.json %t/slow-transposes.json
+# RUN: parc-compile %t/gpt2.onnx --plan-only --plan-json %t/run.json --cluster=%src/unittests/Inputs/cpu-local-sample.json > /dev/null
+# RUN: parc-compile %t/gpt2.onnx --plan-only --plan-json %t/run-slow.json --cluster=%t/slow-transposes.json > /dev/null
+# RUN: parc-compile %t/gpt2.onnx --train --plan-only --plan-json %t/step.json --cluster=%src/unittests/Inputs/cpu-local-sample.json > /dev/null
+# RUN: parc-compile %t/gpt2.onnx --train --plan-only --plan-json %t/step-slow.json --cluster=%t/slow-transposes.json > /dev/null
+# RUN: %python %s backward %t
 #
 # cpu-local, the default cluster, is measured on first use and cached per machine.
 # RUN: env PARC_CACHE_DIR=%t/cache parc-compile %t/mlp.onnx --devices=2 --plan-only > %t/first.txt 2> %t/first.err
@@ -82,6 +95,14 @@ if sys.argv[1] == "json":
         parts = c["memory_bytes"]
         assert abs(sum(parts.values()) - c["peak_memory_bytes"]) < 1e-6 * c["peak_memory_bytes"]
     print("plan json ok")
+elif sys.argv[1] == "backward":
+    def step(name):
+        return json.load(open(sys.argv[2] + "/" + name))["predicted_step_seconds"]
+    forward_growth = step("run-slow.json") - step("run.json")
+    training_growth = step("step-slow.json") - step("step.json")
+    assert forward_growth > 0, forward_growth
+    assert training_growth > 30 * forward_growth, (training_growth, forward_growth)
+    print("backward ok", training_growth / forward_growth)
 elif sys.argv[1] == "split":
     plan = json.load(open(sys.argv[2]))
     assert plan["tp"] * plan["pp"] > 1, ("an 18B model cannot be replicated on A100s", plan)

@@ -1,12 +1,13 @@
 # RUN: rm -rf %t && mkdir -p %t
 # parc-calibrate measures this machine into a machine profile in seconds: one core's f32
-# GEMMs over sizes, its memory bandwidth, the smallest call's cost, and one ring fit of
+# GEMMs over sizes, its streaming rate and its transposes' share of it (the backend's own
+# kernels), what all cores stream together, the smallest call's cost, and one ring fit of
 # Gloo all-reduces, all-gathers and sends between local ranks. The profile has exactly the keys of the sample the
 # compiler's reader is unit-tested on (unittests/Inputs/cpu-local-sample.json), and sane
 # values: GEMM efficiencies in (0, 1] with the best at 1, flops increasing, positive
 # bandwidths.
 # RUN: parc-calibrate --quick -o %t/cpu.json | FileCheck %s
-# CHECK: parc-calibrate: wrote {{.*}}cpu.json in {{.*}} s: f32 GEMM {{.*}} GFLOP/s per core, memory {{.*}} GB/s, link {{.*}} GB/s with {{.*}} us per step
+# CHECK: parc-calibrate: wrote {{.*}}cpu.json in {{.*}} s: f32 GEMM {{.*}} GFLOP/s per core, memory {{.*}} GB/s (transposes {{[0-9]+}}% of it; {{.*}} GB/s for all {{[0-9]+}} cores), link {{.*}} GB/s with {{.*}} us per step
 # RUN: %python %s %t/cpu.json %S/../../unittests/Inputs/cpu-local-sample.json
 # RUN: parc-calibrate --quick --ranks 3 -o %t/cpu3.json
 # RUN: %python %s %t/cpu3.json %S/../../unittests/Inputs/cpu-local-sample.json
@@ -43,6 +44,10 @@ assert max(e for _, e in curve) == 1, curve
 assert all(a[0] < b[0] for a, b in zip(curve, curve[1:])), curve
 assert device["peak_flops"]["f32"] > 1e8, device
 assert device["memory_bandwidth"] > 1e8 and device["memory_bytes"] > 1e8, device
+assert 0 < device["transpose_efficiency"] <= 1, device
+# All cores together stream at least what one does, at most what each would alone.
+assert (device["memory_bandwidth"] * 0.8 <= profile["node_memory_bandwidth"]
+        <= device["memory_bandwidth"] * profile["devices_per_node"] * 1.25), profile
 for link in ("intra_node", "inter_node"):
     assert profile[link]["bandwidth"] > 1e6 and profile[link]["latency"] >= 0, profile[link]
 assert profile["devices_per_node"] >= 1 and profile["collective_algorithm"] == "ring"

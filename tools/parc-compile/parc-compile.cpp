@@ -419,6 +419,14 @@ int main(int argc, char **argv) {
     auto main = module->lookupSymbol<func::FuncOp>("main");
     if (!main)
       return fail("the model has no @main to plan");
+    // Training: the backward pass is priced from the step parc builds for it.
+    OwningOpRef<ModuleOp> trainingStep;
+    if (train) {
+      trainingStep = buildSearchTrainingStep(*module, compile);
+      if (!trainingStep)
+        return 1;
+      search.trainingStep = trainingStep->lookupSymbol<func::FuncOp>("main");
+    }
     llvm::Expected<SearchResult> result = searchParallelLayouts(main, *cluster, search);
     if (!result)
       return fail(llvm::toString(result.takeError()));
@@ -508,7 +516,7 @@ int main(int argc, char **argv) {
                    << (stats.ranks == 1 ? " rank" : " ranks") << "\n";
       printPlanReport(*module, llvm::outs());
       if (cluster)
-        printPredictedTime(*module, *cluster, llvm::outs());
+        printPredictedTime(*module, *cluster, stats.ranks, llvm::outs());
       llvm::outs() << "  rank 0: weights " << stats.weightBytes
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions

@@ -22,6 +22,15 @@ struct ProgramTime {
   double total() const { return compute + communication; }
 };
 
+/// Whether `op` is a transpose that moves the innermost dim: its reads or its writes are
+/// strided, so it streams at the device's transpose_efficiency. (One that keeps the
+/// innermost dim, such as attention's [0, 2, 1, 3], copies whole rows.)
+bool isStridedTranspose(Operation *op);
+
+/// Whether `op` transposes the last two dims of a tensor only GEMMs read: on a device whose
+/// GEMM library reads operands transposed (gemm_transposes_operands), it costs nothing.
+bool isGemmOperandTranspose(Operation *op);
+
 /// The predicted time of `op` on `machine`: communication for collectives and
 /// transfers, compute otherwise (ops that only rename memory, such as reshape, cost
 /// nothing).

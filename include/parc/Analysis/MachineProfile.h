@@ -34,6 +34,12 @@ struct DeviceProfile {
   /// Bytes per second of device memory, and the fraction of it streaming kernels reach.
   double memoryBandwidth = 0;
   double memoryEfficiency = 1;
+  /// The fraction of the streaming rate a transpose that moves the innermost dim reaches
+  /// (its reads or its writes are strided).
+  double transposeEfficiency = 1;
+  /// Whether the device's GEMM library reads an operand transposed in place (cuBLAS's
+  /// transpose flags), so a transpose of the last two dims feeding only GEMMs costs nothing.
+  bool gemmTransposesOperands = false;
   /// Seconds a kernel costs however small it is (launch and tail).
   double kernelLatency = 0;
   /// Sorted by flops; the efficiency between points is interpolated in log(flops), and
@@ -59,6 +65,9 @@ struct MachineProfile {
   std::string description;
   DeviceProfile device;
   int64_t devicesPerNode = 1;
+  /// The memory bandwidth the devices of a node share (bytes/s), when they share one (a
+  /// CPU's cores and its DRAM); 0 when each device has its own (GPUs).
+  double nodeMemoryBandwidth = 0;
   LinkProfile intraNode;
   LinkProfile interNode;
   /// How all-reduce, all-gather and reduce-scatter move data; "ring" is the one priced.
@@ -69,6 +78,10 @@ struct MachineProfile {
   const LinkProfile &linkFor(int64_t ranks) const {
     return ranks <= devicesPerNode ? intraNode : interNode;
   }
+
+  /// The device as each of `ranks` busy devices sees it: with node_memory_bandwidth, the
+  /// devices busy in one node share it (min(ranks, devices_per_node) of them).
+  DeviceProfile deviceAmong(int64_t ranks) const;
 };
 
 /// Parses and checks a profile; an error names the field (`device.memory_bytes: expected

@@ -10,8 +10,9 @@
 //
 // The forward graph is analysed once per tensor-parallel degree and once per stage count;
 // a candidate is then arithmetic over per-op counts scaled to its microbatch. The
-// backward pass of an op is priced at twice its forward work (the two GEMMs of each
-// forward GEMM), and its collectives mirror the forward's (docs/planner.md, "The search").
+// backward pass is priced op by op from the training step parc builds (each backward op
+// where its forward op runs, on its share), or at twice the forward's work when there is
+// none; its collectives mirror the forward's (docs/planner.md, "The layout search").
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +45,10 @@ struct SearchRequest {
   std::string optimizer = "sgd";
   bool momentum = false;
   ComputePrecision precision = ComputePrecision::F32;
+  /// For training: the step's loss and backward pass as parc builds them on one device
+  /// (buildSearchTrainingStep), priced op by op; unset, a backward pass is priced at twice
+  /// its forward's work.
+  func::FuncOp trainingStep;
   /// How many ranked candidates the result keeps (the chosen one first).
   size_t keep = 8;
 };

@@ -12,6 +12,8 @@
 #ifndef PARC_PIPELINE_COMPILEPIPELINE_H
 #define PARC_PIPELINE_COMPILEPIPELINE_H
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <cstdint>
@@ -66,6 +68,14 @@ std::string validateCompileOptions(const CompileOptions &options);
 /// valid (validateCompileOptions).
 void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
                           CompileStage stage = CompileStage::Planned);
+
+/// The training step the layout search prices (SearchRequest::trainingStep): a copy of
+/// `module` (imported, on one device, its @main the forward graph at the global batch)
+/// with `options`' loss and parc-differentiate's backward pass, canonicalized as the
+/// compile flow does. Each op of @main's body copied from the forward graph carries
+/// kForwardIndexAttr (its position in `module`'s @main), each backward op kAdjointOfAttr.
+/// Null when a pass fails (diagnosed).
+OwningOpRef<ModuleOp> buildSearchTrainingStep(ModuleOp module, const CompileOptions &options);
 
 /// Registers `parc-compile-pipeline` for parc-opt: the flow up to `emit` (parc,
 /// partitioned, fused or planned; default partitioned, what `parc-compile

@@ -158,8 +158,10 @@ void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
     printPipelineReport(module, plan, os);
 }
 
-void mlir::parc::printPredictedTime(ModuleOp module, const MachineProfile &machine,
-                                    llvm::raw_ostream &os) {
+void mlir::parc::printPredictedTime(ModuleOp module, const MachineProfile &profile,
+                                    int64_t ranks, llvm::raw_ostream &os) {
+  MachineProfile machine = profile;
+  machine.device = profile.deviceAmong(ranks);
   os << "  predicted on " << machine.name << ": ";
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (module->hasAttr(kPipelinePlanAttr) || !main) {

@@ -4,8 +4,9 @@
 //
 // Measures the machine parc-run's CPU backend runs on and writes a machine profile
 // (docs/planner.md, "Machine profiles") that prices plans for it: the f32 GEMM throughput
-// of one core over square sizes (OpenBLAS, as the backend calls it), one core's memory
-// bandwidth, the cost of the smallest GEMM call, and one ring alpha-beta fit of Gloo
+// of one core over square sizes (OpenBLAS, as the backend calls it), the streaming rate
+// of one core running the backend's elementwise kernel and how much of it the backend's
+// transpose reaches, the cost of the smallest GEMM call, and one ring alpha-beta fit of Gloo
 // all-reduces, all-gathers and sends between N local ranks (the transport parc-run
 // uses). A device of the
 // profile is one core; devices_per_node is the core count.
@@ -16,6 +17,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Runtime/Communicator.h"
+
+#include "CpuKernels.h"
 
 #include <algorithm>
 #include <cblas.h>
@@ -178,8 +181,10 @@ int measureCollectives(int rank, int ranks, const std::string &dir,
 
 /// Forks `ranks` processes that measure the collectives, waits for them, and fits one
 /// latency and bandwidth to all the measurements: t = steps * latency + volume /
-/// bandwidth (least squares of the relative error, so that small sizes, which fix the
-/// latency, count as much as large ones, which fix the bandwidth).
+/// bandwidth. The latency is what the smallest messages cost per ring step; the bandwidth
+/// is then the least-squares fit of the rest (absolute error, so the large messages, which
+/// leave the caches and are the ones plans move, decide it: gradient buckets and logits are
+/// tens to hundreds of MB, and Gloo moves them at a third of its in-cache rate here).
 bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("parc-calibrate-" + std::to_string(getpid())))
@@ -187,9 +192,9 @@ bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::string results = dir + "/results.txt";
-  std::vector<int64_t> sizes = {4 << 10, 64 << 10, 1 << 20, 4 << 20};
+  std::vector<int64_t> sizes = {4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20};
   if (!quick)
-    sizes.push_back(16 << 20);
+    sizes.push_back(128 << 20);
   double budget = quick ? 0.02 : 0.1;
   std::vector<pid_t> children;
   for (int rank = 0; rank < ranks; ++rank) {
@@ -221,21 +226,22 @@ bool measureLink(int ranks, bool quick, LinkFit &fit, std::string &error) {
             " local ranks failed (see the ranks' errors above)";
     return false;
   }
-  // Normal equations of min sum w (s a + v g - t)^2, w = 1/t^2; a = latency,
-  // g = 1/bandwidth.
-  double ss = 0, sv = 0, vv = 0, st = 0, vt = 0;
+  double latency = 0;
+  int smallest = 0;
+  for (const Measurement &m : measurements)
+    if (m.bytes == sizes.front()) {
+      latency += m.seconds / ringSteps(m.kind, ranks);
+      ++smallest;
+    }
+  latency /= smallest;
+  // min sum (v g - (t - s latency))^2 over g.
+  double vv = 0, vt = 0;
   for (const Measurement &m : measurements) {
     double s = ringSteps(m.kind, ranks), v = ringVolume(m.kind, ranks, m.bytes);
-    double w = 1 / (m.seconds * m.seconds);
-    ss += w * s * s;
-    sv += w * s * v;
-    vv += w * v * v;
-    st += w * s * m.seconds;
-    vt += w * v * m.seconds;
+    vv += v * v;
+    vt += v * (m.seconds - s * latency);
   }
-  double determinant = ss * vv - sv * sv;
-  double latency = (st * vv - vt * sv) / determinant;
-  double inverseBandwidth = (ss * vt - sv * st) / determinant;
+  double inverseBandwidth = vt / vv;
   if (!(inverseBandwidth > 0)) {
     error = "collective times do not grow with size; cannot fit a bandwidth";
     return false;
@@ -278,12 +284,83 @@ std::vector<GemmPoint> measureGemms(bool quick) {
   return points;
 }
 
+/// The streaming rate of the backend's own elementwise kernel (an f32 add of two large
+/// tensors: read twice, written once), in bytes/s: what memory-bound ops reach, which is
+/// less than a memcpy's.
 double measureMemoryBandwidth(bool quick) {
-  size_t bytes = size_t(quick ? 32 : 128) << 20;
-  std::vector<char> from(bytes, 1), to(bytes, 0);
-  double seconds =
-      fastestSeconds([&] { std::memcpy(to.data(), from.data(), bytes); }, quick ? 0.05 : 0.3);
-  return 2.0 * bytes / seconds; // Read once, written once.
+  int64_t elements = int64_t(quick ? 16 : 32) << 20;
+  std::vector<float> a(elements, 1.0f), b(elements, 2.0f), c(elements, 0.0f);
+  TensorRef lhs{a.data(), DType::F32, {elements}}, rhs{b.data(), DType::F32, {elements}};
+  TensorRef out{c.data(), DType::F32, {elements}};
+  double seconds = fastestSeconds([&] { (void)cpu::binary(cpu::BinaryOp::Add, lhs, rhs, out); },
+                                  quick ? 0.05 : 0.3);
+  return 3.0 * elements * sizeof(float) / seconds;
+}
+
+/// The memory bandwidth the cores share: one process per core, each streaming the
+/// backend's elementwise add over its own large tensors for the same stretch of time; the
+/// sum of their median rates. (Forked before anything starts a thread.)
+bool measureNodeBandwidth(int cores, bool quick, double &bandwidth, std::string &error) {
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("parc-calibrate-memory-" + std::to_string(getpid())))
+                        .string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  double duration = quick ? 0.15 : 0.4;
+  std::vector<pid_t> children;
+  for (int core = 0; core < cores; ++core) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      error = "cannot fork a process per core: " + std::string(std::strerror(errno));
+      break;
+    }
+    if (pid == 0) {
+      cpu::setCpuThreads(1);
+      int64_t elements = int64_t(16) << 20;
+      std::vector<float> a(elements, 1.0f), b(elements, 2.0f), c(elements, 0.0f);
+      TensorRef lhs{a.data(), DType::F32, {elements}}, rhs{b.data(), DType::F32, {elements}};
+      TensorRef out{c.data(), DType::F32, {elements}};
+      std::vector<double> rates;
+      Clock::time_point start = Clock::now();
+      while (secondsSince(start) < duration || rates.size() < 3) {
+        Clock::time_point begin = Clock::now();
+        (void)cpu::binary(cpu::BinaryOp::Add, lhs, rhs, out);
+        rates.push_back(3.0 * elements * sizeof(float) / secondsSince(begin));
+      }
+      std::sort(rates.begin(), rates.end());
+      std::ofstream(dir + "/" + std::to_string(core)) << rates[rates.size() / 2] << "\n";
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  bool ok = children.size() == size_t(cores);
+  for (pid_t child : children) {
+    int code = 0;
+    if (waitpid(child, &code, 0) < 0 || !WIFEXITED(code) || WEXITSTATUS(code) != 0)
+      ok = false;
+  }
+  bandwidth = 0;
+  for (int core = 0; ok && core < cores; ++core) {
+    double rate = 0;
+    if (!(std::ifstream(dir + "/" + std::to_string(core)) >> rate) || !(rate > 0))
+      ok = false;
+    bandwidth += rate;
+  }
+  std::filesystem::remove_all(dir);
+  if (!ok && error.empty())
+    error = "measuring the memory bandwidth of " + std::to_string(cores) + " cores failed";
+  return ok;
+}
+
+/// The backend's transpose of a large f32 matrix (the innermost dim moved: a weight's
+/// transpose in a backward pass) as a fraction of `bandwidth`.
+double measureTransposeEfficiency(bool quick, double bandwidth) {
+  int64_t rows = 32768, columns = 768; // 96 MiB: beyond the caches, as weights are
+  std::vector<float> from(rows * columns, 1.0f), to(rows * columns, 0.0f);
+  TensorRef in{from.data(), DType::F32, {rows, columns}};
+  TensorRef out{to.data(), DType::F32, {columns, rows}};
+  double seconds = fastestSeconds([&] { cpu::transpose(in, {1, 0}, out); }, quick ? 0.05 : 0.3);
+  return std::min(1.0, 2.0 * rows * columns * sizeof(float) / seconds / bandwidth);
 }
 
 /// The time of a 1x1x1 GEMM call: what any kernel costs however small.
@@ -330,7 +407,7 @@ double peakOf(const std::vector<GemmPoint> &gemms) {
 }
 
 std::string profileJson(const std::vector<GemmPoint> &gemms, double peak, double bandwidth,
-                        double callLatency, const LinkFit &link, int ranks) {
+                        double transposeEfficiency, double nodeBandwidth, double callLatency, const LinkFit &link, int ranks) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGE_SIZE));
   std::ostringstream curve;
@@ -351,10 +428,12 @@ std::string profileJson(const std::vector<GemmPoint> &gemms, double peak, double
        << "    \"memory_bytes\": " << number(memory) << ",\n"
        << "    \"memory_bandwidth\": " << number(bandwidth) << ",\n"
        << "    \"memory_efficiency\": 1,\n"
+       << "    \"transpose_efficiency\": " << number(transposeEfficiency) << ",\n"
        << "    \"kernel_latency\": " << number(callLatency) << ",\n"
        << "    \"gemm_efficiency\": [" << curve.str() << "]\n"
        << "  },\n"
        << "  \"devices_per_node\": " << cores << ",\n"
+       << "  \"node_memory_bandwidth\": " << number(nodeBandwidth) << ",\n"
        << "  \"intra_node\": " << linkJson << ",\n"
        << "  \"inter_node\": " << linkJson << ",\n"
        << "  \"collective_algorithm\": \"ring\"\n"
@@ -422,16 +501,23 @@ int main(int argc, char **argv) {
     return 0;
   }
   Clock::time_point start = Clock::now();
-  // Links first: the ranks are forked before OpenBLAS starts threads.
+  // Processes first: they are forked before OpenBLAS or OpenMP start threads.
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  double nodeBandwidth = 0;
+  if (!measureNodeBandwidth(cores, options.quick, nodeBandwidth, error))
+    return fail(error);
   LinkFit link;
   if (!measureLink(options.ranks, options.quick, link, error))
     return fail(error);
-  openblas_set_num_threads(1);
+  cpu::setCpuThreads(1); // one core: OpenBLAS and the backend's own loops
   std::vector<GemmPoint> gemms = measureGemms(options.quick);
   double bandwidth = measureMemoryBandwidth(options.quick);
+  double transposeEfficiency = measureTransposeEfficiency(options.quick, bandwidth);
   double callLatency = measureCallLatency();
   double peak = peakOf(gemms);
-  std::string json = profileJson(gemms, peak, bandwidth, callLatency, link, options.ranks);
+  std::string json =
+      profileJson(gemms, peak, bandwidth, transposeEfficiency, nodeBandwidth, callLatency, link,
+                  options.ranks);
   std::string partial = options.output + ".tmp";
   {
     std::ofstream out(partial);
@@ -446,8 +532,8 @@ int main(int argc, char **argv) {
     return fail(options.output + ": " + renamed.message());
   }
   std::printf("parc-calibrate: wrote %s in %.1f s: f32 GEMM %.1f GFLOP/s per core, memory "
-              "%.1f GB/s, link %.2f GB/s with %.1f us per step\n",
+              "%.1f GB/s (transposes %.0f%% of it; %.1f GB/s for all %u cores), link %.2f GB/s with %.1f us per step\n",
               options.output.c_str(), secondsSince(start), peak / 1e9, bandwidth / 1e9,
-              link.bandwidth / 1e9, link.latency * 1e6);
+              100 * transposeEfficiency, nodeBandwidth / 1e9, cores, link.bandwidth / 1e9, link.latency * 1e6);
   return 0;
 }

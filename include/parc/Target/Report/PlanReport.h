@@ -19,9 +19,9 @@ namespace mlir::parc {
 /// Prints the weight layouts and collectives of `module`'s @main to `os`.
 void printPlanReport(ModuleOp module, llvm::raw_ostream &os);
 
-/// Prints the cost model's predicted time of one run of rank 0's program on `machine`
-/// (parc-compile --report --cluster).
-void printPredictedTime(ModuleOp module, const MachineProfile &machine,
+/// Prints the cost model's predicted time of one run of rank 0's program on `machine`,
+/// `ranks` of whose devices run the job (parc-compile --report --cluster).
+void printPredictedTime(ModuleOp module, const MachineProfile &machine, int64_t ranks,
                         llvm::raw_ostream &os);
 
 } // namespace mlir::parc

@@ -74,6 +74,7 @@ constexpr Declaration kDeclarations[] = {
     {kTensorParallelLayoutAttr, Kind::Sharding, OnOp},
     {kOpIdAttr, Kind::Integer, OnOp},
     {kAdjointOfAttr, Kind::Integer, OnOp},
+    {kForwardIndexAttr, Kind::Integer, OnOp},
     {kStageAttr, Kind::Integer, OnOp | OnFunction},
     {kChunkAttr, Kind::Integer, OnOp},
     {kMicrobatchAttr, Kind::Integer, OnOp},

@@ -92,6 +92,10 @@ constexpr llvm::StringLiteral kTensorParallelLayoutAttr = "parc.tp_layout";
 /// (the pipeline build runs a backward op in the chunk of its forward op).
 constexpr llvm::StringLiteral kOpIdAttr = "parc.op_id";
 constexpr llvm::StringLiteral kAdjointOfAttr = "parc.adjoint_of";
+/// On the forward ops of the training step the layout search prices (its copy of @main
+/// with the loss and the backward pass): the op's position in the forward @main it was
+/// copied from, so that each backward op is priced where its forward op runs.
+constexpr llvm::StringLiteral kForwardIndexAttr = "parc.forward_index";
 /// The pipeline stage of an op (parc-assign-pipeline-stages) or of a stage function.
 constexpr llvm::StringLiteral kStageAttr = "parc.stage";
 /// Where an op of a stage function runs in the schedule: the chunk and microbatch of its
