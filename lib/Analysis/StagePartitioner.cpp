@@ -10,6 +10,7 @@
 
 #include <cassert>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <functional>
 #include <optional>
@@ -118,65 +119,96 @@ std::vector<double> liveBytesAtCuts(ArrayRef<Operation *> ops) {
 /// and q, k, v) to one where only the residual stream is (between layers), unless that
 /// costs more balance than the transfer saves. A dynamic program over cut positions;
 /// stages heavier than `bound` (the greedy fill's answer, which is feasible) are skipped.
+///
+/// Positions separated only by ops without work or weights (weight loads, reshapes) split
+/// the loads and the weights alike, so of each such run only the one with the fewest live
+/// bytes is a candidate: the others can only cost more. That keeps the program to the ops
+/// with work, a fraction of all.
 std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
                                       const std::vector<double> &live, int64_t stages,
                                       double memoryLimit, double bound,
                                       double linkBytesPerSecond) {
   size_t n = cost.size();
+  // The candidate positions, ascending, from 0 to n.
+  std::vector<size_t> cuts{0};
+  for (size_t i = 1; i < n; ++i) {
+    const OpLoad &before = cost[i - 1];
+    bool sameAsLast = cuts.back() != 0 && before.seconds == 0 && before.weights.empty();
+    if (!sameAsLast)
+      cuts.push_back(i);
+    else if (live[i] < live[cuts.back()])
+      cuts.back() = i;
+  }
+  cuts.push_back(n);
+  size_t m = cuts.size();
+  // The load between each candidate and the one before it, and the ops with work before
+  // each. Stage loads are summed from these in order rather than taken as differences of
+  // running totals, so that equal stages weigh exactly the same and ties go to the bytes.
+  std::vector<double> loadSince(m, 0), rest(m, 0);
+  std::vector<int64_t> workingBefore(m, 0);
+  for (size_t c = 1; c < m; ++c) {
+    workingBefore[c] = workingBefore[c - 1];
+    for (size_t i = cuts[c - 1]; i < cuts[c]; ++i) {
+      loadSince[c] += cost[i].seconds;
+      workingBefore[c] += cost[i].seconds > 0;
+    }
+  }
+  for (size_t c = m - 1; c-- > 0;)
+    rest[c] = rest[c + 1] + loadSince[c + 1];
   struct Best {
     double seconds = std::numeric_limits<double>::infinity();
     double bytes = 0;
-    size_t from = 0;
   };
   auto better = [](double seconds, double bytes, const Best &than) {
     if (seconds != than.seconds)
       return seconds < than.seconds;
     return bytes < than.bytes;
   };
-  // best[k][j]: ops [0, j) cut into k stages.
-  std::vector<std::vector<Best>> best(stages + 1, std::vector<Best>(n + 1));
-  best[0][0].seconds = 0;
-  // The load from each op to the end: a stage starting at i leaves it to stages - k more,
-  // which cannot carry more than `bound` each.
-  std::vector<double> rest(n + 1, 0);
-  for (size_t i = n; i-- > 0;)
-    rest[i] = rest[i + 1] + cost[i].seconds;
+  // previous[c], current[c]: the ops before candidate c cut into k - 1 and k stages;
+  // from[k][c]: where the k-th of those stages starts.
+  std::vector<Best> previous(m), current(m);
+  std::vector<std::vector<uint32_t>> from(stages + 1, std::vector<uint32_t>(m, 0));
+  previous[0].seconds = 0;
   for (int64_t k = 1; k <= stages; ++k) {
-    for (size_t i = 0; i < n; ++i) {
-      const Best &before = best[k - 1][i];
-      if (std::isinf(before.seconds) || (k == 1) != (i == 0))
+    std::fill(current.begin(), current.end(), Best());
+    for (size_t a = 0; a + 1 < m; ++a) {
+      const Best &before = previous[a];
+      if (std::isinf(before.seconds) || (k == 1) != (a == 0))
         continue;
-      if (rest[i] > (stages - k + 1) * bound)
+      // The stages left cannot carry more than `bound` each.
+      if (rest[a] > (stages - k + 1) * bound)
         continue;
-      double receive = i > 0 ? live[i] / linkBytesPerSecond : 0;
+      double receive = a > 0 ? live[cuts[a]] / linkBytesPerSecond : 0;
+      double bytes = before.bytes + (a > 0 ? live[cuts[a]] : 0);
       double load = 0, memory = 0;
-      bool working = false;
       llvm::SmallDenseSet<int64_t> held;
-      for (size_t j = i; j < n; ++j) {
-        load += cost[j].seconds;
-        working |= cost[j].seconds > 0;
+      for (size_t b = a + 1; b < m; ++b) {
+        load += loadSince[b];
         if (memoryLimit > 0) // the weights held matter only under a limit
-          for (auto [weight, size] : cost[j].weights)
-            if (held.insert(weight).second)
-              memory += size;
+          for (size_t i = cuts[b - 1]; i < cuts[b]; ++i)
+            for (auto [weight, size] : cost[i].weights)
+              if (held.insert(weight).second)
+                memory += size;
         if (load > bound || (memoryLimit > 0 && memory > memoryLimit))
           break;
-        if (!working)
+        if (workingBefore[b] == workingBefore[a])
           continue;
         double seconds = std::max(before.seconds, load + receive);
-        double bytes = before.bytes + (i > 0 ? live[i] : 0);
-        if (better(seconds, bytes, best[k][j + 1]))
-          best[k][j + 1] = {seconds, bytes, i};
+        if (better(seconds, bytes, current[b])) {
+          current[b] = {seconds, bytes};
+          from[k][b] = a;
+        }
       }
     }
+    std::swap(previous, current);
   }
-  if (std::isinf(best[stages][n].seconds))
+  if (std::isinf(previous[m - 1].seconds))
     return {};
   std::vector<size_t> starts(stages);
-  size_t end = n;
+  size_t end = m - 1;
   for (int64_t k = stages; k >= 1; --k) {
-    starts[k - 1] = best[k][end].from;
-    end = starts[k - 1];
+    end = from[k][end];
+    starts[k - 1] = cuts[end];
   }
   return starts;
 }
