@@ -4,8 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
-#include <map>
-#include <tuple>
+#include <vector>
 
 using namespace mlir::parc;
 
@@ -68,8 +67,15 @@ mlir::parc::simulatePipeline(const std::vector<std::vector<PipelineStep>> &sched
                              double transferSeconds) {
   int64_t ranks = schedule.size();
   int64_t stages = forwardSeconds.size();
-  // When each (forward?, microbatch, stage) finishes, once known.
-  std::map<std::tuple<bool, int64_t, int64_t>, double> done;
+  // When each (forward?, microbatch, stage) finishes, once known (negative: not yet).
+  int64_t microbatches = 0;
+  for (const std::vector<PipelineStep> &steps : schedule)
+    for (const PipelineStep &step : steps)
+      microbatches = std::max(microbatches, step.microbatch + 1);
+  std::vector<double> done(2 * microbatches * stages, -1);
+  auto finish = [&](bool forward, int64_t microbatch, int64_t stage) -> double & {
+    return done[(forward * microbatches + microbatch) * stages + stage];
+  };
   std::vector<size_t> next(ranks, 0);
   std::vector<double> clock(ranks, 0), busy(ranks, 0);
   bool progress = true;
@@ -84,12 +90,12 @@ mlir::parc::simulatePipeline(const std::vector<std::vector<PipelineStep>> &sched
         double ready = 0;
         bool available = true;
         auto need = [&](bool forward, int64_t s, bool remote) {
-          auto it = done.find({forward, step.microbatch, s});
-          if (it == done.end()) {
+          double finished = finish(forward, step.microbatch, s);
+          if (finished < 0) {
             available = false;
             return;
           }
-          ready = std::max(ready, it->second + (remote ? transferSeconds : 0));
+          ready = std::max(ready, finished + (remote ? transferSeconds : 0));
         };
         if (step.forward) {
           if (stage > 0)
@@ -106,7 +112,7 @@ mlir::parc::simulatePipeline(const std::vector<std::vector<PipelineStep>> &sched
         double start = std::max(clock[rank], ready);
         clock[rank] = start + seconds;
         busy[rank] += seconds;
-        done[{step.forward, step.microbatch, stage}] = clock[rank];
+        finish(step.forward, step.microbatch, stage) = clock[rank];
         ++next[rank];
         progress = true;
       }
