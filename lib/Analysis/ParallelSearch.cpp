@@ -110,6 +110,8 @@ private:
   const StageTable &table(int64_t tp, int64_t chunks, int64_t microbatchSize);
   LayoutCandidate evaluate(LayoutCandidate layout);
   double seconds(double flops, double bytes) const;
+  /// One op's time on one device as the stage partitioner weighs it.
+  double partitionSeconds(const OpWork &work) const;
   double collectiveSeconds(CollectiveKind kind, double bytes, int64_t ranks,
                            int64_t span) const;
 
@@ -129,6 +131,9 @@ private:
   llvm::DenseMap<Operation *, size_t> backwardIndexOf;
   int64_t opsWithWork = 0;
   double forwardFlops = 0, scoreFlops = 0;
+  /// The forward pass's time on one device, and that of its slowest op (as the stage
+  /// partitioner weighs them): how finely interleaving may cut the graph.
+  double forwardSeconds = 0, heaviestOpSeconds = 0;
   /// Bytes of the graph's results that depend on the batch: what data parallelism gathers
   /// from its replicas after an inference run.
   double batchOutputBytes = 0;
@@ -143,6 +148,10 @@ private:
 
 double Searcher::seconds(double flops, double bytes) const {
   return kernelSeconds(flops, bytes, peakKey, device);
+}
+
+double Searcher::partitionSeconds(const OpWork &work) const {
+  return seconds(work.flops, (work.activationBytes + work.weightBytes) * elementBytes / 4);
 }
 
 /// A collective among `ranks` devices spread over `span` consecutive ones (a data-parallel
@@ -208,6 +217,9 @@ void Searcher::countOps() {
       continue;
     opsWithWork += work.flops > 0 || work.activationBytes > 0;
     forwardFlops += work.flops;
+    double time = partitionSeconds(work);
+    forwardSeconds += time;
+    heaviestOpSeconds = std::max(heaviestOpSeconds, time);
     if (work.score)
       scoreFlops += work.flops;
   }
@@ -320,8 +332,7 @@ const StagePartition *Searcher::partition(int64_t chunks) {
     auto it = indexOf.find(op);
     if (it == indexOf.end() || ops[it->second].free)
       return 0.0;
-    const OpWork &work = ops[it->second];
-    return seconds(work.flops, (work.activationBytes + work.weightBytes) * elementBytes / 4);
+    return partitionSeconds(ops[it->second]);
   };
   model.linkBytesPerSecond = machine.interNode.effectiveBandwidth();
   // The partitioner's diagnostics (too few ops) are not errors here: the layout is skipped.
@@ -616,9 +627,12 @@ llvm::Expected<SearchResult> Searcher::run() {
               (request.virtualStages ? *request.virtualStages != v : false))
             continue;
           // A chunk of fewer than kMinOpsPerChunk ops with work is never worth its
-          // transfers (and cutting ever finer only slows the search).
+          // transfers (and cutting ever finer only slows the search). Interleaving, which
+          // only shortens the bubble, is tried only while a chunk can be as heavy as the
+          // heaviest op: finer chunks cannot be balanced, the one holding that op sets the
+          // pace (a pipeline without it may still be needed to fit, so pp is not bounded).
           if (pp * v * kMinOpsPerChunk > std::max<int64_t>(opsWithWork, kMinOpsPerChunk) ||
-              !partition(pp * v))
+              (v > 1 && pp * v * heaviestOpSeconds > forwardSeconds) || !partition(pp * v))
             continue;
           SmallVector<std::string> recomputes{"none"};
           if (request.train)
