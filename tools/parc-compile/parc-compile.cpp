@@ -409,8 +409,13 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
+  // An explicit pipelined layout under --report --cluster is priced as the search prices
+  // it (its ranks run different programs, which rank 0's op-by-op price does not cover).
+  bool pricing = !planning && printReport && cluster && compile.pp > 1 &&
+                 emitStage == EmitStage::Artifact;
   std::optional<SearchResult> searched;
-  if (planning) {
+  std::string unpriced;
+  if (planning || pricing) {
     // The search reads the imported graph with its shape arithmetic folded.
     PassManager imported(&context);
     buildCompilePipeline(imported, CompileOptions(), CompileStage::Imported);
@@ -428,9 +433,14 @@ int main(int argc, char **argv) {
       search.trainingStep = trainingStep->lookupSymbol<func::FuncOp>("main");
     }
     llvm::Expected<SearchResult> result = searchParallelLayouts(main, *cluster, search);
-    if (!result)
+    if (!result && pricing)
+      unpriced = llvm::toString(result.takeError());
+    else if (!result)
       return fail(llvm::toString(result.takeError()));
-    searched = std::move(*result);
+    else
+      searched = std::move(*result);
+  }
+  if (planning) {
     if (printReport || planOnly)
       printSearchReport(*searched, *cluster, search, llvm::outs());
     if (!planJson.empty())
@@ -516,7 +526,8 @@ int main(int argc, char **argv) {
                    << (stats.ranks == 1 ? " rank" : " ranks") << "\n";
       printPlanReport(*module, llvm::outs());
       if (cluster)
-        printPredictedTime(*module, *cluster, stats.ranks, llvm::outs());
+        printPredictedTime(*module, *cluster, stats.ranks, llvm::outs(),
+                           searched ? &searched->best() : nullptr, unpriced);
       llvm::outs() << "  rank 0: weights " << stats.weightBytes
                    << " bytes, peak activations " << stats.arenaBytes
                    << " bytes (planned arena), " << stats.instructions

@@ -159,19 +159,33 @@ void mlir::parc::printPlanReport(ModuleOp module, llvm::raw_ostream &os) {
 }
 
 void mlir::parc::printPredictedTime(ModuleOp module, const MachineProfile &profile,
-                                    int64_t ranks, llvm::raw_ostream &os) {
+                                    int64_t ranks, llvm::raw_ostream &os,
+                                    const LayoutCandidate *priced, StringRef unpriced) {
   MachineProfile machine = profile;
   machine.device = profile.deviceAmong(ranks);
   os << "  predicted on " << machine.name << ": ";
+  StringRef per = isTrainingStep(module) ? "step" : "run";
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (module->hasAttr(kPipelinePlanAttr) || !main) {
-    os << "pipelines are priced by the schedule simulation above (not yet on this "
-          "profile)\n";
+    // The pipeline's ranks run different programs: the layout search's price of the
+    // layout (its stage table and schedule simulation on this profile) stands for them.
+    if (!priced) {
+      os << "not priced: " << (unpriced.empty() ? StringRef("no layout price") : unpriced)
+         << "\n";
+      return;
+    }
+    os << llvm::format("%.3f", priced->stepSeconds * 1e3) << " ms per " << per
+       << " (the layout search's price of " << priced->describe() << ": compute "
+       << llvm::format("%.3f", priced->computeSeconds * 1e3) << " ms, communication "
+       << llvm::format("%.3f", priced->communicationSeconds * 1e3) << " ms, bubble "
+       << llvm::format("%.1f", priced->bubbleFraction * 100) << "%)";
+    if (!priced->rejected.empty())
+      os << "; does not fit: " << priced->rejected;
+    os << "\n";
     return;
   }
   ProgramTime time = predictProgramTime(main, machine);
-  os << llvm::format("%.3f", time.total() * 1e3) << " ms per "
-     << (isTrainingStep(module) ? "step" : "run") << " on each rank (compute "
-     << llvm::format("%.3f", time.compute * 1e3) << " ms, communication "
-     << llvm::format("%.3f", time.communication * 1e3) << " ms)\n";
+  os << llvm::format("%.3f", time.total() * 1e3) << " ms per " << per
+     << " on each rank (compute " << llvm::format("%.3f", time.compute * 1e3)
+     << " ms, communication " << llvm::format("%.3f", time.communication * 1e3) << " ms)\n";
 }

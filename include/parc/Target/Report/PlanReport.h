@@ -10,6 +10,7 @@
 #define PARC_TARGET_REPORT_PLANREPORT_H
 
 #include "parc/Analysis/MachineProfile.h"
+#include "parc/Analysis/ParallelSearch.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -20,9 +21,12 @@ namespace mlir::parc {
 void printPlanReport(ModuleOp module, llvm::raw_ostream &os);
 
 /// Prints the cost model's predicted time of one run of rank 0's program on `machine`,
-/// `ranks` of whose devices run the job (parc-compile --report --cluster).
+/// `ranks` of whose devices run the job (parc-compile --report --cluster). A pipelined
+/// program is priced as the layout search prices its layout: `priced` is that layout as
+/// the search evaluated it, or `unpriced` says why the search could not.
 void printPredictedTime(ModuleOp module, const MachineProfile &machine, int64_t ranks,
-                        llvm::raw_ostream &os);
+                        llvm::raw_ostream &os, const LayoutCandidate *priced = nullptr,
+                        llvm::StringRef unpriced = "");
 
 } // namespace mlir::parc
 
