@@ -129,8 +129,12 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
                                       double memoryLimit, double bound,
                                       double linkBytesPerSecond) {
   size_t n = cost.size();
+  if (n == 0 || stages < 1)
+    return {};
   // The candidate positions, ascending, from 0 to n.
-  std::vector<size_t> cuts{0};
+  std::vector<size_t> cuts;
+  cuts.reserve(n + 1);
+  cuts.push_back(0);
   for (size_t i = 1; i < n; ++i) {
     const OpLoad &before = cost[i - 1];
     bool sameAsLast = cuts.back() != 0 && before.seconds == 0 && before.weights.empty();
@@ -144,7 +148,8 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
   // The load between each candidate and the one before it, and the ops with work before
   // each. Stage loads are summed from these in order rather than taken as differences of
   // running totals, so that equal stages weigh exactly the same and ties go to the bytes.
-  std::vector<double> loadSince(m, 0), rest(m, 0);
+  std::vector<double> loadSince(m, 0);
+  std::vector<double> rest(m, 0);
   std::vector<int64_t> workingBefore(m, 0);
   for (size_t c = 1; c < m; ++c) {
     workingBefore[c] = workingBefore[c - 1];
@@ -153,8 +158,8 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
       workingBefore[c] += cost[i].seconds > 0;
     }
   }
-  for (size_t c = m - 1; c-- > 0;)
-    rest[c] = rest[c + 1] + loadSince[c + 1];
+  for (size_t c = m - 1; c > 0; --c)
+    rest[c - 1] = rest[c] + loadSince[c];
   struct Best {
     double seconds = std::numeric_limits<double>::infinity();
     double bytes = 0;
@@ -164,6 +169,30 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
       return seconds < than.seconds;
     return bytes < than.bytes;
   };
+  // The stages that can start at each candidate a, whatever comes before: they end at a
+  // candidate in [firstEnd[a], lastEnd[a]), from the first with an op with work to the last
+  // whose load plus receive stays within `bound` (a stage over it cannot be part of a cut
+  // at least as good as the fill's) and whose weights within the memory limit.
+  auto receive = [&](size_t a) { return a > 0 ? live[cuts[a]] / linkBytesPerSecond : 0; };
+  std::vector<size_t> firstEnd(m, m), lastEnd(m, 0);
+  for (size_t a = 0; a + 1 < m; ++a) {
+    double load = 0, memory = 0;
+    llvm::SmallDenseSet<int64_t> held;
+    size_t b = a + 1;
+    for (; b < m; ++b) {
+      load += loadSince[b];
+      if (memoryLimit > 0) // the weights held matter only under a limit
+        for (size_t i = cuts[b - 1]; i < cuts[b]; ++i)
+          for (auto [weight, size] : cost[i].weights)
+            if (held.insert(weight).second)
+              memory += size;
+      if (load + receive(a) > bound || (memoryLimit > 0 && memory > memoryLimit))
+        break;
+      if (firstEnd[a] == m && workingBefore[b] != workingBefore[a])
+        firstEnd[a] = b;
+    }
+    lastEnd[a] = b;
+  }
   // previous[c], current[c]: the ops before candidate c cut into k - 1 and k stages;
   // from[k][c]: where the k-th of those stages starts.
   std::vector<Best> previous(m), current(m);
@@ -178,22 +207,13 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
       // The stages left cannot carry more than `bound` each.
       if (rest[a] > (stages - k + 1) * bound)
         continue;
-      double receive = a > 0 ? live[cuts[a]] / linkBytesPerSecond : 0;
       double bytes = before.bytes + (a > 0 ? live[cuts[a]] : 0);
-      double load = 0, memory = 0;
-      llvm::SmallDenseSet<int64_t> held;
-      for (size_t b = a + 1; b < m; ++b) {
+      // The loads of the candidates before firstEnd[a] are zero: summing from there gives
+      // the same load, exactly.
+      double load = 0, received = receive(a);
+      for (size_t b = firstEnd[a]; b < lastEnd[a]; ++b) {
         load += loadSince[b];
-        if (memoryLimit > 0) // the weights held matter only under a limit
-          for (size_t i = cuts[b - 1]; i < cuts[b]; ++i)
-            for (auto [weight, size] : cost[i].weights)
-              if (held.insert(weight).second)
-                memory += size;
-        if (load > bound || (memoryLimit > 0 && memory > memoryLimit))
-          break;
-        if (workingBefore[b] == workingBefore[a])
-          continue;
-        double seconds = std::max(before.seconds, load + receive);
+        double seconds = std::max(before.seconds, load + received);
         if (better(seconds, bytes, current[b])) {
           current[b] = {seconds, bytes};
           from[k][b] = a;
