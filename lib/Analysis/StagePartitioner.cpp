@@ -129,8 +129,6 @@ std::vector<size_t> cutsWithTransfers(const std::vector<OpLoad> &cost,
                                       double memoryLimit, double bound,
                                       double linkBytesPerSecond) {
   size_t n = cost.size();
-  if (n == 0 || stages < 1)
-    return {};
   // The candidate positions, ascending, from 0 to n.
   std::vector<size_t> cuts;
   cuts.reserve(n + 1);

@@ -178,10 +178,7 @@ void mlir::parc::printPredictedTime(ModuleOp module, const MachineProfile &profi
        << " (the layout search's price of " << priced->describe() << ": compute "
        << llvm::format("%.3f", priced->computeSeconds * 1e3) << " ms, communication "
        << llvm::format("%.3f", priced->communicationSeconds * 1e3) << " ms, bubble "
-       << llvm::format("%.1f", priced->bubbleFraction * 100) << "%)";
-    if (!priced->rejected.empty())
-      os << "; does not fit: " << priced->rejected;
-    os << "\n";
+       << llvm::format("%.1f", priced->bubbleFraction * 100) << "%)\n";
     return;
   }
   ProgramTime time = predictProgramTime(main, machine);

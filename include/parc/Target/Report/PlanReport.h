@@ -23,7 +23,8 @@ void printPlanReport(ModuleOp module, llvm::raw_ostream &os);
 /// Prints the cost model's predicted time of one run of rank 0's program on `machine`,
 /// `ranks` of whose devices run the job (parc-compile --report --cluster). A pipelined
 /// program is priced as the layout search prices its layout: `priced` is that layout as
-/// the search evaluated it, or `unpriced` says why the search could not.
+/// the search evaluated it (a fitting one: the search fails on a layout that does not
+/// fit), or `unpriced` says why the search could not.
 void printPredictedTime(ModuleOp module, const MachineProfile &machine, int64_t ranks,
                         llvm::raw_ostream &os, const LayoutCandidate *priced = nullptr,
                         llvm::StringRef unpriced = "");
