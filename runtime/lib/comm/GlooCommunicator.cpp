@@ -18,6 +18,7 @@
 #include <gloo/allreduce.h>
 #include <gloo/barrier.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace parc::rt::comm {
@@ -184,25 +185,49 @@ Status GlooCommunicator::allGather(const TensorRef &in, int64_t axis,
     return finishCall(Status());
   }
 
-  // Gloo concatenates the members' bytes (along axis 0); for another axis
-  // gather into a scratch buffer [members][outer][part] and swap to
-  // [outer][members][part].
+  // Gloo concatenates the members' bytes (along axis 0). For another axis the
+  // input is [outer][part row] and the output [outer][members][part row]: gather
+  // a band of outer rows at a time into the group's scratch as
+  // [members][rows][part row] and swap it into place, so that the scratch stays
+  // small and warm instead of a fresh buffer as large as the output each call
+  // (whose page faults cost more than the transfer on a CPU).
   int64_t outer = outerCount(in.shape, axis);
-  std::vector<char> scratch(outer > 1 ? out.bytes() : 0);
-  char *gathered = outer > 1 ? scratch.data() : static_cast<char *>(out.data);
+  size_t rowBytes = partBytes / static_cast<size_t>(outer);
+  int64_t band = outer;
+  char *gathered = static_cast<char *>(out.data);
+  if (outer > 1) {
+    band = std::max<int64_t>(
+        1, static_cast<int64_t>(kGatherScratchBytes / (rowBytes * size())));
+    band = std::min(band, outer);
+    gathered = state->scratch(static_cast<size_t>(band) * rowBytes * size());
+  }
   try {
-    gloo::AllgatherOptions options(state->context);
-    options.setInput(static_cast<char *>(in.data), partBytes);
-    options.setOutput(gathered, out.bytes());
-    options.setTag(nextTag());
-    options.setTimeout(state->timeout);
-    gloo::allgather(options);
+    for (int64_t row = 0; row < outer; row += band) {
+      int64_t rows = std::min(band, outer - row);
+      size_t bandBytes = static_cast<size_t>(rows) * rowBytes;
+      gloo::AllgatherOptions options(state->context);
+      options.setInput(static_cast<char *>(in.data) + row * rowBytes, bandBytes);
+      options.setOutput(outer > 1 ? gathered : static_cast<char *>(out.data),
+                        bandBytes * size());
+      options.setTag(nextTag());
+      options.setTimeout(state->timeout);
+      gloo::allgather(options);
+      if (outer > 1)
+        swapBlockDims(gathered, static_cast<char *>(out.data) + row * rowBytes * size(),
+                      size(), rows, rowBytes);
+    }
   } catch (const std::exception &e) {
     return finishCall(state->fail(op, e));
   }
-  if (outer > 1)
-    swapBlockDims(gathered, out.data, size(), outer, partBytes / outer);
   return finishCall(Status());
+}
+
+char *GroupState::scratch(size_t bytes) {
+  if (bytes > scratchBytes) {
+    scratchBuffer.reset(new char[bytes]); // Uninitialized: always written first.
+    scratchBytes = bytes;
+  }
+  return scratchBuffer.get();
 }
 
 Status GlooCommunicator::barrier() {

@@ -26,6 +26,9 @@ namespace parc::rt::comm {
 constexpr uint8_t kPointToPointSlotPrefix = 0x20;
 constexpr uint8_t kReduceScatterSlotPrefix = 0x21;
 
+/// The most bytes an all-gather along a non-leading axis gathers at a time.
+constexpr size_t kGatherScratchBytes = size_t(8) << 20;
+
 /// The state of one group that outlives its communicator while transfers are in
 /// flight.
 struct GroupState {
@@ -45,6 +48,13 @@ struct GroupState {
   Status fail(const std::string &op, const std::exception &exception);
   /// An error for `op` when the group already failed, else success.
   Status checkUsable(const std::string &op) const;
+  /// A buffer of at least `bytes`, kept for the group's next calls (its
+  /// collectives run one at a time); its contents are undefined.
+  char *scratch(size_t bytes);
+
+private:
+  std::unique_ptr<char[]> scratchBuffer;
+  size_t scratchBytes = 0;
 };
 
 /// Checks that `tensor` (called `role` in messages) has memory when it has
@@ -101,9 +111,10 @@ private:
   Status finishCall(Status status);
   /// The ring reduce-scatter behind reduceScatterSum, on `work` holding size()
   /// chunks of `chunk` elements of T in member order; chunk rank() of `work`
-  /// ends up summed.
+  /// ends up summed. `incoming` (`chunk` elements) receives the peer's chunks.
   template <typename T>
-  Status ringReduceScatter(T *work, int64_t chunk, const std::string &op);
+  Status ringReduceScatter(T *work, int64_t chunk, T *incoming,
+                           const std::string &op);
   /// The Gloo tag of the next collective: every member counts the same.
   uint32_t nextTag() { return collectiveTag++; }
 

@@ -20,23 +20,23 @@
 #include <gloo/types.h>
 
 #include <cstring>
+#include <type_traits>
 
 namespace parc::rt::comm {
 
 template <typename T>
-Status GlooCommunicator::ringReduceScatter(T *work, int64_t chunk,
+Status GlooCommunicator::ringReduceScatter(T *work, int64_t chunk, T *incoming,
                                            const std::string &op) {
   int parts = size();
   int next = (groupRank + 1) % parts;
   int prev = (groupRank + parts - 1) % parts;
   size_t chunkBytes = static_cast<size_t>(chunk) * sizeof(T);
   uint64_t slot = gloo::Slot::build(kReduceScatterSlotPrefix, nextTag());
-  std::vector<T> incoming(chunk);
   try {
     auto sendBuffer = state->context->createUnboundBuffer(
         work, chunkBytes * static_cast<size_t>(parts));
     auto recvBuffer =
-        state->context->createUnboundBuffer(incoming.data(), chunkBytes);
+        state->context->createUnboundBuffer(incoming, chunkBytes);
     // At step s member r sends chunk r-1-s and receives chunk r-2-s, which it
     // sends on at step s+1; after the last step its chunk r holds the sum over
     // all members.
@@ -49,7 +49,7 @@ Status GlooCommunicator::ringReduceScatter(T *work, int64_t chunk,
           !sendBuffer->waitSend(state->timeout))
         return state->error(op, "a transfer was aborted");
       T *sum = work + static_cast<int64_t>(recvChunk) * chunk;
-      addElements(sum, sum, incoming.data(), incoming.size());
+      addElements(sum, sum, incoming, static_cast<size_t>(chunk));
     }
   } catch (const std::exception &e) {
     return state->fail(op, e);
@@ -71,16 +71,6 @@ void packParts(const void *in, void *work, int64_t outer, int members,
   size_t blockBytes =
       static_cast<size_t>(count / (outer * members)) * elementBytes;
   swapBlockDims(in, work, outer, members, blockBytes);
-}
-
-/// A copy of `count` elements of T at `in`, packed member-major for the ring;
-/// chunk r of the copy is laid out as member r's part of the output.
-template <typename T>
-std::vector<T> packedCopy(const void *in, int64_t outer, int members,
-                          int64_t count) {
-  std::vector<T> work(count);
-  packParts(in, work.data(), outer, members, count, sizeof(T));
-  return work;
 }
 
 } // namespace
@@ -105,39 +95,40 @@ Status GlooCommunicator::reduceScatterSum(const TensorRef &in, int64_t axis,
   int64_t outer = outerCount(in.shape, axis);
   int parts = size();
   Status status;
+  // The ring works on a member-major copy of the input in the group's scratch,
+  // reused from call to call (a fresh buffer as large as the input each call
+  // costs its page faults, more than the transfer on a CPU); the received chunk
+  // follows it.
+  auto reduceScatter = [&](auto *typed) {
+    using T = std::remove_pointer_t<decltype(typed)>;
+    T *work = reinterpret_cast<T *>(
+        state->scratch(static_cast<size_t>(count + chunk) * sizeof(T)));
+    packParts(in.data, work, outer, parts, count, sizeof(T));
+    status = ringReduceScatter(work, chunk, work + count, op);
+    if (status.isOk())
+      std::memcpy(out.data, work + groupRank * chunk, out.bytes());
+  };
   switch (in.dtype) {
-  case DType::F32: {
-    std::vector<float> work = packedCopy<float>(in.data, outer, parts, count);
-    status = ringReduceScatter(work.data(), chunk, op);
-    if (status.isOk())
-      std::memcpy(out.data, work.data() + groupRank * chunk, out.bytes());
+  case DType::F32:
+    reduceScatter(static_cast<float *>(nullptr));
     break;
-  }
-  case DType::I32: {
-    std::vector<int32_t> work =
-        packedCopy<int32_t>(in.data, outer, parts, count);
-    status = ringReduceScatter(work.data(), chunk, op);
-    if (status.isOk())
-      std::memcpy(out.data, work.data() + groupRank * chunk, out.bytes());
+  case DType::I32:
+    reduceScatter(static_cast<int32_t *>(nullptr));
     break;
-  }
-  case DType::I64: {
-    std::vector<int64_t> work =
-        packedCopy<int64_t>(in.data, outer, parts, count);
-    status = ringReduceScatter(work.data(), chunk, op);
-    if (status.isOk())
-      std::memcpy(out.data, work.data() + groupRank * chunk, out.bytes());
+  case DType::I64:
+    reduceScatter(static_cast<int64_t *>(nullptr));
     break;
-  }
   case DType::F16:
   case DType::BF16: {
+    // Summed in f32: widened first, then packed like an f32 input.
     std::vector<float> wide(count);
     widenToF32(in.dtype, in.data, wide.data(), count);
-    std::vector<float> work =
-        packedCopy<float>(wide.data(), outer, parts, count);
-    status = ringReduceScatter(work.data(), chunk, op);
+    float *work = reinterpret_cast<float *>(
+        state->scratch(static_cast<size_t>(count + chunk) * sizeof(float)));
+    packParts(wide.data(), work, outer, parts, count, sizeof(float));
+    status = ringReduceScatter(work, chunk, work + count, op);
     if (status.isOk())
-      narrowFromF32(in.dtype, work.data() + groupRank * chunk, out.data, chunk);
+      narrowFromF32(in.dtype, work + groupRank * chunk, out.data, chunk);
     break;
   }
   case DType::Bool:
