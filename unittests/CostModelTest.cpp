@@ -6,9 +6,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "parc/Analysis/CostFormulas.h"
+#include "parc/Analysis/CostModel.h"
 #include "parc/Analysis/MachineProfile.h"
 #include "parc/Analysis/MemoryModel.h"
 
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/Error.h"
 
 #include <gtest/gtest.h>
@@ -95,6 +98,21 @@ TEST(CostFormulas, KernelTimeIsTheRoofline) {
   // An elementwise op: memory-bound at 85% of 2.039 TB/s.
   EXPECT_NEAR(kernelSeconds(1e8, 8e8, "bf16", device), 5e-6 + 8e8 / (2.039e12 * 0.85),
               1e-9);
+}
+
+// Collective libraries concatenate rank after rank: gathering or scattering along a dim
+// with larger dims before it reads and writes the whole tensor once more.
+TEST(CostModel, CollectivesAlongInnerDimsCopyTheWholeTensor) {
+  mlir::MLIRContext context;
+  auto f32 = mlir::Float32Type::get(&context);
+  auto table = mlir::RankedTensorType::get({50257, 768}, f32);
+  EXPECT_EQ(collectiveRelayoutBytes(table, 0), 0);
+  EXPECT_EQ(collectiveRelayoutBytes(table, 1), 2.0 * 50257 * 768 * 4);
+  EXPECT_EQ(collectiveRelayoutBytes(table, -1), 2.0 * 50257 * 768 * 4);
+  // Leading dims of one: the blocks are already contiguous.
+  auto batch = mlir::RankedTensorType::get({1, 128, 768}, f32);
+  EXPECT_EQ(collectiveRelayoutBytes(batch, 1), 0);
+  EXPECT_EQ(collectiveRelayoutBytes(batch, 2), 2.0 * 128 * 768 * 4);
 }
 
 // Mixed-precision Adam is ZeRO's 16 bytes per parameter (2 + 2 + 12, Rajbhandari et al.

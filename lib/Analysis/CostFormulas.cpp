@@ -85,6 +85,9 @@ double mlir::parc::kernelSeconds(double flops, double bytes, llvm::StringRef ele
     assert(peak != device.peakFlops.end() && "no peak for the element type");
     compute = flops / (peak->second * device.gemmEfficiencyAt(flops));
   }
-  double memory = bytes / (device.memoryBandwidth * device.memoryEfficiency);
-  return device.kernelLatency + std::max(compute, memory);
+  return device.kernelLatency + std::max(compute, memorySeconds(bytes, device));
+}
+
+double mlir::parc::memorySeconds(double bytes, const DeviceProfile &device) {
+  return bytes / (device.memoryBandwidth * device.memoryEfficiency);
 }

@@ -27,12 +27,27 @@ static int64_t bytesOf(Value value) {
 /// whole tensor: an all-reduce's, a gathered result, a scattered input) as `formula` says
 /// on the link the group communicates over.
 using CollectiveFormula = double (*)(double bytes, int64_t ranks, const LinkProfile &link);
+/// Along a non-leading `axis` the collective's relayout (collectiveRelayoutBytes) adds
+/// its copy at the device's memory bandwidth.
 static ProgramTime collectiveTime(Operation *op, StringRef group, Value buffer,
-                                  CollectiveFormula formula, const MachineProfile &machine) {
+                                  CollectiveFormula formula, const MachineProfile &machine,
+                                  std::optional<int64_t> axis = std::nullopt) {
   int64_t ranks = getMeshAxisSize(op, group).value_or(1);
   ProgramTime time;
   time.communication = formula(bytesOf(buffer), ranks, machine.linkFor(ranks));
+  if (axis && ranks > 1)
+    if (double bytes = collectiveRelayoutBytes(cast<RankedTensorType>(buffer.getType()), *axis))
+      time.communication += memorySeconds(bytes, machine.device);
   return time;
+}
+
+double mlir::parc::collectiveRelayoutBytes(RankedTensorType whole, int64_t dim) {
+  if (dim < 0)
+    dim += whole.getRank();
+  int64_t outer = 1;
+  for (int64_t d = 0; d < dim; ++d)
+    outer *= whole.getDimSize(d);
+  return outer > 1 ? 2.0 * getStorageBytes(whole) : 0.0;
 }
 
 bool mlir::parc::isStridedTranspose(Operation *op) {
@@ -68,10 +83,10 @@ ProgramTime mlir::parc::predictOpTime(Operation *op, const MachineProfile &machi
                           machine);
   if (auto gather = dyn_cast<AllGatherOp>(op))
     return collectiveTime(op, gather.getGroup(), gather.getResult(), ringAllGatherSeconds,
-                          machine);
+                          machine, gather.getAxis());
   if (auto scatter = dyn_cast<ReduceScatterOp>(op))
     return collectiveTime(op, scatter.getGroup(), scatter.getInput(), ringAllGatherSeconds,
-                          machine);
+                          machine, scatter.getAxis());
   ProgramTime time;
   if (auto send = dyn_cast<SendOp>(op)) {
     // Between pipeline stages: inside a node when the stages' ranks are.

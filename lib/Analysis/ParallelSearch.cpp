@@ -76,6 +76,8 @@ struct TensorParallelShape {
     CollectiveKind kind;
     double bytes;
     bool batchDependent;
+    /// What laying out its buffer copies (collectiveRelayoutBytes).
+    double relayoutBytes;
   };
   std::vector<Collective> collectives;
   /// Per op: the bytes per rank of the weights it loads (load_weight ops only).
@@ -318,7 +320,11 @@ const TensorParallelShape &Searcher::tensorParallel(int64_t ranks) {
     size_t op = indexOf.lookup(collective.user);
     Operation *def = collective.value.getDefiningOp();
     bool batchDependent = !def || ops[indexOf.lookup(def)].batchDependent;
-    shape.collectives.push_back({op, kind, bytesOf(collective.value), batchDependent});
+    ShardingAttr split = kind == CollectiveKind::AllGather ? collective.from : collective.to;
+    auto type = cast<RankedTensorType>(collective.value.getType());
+    double relayout = split.isSplit() ? collectiveRelayoutBytes(type, split.getDim()) : 0;
+    shape.collectives.push_back(
+        {op, kind, bytesOf(collective.value), batchDependent, relayout});
   }
   return shape;
 }
@@ -395,8 +401,9 @@ const StageTable &Searcher::table(int64_t tp, int64_t chunks, int64_t microbatch
   }
   for (const auto &collective : shape.collectives) {
     int64_t stage = std::max<int64_t>(0, cut.stageOfOp[collective.op]);
-    double bytes = collective.bytes * (collective.batchDependent ? share : 1) * narrow;
-    t.communication[stage] += collectiveSeconds(collective.kind, bytes, tp, tp);
+    double scale = (collective.batchDependent ? share : 1) * narrow;
+    t.communication[stage] += collectiveSeconds(collective.kind, collective.bytes * scale, tp, tp) +
+                              memorySeconds(collective.relayoutBytes * scale, device);
   }
   for (int64_t s = 0; s < chunks; ++s)
     t.incoming[s] = cut.incomingBytes[s] * share * narrow;

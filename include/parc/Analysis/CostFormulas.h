@@ -80,6 +80,10 @@ double gptIterationFlops(int64_t batch, int64_t s, int64_t layers, int64_t h, in
 double kernelSeconds(double flops, double bytes, llvm::StringRef elementType,
                      const DeviceProfile &device);
 
+/// Moving `bytes` through the device's memory at its achieved bandwidth, as a copy inside
+/// another operation does (no kernel latency of its own).
+double memorySeconds(double bytes, const DeviceProfile &device);
+
 } // namespace mlir::parc
 
 #endif // PARC_ANALYSIS_COSTFORMULAS_H

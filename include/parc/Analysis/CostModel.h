@@ -31,6 +31,14 @@ bool isStridedTranspose(Operation *op);
 /// GEMM library reads operands transposed (gemm_transposes_operands), it costs nothing.
 bool isGemmOperandTranspose(Operation *op);
 
+/// The bytes a rank reads and writes to lay out the buffer of an all-gather or a
+/// reduce-scatter of the whole tensor `whole` along `dim`: collective libraries (Gloo,
+/// NCCL) move contiguous blocks, rank after rank, so along a dim with larger dims before
+/// it the gathered [ranks][outer][part] is swapped into [outer][ranks][part] (or the input
+/// packed the other way): the whole tensor read once and written once. Zero along a
+/// leading dim.
+double collectiveRelayoutBytes(RankedTensorType whole, int64_t dim);
+
 /// The predicted time of `op` on `machine`: communication for collectives and
 /// transfers, compute otherwise (ops that only rename memory, such as reshape, cost
 /// nothing).
