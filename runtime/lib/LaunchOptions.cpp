@@ -9,7 +9,7 @@ using namespace parc::rt;
 
 const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
-         "--output-dir DIR [--nproc N] [--threads T] [--timeout SECONDS] "
+         "[--output-dir DIR] [--nproc N] [--threads T] [--timeout SECONDS] "
          "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
          "[--cuda-graphs] "
          "[--steps N] [--save DIR] [--resume DIR]\n";
@@ -138,7 +138,5 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
   }
   if (options.artifact.empty())
     return Status::error("no artifact given");
-  if (options.outputDir.empty() && !options.worker)
-    return Status::error("--output-dir is required");
   return Status::ok();
 }

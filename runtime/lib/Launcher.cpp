@@ -280,15 +280,27 @@ int parc::rt::runParcRun(int argc, char **argv) {
   if (!inputs)
     return reportError(inputs.message());
 
+  // A training run's result is its losses (printed) and its checkpoint (--save); an
+  // inference run's is its outputs, which need somewhere to go.
+  bool writesOutputs = !options.outputDir.empty();
+  if (!writesOutputs && !manifest.training())
+    return reportError("--output-dir is required: it receives the outputs of " +
+                       options.artifact);
   std::error_code error;
-  fs::create_directories(options.outputDir, error);
+  // The ranks write their outputs next to where they are published, so that publishing
+  // them is a rename; without --output-dir they work in the temporary directory.
+  fs::path parent = writesOutputs ? fs::path(options.outputDir) : fs::temp_directory_path(error);
+  std::string parentFlag = writesOutputs ? "--output-dir " + options.outputDir
+                                         : std::string("the temporary directory");
+  if (writesOutputs)
+    fs::create_directories(parent, error);
   if (error)
-    return reportError("--output-dir " + options.outputDir + ": " + error.message());
-  std::string pattern = (fs::path(options.outputDir) / ".parc-run-XXXXXX").string();
+    return reportError(parentFlag + ": " + error.message());
+  std::string pattern = (parent / ".parc-run-XXXXXX").string();
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (!mkdtemp(buffer.data()))
-    return reportError("--output-dir " + options.outputDir + ": " + std::strerror(errno));
+    return reportError(parentFlag + " " + parent.string() + ": " + std::strerror(errno));
   std::string workDir(buffer.data());
   // Ranks meet through files here (Gloo's FileStore) before connecting over loopback TCP.
   fs::create_directories(fs::path(workDir) / "rendezvous", error);
@@ -329,7 +341,7 @@ int parc::rt::runParcRun(int argc, char **argv) {
   }
   if (ranks && !options.tracePath.empty())
     ranks = writeMergedTrace(workDir, options.nproc, options.tracePath);
-  if (ranks) {
+  if (ranks && writesOutputs) {
     for (const pa::GraphValue &output : manifest.outputs()) {
       std::string file = outputFileName(output.name());
       fs::rename(fs::path(workDir) / file, fs::path(options.outputDir) / file, error);

@@ -27,6 +27,12 @@
 # MESH: mesh: dp=2 pp=1 tp=1
 # RUN: parc-run %t/sgd-dp2.parc --steps 10 --input input_ids=%t/sgd/input_ids.npy --input labels=%t/sgd/labels.npy --output-dir %t/sgd-dp2-out > %t/sgd-dp2.txt
 # RUN: %python %pylib/compare_losses.py %t/sgd-dp2.txt %t/sgd/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=SGD
+# The training contract's command line has no --output-dir: the losses are all a run
+# writes (to stdout), and its ranks meet in the temporary directory, leaving nothing there.
+# RUN: rm -rf %t/tmp && mkdir -p %t/tmp
+# RUN: env TMPDIR=%t/tmp parc-run %t/sgd-dp2.parc --steps=10 --input input_ids=%t/sgd/input_ids.npy --input labels=%t/sgd/labels.npy > %t/sgd-dp2-nodir.txt
+# RUN: %python %pylib/compare_losses.py %t/sgd-dp2-nodir.txt %t/sgd/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=SGD
+# RUN: %python -c "import os, sys; left = os.listdir(sys.argv[1]); sys.exit('left behind: %%s' %% left if left else 0)" %t/tmp
 # RUN: parc-compile %t/adamw/model.onnx --train --dp=2 --optimizer=adamw --lr=0.01 --weight-decay=0.01 -o %t/adamw-dp2.parc
 # RUN: parc-run %t/adamw-dp2.parc --steps 10 --input input_ids=%t/adamw/input_ids.npy --input labels=%t/adamw/labels.npy --output-dir %t/adamw-dp2-out > %t/adamw-dp2.txt
 # RUN: %python %pylib/compare_losses.py %t/adamw-dp2.txt %t/adamw/losses.txt --max-rel 1e-4 | FileCheck %s --check-prefix=ADAMW

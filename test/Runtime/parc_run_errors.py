@@ -26,7 +26,7 @@
 # RUN: not parc-run %t/model.parc --input x --output-dir %t/o7 2>&1 | FileCheck %s --check-prefix=MALFORMED
 # MALFORMED: parc-run: error: --input 'x': expected NAME=FILE.npy
 # RUN: not parc-run %t/model.parc --input x=%t/x.npy --input ids=%t/ids.npy 2>&1 | FileCheck %s --check-prefix=NODIR
-# NODIR: parc-run: error: --output-dir is required
+# NODIR: parc-run: error: --output-dir is required: it receives the outputs of {{.*}}model.parc
 # RUN: not parc-run %t/model.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/o8 --nproc 2 2>&1 | FileCheck %s --check-prefix=NPROC
 # NPROC: parc-run: error: --nproc 2 does not match the artifact's world size 1
 # RUN: not parc-run %t/model.parc --bogus 2>&1 | FileCheck %s --check-prefix=FLAG
