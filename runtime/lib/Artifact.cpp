@@ -49,6 +49,28 @@ const void *Artifact::weightData(int index) const {
   return data + manifestProto->weights(index).offset();
 }
 
+Status Artifact::verifyWeights(int rank) const {
+  const pa::Manifest &manifest = *manifestProto;
+  std::vector<bool> checked(manifest.weights_size(), false);
+  for (const pa::Value &value : manifest.programs(rank).values()) {
+    if (value.storage_case() != pa::Value::kWeight || checked[value.weight()])
+      continue;
+    checked[value.weight()] = true;
+    const pa::WeightShard &shard = manifest.weights(value.weight());
+    if (shard.random())
+      continue;
+    uint32_t computed = crc32c(weightData(value.weight()), shard.size());
+    if (!shard.has_crc32c() || computed != shard.crc32c()) {
+      char detail[64];
+      std::snprintf(detail, sizeof(detail), " (CRC-32C %08x, the manifest says %08x)",
+                    computed, shard.crc32c());
+      return Status::error(filePath + ": corrupt artifact: weight '" + shard.name() +
+                           "' does not match its checksum" + detail);
+    }
+  }
+  return Status::ok();
+}
+
 /// A made-up value in [-0.05, 0.05) for element `element` of the whole weight whose name
 /// hashes to `seed` (splitmix64 of the pair: any element can be made alone).
 static float madeUpValue(uint64_t seed, uint64_t element) {

@@ -11,7 +11,7 @@ const char *parc::rt::launchUsage() {
   return "usage: parc-run MODEL.parc --input NAME=FILE.npy [--input ...] "
          "[--output-dir DIR] [--nproc N] [--threads T] [--timeout SECONDS] "
          "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
-         "[--cuda-graphs] "
+         "[--cuda-graphs] [--verify] "
          "[--steps N] [--save DIR] [--resume DIR]\n";
 }
 
@@ -92,6 +92,10 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (hasValue)
         return Status::error("--profile takes no value");
       options.profile = true;
+    } else if (arg == "--verify") {
+      if (hasValue)
+        return Status::error("--verify takes no value");
+      options.verify = true;
     } else if (arg == "--cuda-graphs") {
       if (hasValue)
         return Status::error("--cuda-graphs takes no value");

@@ -21,6 +21,7 @@ struct LaunchOptions {
   int repeat = 1;            // runs of the program (for benchmarks)
   bool report = false;       // print per-rank timings and peak memory
   bool cudaGraphs = false;   // capture a run in a CUDA graph and replay it (--repeat)
+  bool verify = false;       // check every mapped weight shard's CRC-32C before running
   bool profile = false;      // print the time of each kind of op and the slowest nodes
   std::string tracePath;     // write a Chrome/Perfetto trace of the last run here
   std::string profileJsonPath; // write rank 0's per-instruction profile here (JSON)

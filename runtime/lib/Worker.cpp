@@ -178,6 +178,11 @@ static Status runRank(const LaunchOptions &options,
   if (!artifact)
     return status;
   const pa::Manifest &manifest = artifact->manifest();
+  // --verify: nothing runs on weight bytes that changed since parc-compile wrote them. Not
+  // the default: reading every mapped byte costs about 0.3 s per GB here, where mapping
+  // the artifact costs a millisecond (docs/runtime.md).
+  if (options.verify)
+    PARC_RETURN_IF_ERROR(artifact->verifyWeights(options.rank));
   int threads = options.threads;
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency() /

@@ -1,10 +1,11 @@
 # RUN: rm -rf %t && mkdir -p %t
 # Every model family compiled with --tp=2 (and the MLP with --tp=4) runs on that many CPU
 # ranks and gives PyTorch's output (relative L2 error at most 1e-5, as on one rank: the
-# partial sums only reorder additions).
+# partial sums only reorder additions). The GPT-2 runs check every shard's checksum
+# (--verify): the writer checksums a split weight piece by piece.
 # RUN: %python %models/make_model.py gpt2 %t/gpt2.onnx --reference %t/gpt2
 # RUN: parc-compile %t/gpt2.onnx --tp=2 -o %t/gpt2.parc
-# RUN: parc-run %t/gpt2.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-out --timeout 120
+# RUN: parc-run %t/gpt2.parc --verify --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-out --timeout 120
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-out %t/gpt2 --names logits --max-rel-l2 1e-5
 # RUN: %python %models/make_model.py llama %t/llama.onnx --exporter dynamo --reference %t/llama
 # RUN: parc-compile %t/llama.onnx --tp=2 -o %t/llama.parc
@@ -30,7 +31,7 @@
 # RUN: parc-compile %t/gpt2.onnx --tp=3 -o %t/gpt2-3.parc --report | FileCheck %s --check-prefix=TP3
 # TP3: target: cpu, 3 ranks
 # TP3: model.transformer.wte.weight  replicated (no dim divides by 3)
-# RUN: parc-run %t/gpt2-3.parc --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-3-out --timeout 120
+# RUN: parc-run %t/gpt2-3.parc --verify --input input_ids=%t/gpt2/input_ids.npy --output-dir %t/gpt2-3-out --timeout 120
 # RUN: %python %pylib/compare_outputs.py %t/gpt2-3-out %t/gpt2 --names logits --max-rel-l2 1e-5
 # RUN: parc-compile %t/llama.onnx --tp=4 -o %t/llama-4.parc
 # RUN: parc-run %t/llama-4.parc --input input_ids=%t/llama/input_ids.npy --output-dir %t/llama-4-out --timeout 120

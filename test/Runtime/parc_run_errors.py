@@ -4,6 +4,8 @@
 # The happy path: outputs land as DIR/<output name>.npy and match numpy.
 # RUN: parc-run %t/model.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/ok
 # RUN: %python %s check %t/ok
+# RUN: parc-run %t/model.parc --verify --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/ok-verified
+# RUN: %python %s check %t/ok-verified
 # --help prints the usage on stdout and succeeds.
 # RUN: parc-run --help | FileCheck %s --check-prefix=HELP
 # HELP: usage: parc-run MODEL.parc --input NAME=FILE.npy
@@ -47,7 +49,12 @@
 # RUN: not parc-run %t/corrupt.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/o11 2>&1 | FileCheck %s --check-prefix=CORRUPT
 # CORRUPT: parc-run: error: {{.*}}corrupt.parc: corrupt artifact (manifest checksum mismatch)
 # RUN: not parc-run %t/version.parc --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/o12 2>&1 | FileCheck %s --check-prefix=VERSION
-# VERSION: parc-run: error: {{.*}}version.parc: artifact format version 99 is not supported by this runtime (it reads version 2); recompile the model
+# VERSION: parc-run: error: {{.*}}version.parc: artifact format version 99 is not supported by this runtime (it reads version 3); recompile the model
+# A flipped bit inside a weight's bytes: with --verify, one line naming the weight and the
+# artifact, and no output.
+# RUN: not parc-run %t/flipped.parc --verify --input x=%t/x.npy --input ids=%t/ids.npy --output-dir %t/o14 2>&1 | FileCheck %s --check-prefix=FLIPPED
+# FLIPPED: parc-run: error: rank 0: {{.*}}flipped.parc: corrupt artifact: weight '{{w|table}}' does not match its checksum (CRC-32C {{[0-9a-f]+}}, the manifest says {{[0-9a-f]+}})
+# RUN: not ls %t/o14/y.npy
 # RUN: not parc-run %t/missing.parc --output-dir %t/o13 2>&1 | FileCheck %s --check-prefix=NOARTIFACT
 # NOARTIFACT: parc-run: error: {{.*}}missing.parc: cannot open the artifact: No such file or directory
 import os
@@ -102,6 +109,10 @@ def damage(artifact, out):
     version = bytearray(data)
     version[8:12] = struct.pack("<I", 99)
     open(os.path.join(out, "version.parc"), "wb").write(bytes(version))
+    flipped = bytearray(data)
+    data_offset = struct.unpack_from("<Q", data, 24)[0]
+    flipped[data_offset + 5] ^= 0x10  # a bit of the first weight shard
+    open(os.path.join(out, "flipped.parc"), "wb").write(bytes(flipped))
 
 
 if __name__ == "__main__":

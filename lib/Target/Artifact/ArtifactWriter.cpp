@@ -62,19 +62,25 @@ struct ShardBytes {
   uint64_t size() const {
     return selection ? bytes().size() / selection->ranks : bytes().size();
   }
-  void write(llvm::raw_ostream &os) const {
+  /// Writes the shard's bytes to `os` and returns their CRC-32C, computed piece by
+  /// piece as each is written.
+  uint32_t write(llvm::raw_ostream &os) const {
     ArrayRef<char> all = bytes();
     if (!selection) {
       os.write(all.data(), all.size());
-      return;
+      return ::parc::rt::crc32c(all.data(), all.size());
     }
     const ShardSelection &s = *selection;
     int64_t block = s.dim / (s.groups * s.ranks);
+    uint32_t crc = 0;
     for (int64_t o = 0; o < s.outer; ++o)
       for (int64_t g = 0; g < s.groups; ++g) {
         int64_t first = o * s.dim + (g * s.ranks + s.rank) * block;
-        os.write(all.data() + first * s.innerBytes, block * s.innerBytes);
+        const char *piece = all.data() + first * s.innerBytes;
+        os.write(piece, block * s.innerBytes);
+        crc = ::parc::rt::crc32c(piece, block * s.innerBytes, crc);
       }
+    return crc;
   }
 };
 
@@ -187,6 +193,7 @@ int ManifestBuilder::addShard(std::string name, RankedTensorType type,
     dataSize = ::parc::rt::alignArtifactOffset(dataSize);
     shard->set_offset(dataSize);
     dataSize += bytes.size();
+    shard->set_crc32c(0); // Filled in as the bytes are written.
   }
   manifest.set_data_size(dataSize);
   shards.push_back(std::move(bytes));
@@ -553,17 +560,27 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
   }
   manifest.set_weight_bytes(rankWeightBytes);
 
+  // The manifest goes first but holds the shards' checksums, which are computed as the
+  // shards are written: it is written with zeros in their place (the same size: each is
+  // a present fixed32) and again, with the header, once the data region is done.
   std::string manifestBytes;
-  if (!manifest.SerializeToString(&manifestBytes))
-    return module.emitError("cannot serialize the artifact manifest");
   ::parc::rt::ArtifactHeader header{};
-  std::memcpy(header.magic, ::parc::rt::kArtifactMagic, sizeof(header.magic));
-  header.formatVersion = ::parc::rt::kArtifactFormatVersion;
-  header.manifestSize = manifestBytes.size();
-  header.manifestCrc32 =
-      ::parc::rt::crc32(manifestBytes.data(), manifestBytes.size());
-  header.dataOffset = ::parc::rt::alignArtifactOffset(sizeof(header) +
-                                                      manifestBytes.size());
+  auto serializeManifest = [&]() -> LogicalResult {
+    std::string bytes;
+    if (!manifest.SerializeToString(&bytes))
+      return module.emitError("cannot serialize the artifact manifest");
+    if (!manifestBytes.empty() && bytes.size() != manifestBytes.size())
+      return module.emitError("the artifact manifest changed size with its checksums");
+    manifestBytes = std::move(bytes);
+    std::memcpy(header.magic, ::parc::rt::kArtifactMagic, sizeof(header.magic));
+    header.formatVersion = ::parc::rt::kArtifactFormatVersion;
+    header.manifestSize = manifestBytes.size();
+    header.manifestCrc32 = ::parc::rt::crc32(manifestBytes.data(), manifestBytes.size());
+    header.dataOffset = ::parc::rt::alignArtifactOffset(sizeof(header) + manifestBytes.size());
+    return success();
+  };
+  if (failed(serializeManifest()))
+    return failure();
 
   // Write under a temporary name in the same folder, then rename into place.
   llvm::SmallString<256> temporary;
@@ -589,10 +606,18 @@ LogicalResult mlir::parc::writeArtifact(ModuleOp module, StringRef path,
       if (manifest.weights(index).random())
         continue;
       pad(header.dataOffset + manifest.weights(index).offset());
-      shard.write(os);
+      manifest.mutable_weights(index)->set_crc32c(shard.write(os));
       written += shard.size();
     }
     pad(header.dataOffset + manifest.data_size());
+    if (failed(serializeManifest())) {
+      os.close();
+      llvm::sys::fs::remove(temporary);
+      return failure();
+    }
+    os.seek(0);
+    os.write(reinterpret_cast<const char *>(&header), sizeof(header));
+    os << manifestBytes;
     os.close();
     ok = !os.has_error();
     if (stats) {

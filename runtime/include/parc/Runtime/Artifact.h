@@ -1,7 +1,8 @@
 //===- Artifact.h - a loaded .parc artifact ---------------------*- C++ -*-===//
 //
 // Maps an artifact file read-only, checks its header, manifest checksum and every index in
-// its programs, and hands out the manifest and weight bytes without copying them.
+// its programs, and hands out the manifest and weight bytes without copying them; a rank
+// checks the checksums of the weight shards it maps before it runs (verifyWeights).
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +43,10 @@ public:
   /// The bytes of weight shard `index` in the mapped file (or, for a shard stored without
   /// them, the seeded pseudo-random values made up when the artifact was opened).
   const void *weightData(int index) const;
+
+  /// Checks the CRC-32C of every weight shard rank `rank`'s program maps (each once);
+  /// the error names the first corrupt weight and the artifact.
+  Status verifyWeights(int rank) const;
 
 private:
   Artifact() = default;
