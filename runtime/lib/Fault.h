@@ -4,9 +4,12 @@
 // tests can check what the launcher does about it. WHEN is a step number (before that
 // training step, or that inference run of --repeat, counting from 0) or `save` (before the
 // checkpoint of --save is written). ACTION is `abort` (the default: the rank dies with
-// SIGABRT, as a crash would), `stop` (it sends itself SIGSTOP and hangs outside any
-// collective until it is killed) or `error` (it fails with an error message, as a rank that
-// finds a problem does). Unset, nothing happens.
+// SIGABRT, as a crash would), `kill` (SIGKILL: it vanishes without a word, as a node that
+// loses power), `stop` (it sends itself SIGSTOP and hangs outside any collective until it
+// is killed), `close` (it shuts down every socket it has, as a node whose network fails,
+// and goes on) or `error` (it fails with an error message, as a rank that finds a problem
+// does). Before acting the rank prints `parc-run: rank R: injecting PARC_FAULT=...` on
+// stderr, so that a test can time how long the job takes to notice. Unset, nothing happens.
 //
 //===----------------------------------------------------------------------===//
 

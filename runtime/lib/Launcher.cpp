@@ -119,6 +119,9 @@ std::string describeExit(int status) {
   return "exited with code " + std::to_string(WEXITSTATUS(status));
 }
 
+/// How long a rank may stay stopped (SIGSTOP, SIGTSTP) before the launcher ends the job.
+constexpr double kStoppedRankSeconds = 2;
+
 void stopAll(std::vector<pid_t> &pids) {
   for (pid_t pid : pids)
     if (pid > 0)
@@ -184,15 +187,25 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
   // of the others' errors (they lose their connection to it).
   std::string crashes;
   std::optional<Clock::time_point> firstFailure;
+  // Ranks stopped by a signal (SIGSTOP, SIGTSTP) and since when: a rank that stays stopped
+  // holds its peers in their collectives, as a hung node does.
+  std::vector<std::optional<Clock::time_point>> stoppedSince(pids.size());
+  std::vector<int> stopSignal(pids.size(), 0);
   while (running > 0) {
     int status = 0;
-    pid_t done = waitpid(-1, &status, WNOHANG);
+    pid_t done = waitpid(-1, &status, WNOHANG | WUNTRACED | WCONTINUED);
     if (done > 0) {
       size_t rank = 0;
       while (rank < pids.size() && pids[rank] != done)
         ++rank;
       if (rank == pids.size())
         continue;
+      if (WIFSTOPPED(status) || WIFCONTINUED(status)) {
+        stoppedSince[rank] = WIFSTOPPED(status) ? std::optional(Clock::now()) : std::nullopt;
+        stopSignal[rank] = WIFSTOPPED(status) ? WSTOPSIG(status) : 0;
+        continue;
+      }
+      stoppedSince[rank].reset();
       pids[rank] = -1;
       exitStatus[rank] = status;
       --running;
@@ -205,6 +218,17 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
     auto now = Clock::now();
     if (firstFailure && now - *firstFailure > std::chrono::milliseconds(500))
       break;
+    for (size_t rank = 0; rank < pids.size(); ++rank)
+      if (stoppedSince[rank] &&
+          now - *stoppedSince[rank] > std::chrono::duration<double>(kStoppedRankSeconds)) {
+        stopAll(pids);
+        char seconds[32];
+        std::snprintf(seconds, sizeof(seconds), "%g", kStoppedRankSeconds);
+        return Status::error("rank " + std::to_string(rank) + " was stopped by signal " +
+                             std::to_string(stopSignal[rank]) + " (" +
+                             strsignal(stopSignal[rank]) + ") and not continued within " +
+                             seconds + " s; all ranks were stopped");
+      }
     if (timeoutSeconds > 0 &&
         std::chrono::duration<double>(now - start).count() > timeoutSeconds) {
       stopAll(pids);

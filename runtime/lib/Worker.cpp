@@ -24,7 +24,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <csignal>
+#include <sys/prctl.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace parc::rt;
 namespace pa = parc::artifact;
@@ -361,6 +364,13 @@ static Status runRank(const LaunchOptions &options,
 }
 
 int parc::rt::runWorker(const LaunchOptions &options) {
+  // A rank dies with its launcher: killed, the launcher cannot stop its ranks, and one
+  // left waiting in a collective (or stopped) would outlive the job. The second look at
+  // the parent catches a launcher that died before the request was made.
+  pid_t launcher = getppid();
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != launcher)
+    return 1;
   std::unique_ptr<CommContext> comm;
   bool connected = false;
   Status status = runRank(options, comm, connected);

@@ -64,15 +64,20 @@
 # RESUMED: step 0: {{.*}} ok
 # RESUMED: step 2: {{.*}} ok
 #
-# --timeout stops a job whose rank hangs outside any collective (stopped by SIGSTOP at
-# step 1, its peer waiting for it in a collective; and a single rank alone): parc-run
-# exits non-zero within the timeout and a moment, and no rank is left, stopped or not.
-# RUN: %python %pylib/run_bounded.py --within 8 --marker %t/dp2.parc -- env PARC_FAULT=1:1:stop parc-run %t/dp2.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/hung --timeout 5 | FileCheck %s --check-prefix=HUNG
-# RUN: %python %pylib/run_bounded.py --within 8 --marker %t/one.parc -- env PARC_FAULT=0:0:stop parc-run %t/one.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/hung --timeout 5 | FileCheck %s --check-prefix=HUNG
-# HUNG: parc-run: error: timed out after 5 s (--timeout); all ranks were stopped
-# HUNG: exited with code 1 after {{[5-7]\.[0-9]}} s
+# A rank stopped by SIGSTOP (at step 1, its peer waiting for it in a collective; and a
+# single rank alone) ends the job once it has stayed stopped for 2 s: parc-run names it,
+# exits non-zero, and no rank is left, stopped or not.
+# RUN: %python %pylib/run_bounded.py --within 6 --marker %t/dp2.parc -- env PARC_FAULT=1:1:stop parc-run %t/dp2.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/hung | FileCheck %s --check-prefix=STOPPED1
+# STOPPED1: parc-run: error: rank 1 was stopped by signal 19 ({{.*}}) and not continued within 2 s; all ranks were stopped
+# STOPPED1: exited with code 1 after {{[2-5]\.[0-9]}} s
+# RUN: %python %pylib/run_bounded.py --within 6 --marker %t/one.parc -- env PARC_FAULT=0:0:stop parc-run %t/one.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/hung | FileCheck %s --check-prefix=STOPPED0
+# STOPPED0: parc-run: error: rank 0 was stopped by signal 19 ({{.*}}) and not continued within 2 s; all ranks were stopped
+# --timeout bounds a job whatever holds it up: here it ends before the stopped rank's 2 s.
+# RUN: %python %pylib/run_bounded.py --within 5 --marker %t/dp2.parc -- env PARC_FAULT=1:1:stop parc-run %t/dp2.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/hung --timeout 1 | FileCheck %s --check-prefix=HUNG
+# HUNG: parc-run: error: timed out after 1 s (--timeout); all ranks were stopped
+# HUNG: exited with code 1 after {{[1-3]\.[0-9]}} s
 # RUN: ls -A %t/hung | count 0
 #
 # A malformed PARC_FAULT is an error, not ignored.
 # RUN: not env PARC_FAULT=one:2 parc-run %t/one.parc --steps 3 --input input_ids=%t/first_ids.npy --input labels=%t/first_labels.npy --output-dir %t/bad 2>&1 | FileCheck %s --check-prefix=BADFAULT
-# BADFAULT: parc-run: error: rank 0: PARC_FAULT='one:2': expected RANK:STEP|save[:abort|stop|error]
+# BADFAULT: parc-run: error: rank 0: PARC_FAULT='one:2': expected RANK:STEP|save[:abort|kill|stop|close|error]

@@ -30,7 +30,7 @@ Status GroupState::error(const std::string &op,
 
 Status GroupState::fail(const std::string &op,
                         const std::exception &exception) {
-  Status status = error(op, "failed: " + glooMessage(exception));
+  Status status = error(op, "failed: " + glooMessage(exception) + peer);
   if (failure.isOk())
     failure = status;
   return status;
@@ -91,6 +91,8 @@ GlooCommunicator::GlooCommunicator(std::vector<int> worldRanks, int groupRank,
   state->context = std::move(context);
   state->name = groupName(members);
   state->timeout = timeout;
+  if (members.size() == 2)
+    state->peer = " (the peer is rank " + std::to_string(members[1 - groupRank]) + ")";
 }
 
 GlooCommunicator::~GlooCommunicator() { (void)flush(); }

@@ -38,6 +38,9 @@ struct GroupState {
   std::string name;
   /// The limit of every blocking operation.
   std::chrono::milliseconds timeout{0};
+  /// For a group of two, " (the peer is rank N)": a lost connection then names the rank
+  /// at its other end.
+  std::string peer;
   /// The first transport error; once set, the group is unusable.
   Status failure;
 
