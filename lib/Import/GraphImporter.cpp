@@ -161,6 +161,9 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
     for (int d = 0; d < shape.dim_size(); ++d) {
       const onnx::TensorShapeProto::Dimension &dim = shape.dim(d);
       if (dim.has_dim_value()) {
+        if (dim.dim_value() < 0)
+          return emitError(loc) << "graph input '" << input->name() << "' has dim " << d
+                                << " of " << dim.dim_value();
         if (bound && (*bound)[d] != dim.dim_value())
           return emitError(loc)
                  << "--input-shape gives dim " << d << " of '" << input->name()
@@ -180,6 +183,9 @@ LogicalResult GraphImporter::importInputs(const onnx::GraphProto &graph,
       }
       dims.push_back((*bound)[d]);
     }
+    std::string sizeReason;
+    if (failed(boundedTensorBytes(dims, getElementStorageBytes(*element), sizeReason)))
+      return emitError(loc) << "graph input '" << input->name() << "' " << sizeReason;
     argTypes.push_back(RankedTensorType::get(dims, *element));
   }
 
@@ -320,39 +326,17 @@ LogicalResult GraphImporter::importInto(ModuleOp moduleOp) {
 // Model loading
 //===----------------------------------------------------------------------===//
 
-OwningOpRef<ModuleOp> mlir::parc::importOnnxModel(MLIRContext &context,
-                                                  StringRef path,
-                                                  const OnnxImportOptions &options) {
-  context.loadDialect<ParcDialect, func::FuncDialect>();
+/// Imports a parsed `model` whose file is `path` (its external data lies beside it).
+static OwningOpRef<ModuleOp> importParsedModel(MLIRContext &context,
+                                               std::shared_ptr<onnx::ModelProto> model,
+                                               StringRef path,
+                                               const OnnxImportOptions &options) {
   Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
-
-  // Parse from the file descriptor rather than a mapping of the file, so the weights are
-  // held once (in the parsed model) and not also as mapped file pages while parsing.
-  uint64_t fileSize = 0;
-  if (std::error_code error = llvm::sys::fs::file_size(path, fileSize)) {
-    emitError(fileLoc) << "cannot read the model: " << error.message();
-    return nullptr;
-  }
-  if (fileSize > static_cast<uint64_t>(INT32_MAX)) {
-    emitError(fileLoc) << "the model file is over 2 GB; ONNX needs such models "
-                          "saved with external data (onnx.save_model(..., "
-                          "save_as_external_data=True))";
-    return nullptr;
-  }
-  int fd = ::open(path.str().c_str(), O_RDONLY);
-  if (fd < 0) {
-    emitError(fileLoc) << "cannot read the model: " << std::strerror(errno);
-    return nullptr;
-  }
-  auto model = std::make_shared<onnx::ModelProto>();
-  bool parsed = model->ParseFromFileDescriptor(fd);
-  ::close(fd);
-  if (!parsed || !model->has_graph() || model->ir_version() <= 0) {
+  if (!model->has_graph() || model->ir_version() <= 0) {
     emitError(fileLoc) << "not a valid ONNX model (the file does not parse as "
                           "an ONNX ModelProto with a graph)";
     return nullptr;
   }
-
   int64_t opset = -1;
   for (const onnx::OperatorSetIdProto &import : model->opset_import())
     if (isDefaultDomain(import.domain()))
@@ -381,6 +365,56 @@ OwningOpRef<ModuleOp> mlir::parc::importOnnxModel(MLIRContext &context,
   if (failed(verify(*module)))
     return nullptr;
   return module;
+}
+
+OwningOpRef<ModuleOp> mlir::parc::importOnnxModel(MLIRContext &context,
+                                                  StringRef path,
+                                                  const OnnxImportOptions &options) {
+  context.loadDialect<ParcDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(&context, path, 0, 0);
+
+  // Parse from the file descriptor rather than a mapping of the file, so the weights are
+  // held once (in the parsed model) and not also as mapped file pages while parsing.
+  uint64_t fileSize = 0;
+  if (std::error_code error = llvm::sys::fs::file_size(path, fileSize)) {
+    emitError(fileLoc) << "cannot read the model: " << error.message();
+    return nullptr;
+  }
+  if (fileSize > static_cast<uint64_t>(INT32_MAX)) {
+    emitError(fileLoc) << "the model file is over 2 GB; ONNX needs such models "
+                          "saved with external data (onnx.save_model(..., "
+                          "save_as_external_data=True))";
+    return nullptr;
+  }
+  int fd = ::open(path.str().c_str(), O_RDONLY);
+  if (fd < 0) {
+    emitError(fileLoc) << "cannot read the model: " << std::strerror(errno);
+    return nullptr;
+  }
+  auto model = std::make_shared<onnx::ModelProto>();
+  bool parsed = model->ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (!parsed) {
+    emitError(fileLoc) << "not a valid ONNX model (the file does not parse as "
+                          "an ONNX ModelProto with a graph)";
+    return nullptr;
+  }
+  return importParsedModel(context, std::move(model), path, options);
+}
+
+OwningOpRef<ModuleOp> mlir::parc::importOnnxModelBytes(MLIRContext &context,
+                                                       StringRef bytes, StringRef path,
+                                                       const OnnxImportOptions &options) {
+  context.loadDialect<ParcDialect, func::FuncDialect>();
+  auto model = std::make_shared<onnx::ModelProto>();
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) ||
+      !model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    emitError(FileLineColLoc::get(&context, path, 0, 0))
+        << "not a valid ONNX model (the file does not parse as an ONNX ModelProto with a "
+           "graph)";
+    return nullptr;
+  }
+  return importParsedModel(context, std::move(model), path, options);
 }
 
 SmallVector<StringRef> mlir::parc::getSupportedOnnxOps() {

@@ -55,19 +55,50 @@ OnnxTensorReader::OnnxTensorReader(MLIRContext *context,
     : context(context), model(std::move(model)),
       modelDirectory(std::move(modelDirectory)), allowMissingWeights(allowMissingWeights) {}
 
+/// Whether an external data location names a file inside the model's folder (ONNX's checker
+/// refuses others too): not absolute, no `..`.
+static bool isInsideModelFolder(StringRef location) {
+  return !llvm::sys::path::is_absolute(location) &&
+         !llvm::is_contained(llvm::make_range(llvm::sys::path::begin(location),
+                                              llvm::sys::path::end(location)),
+                             "..");
+}
+
 /// Whether `tensor` is external data whose file does not exist.
 static bool externalFileMissing(const onnx::TensorProto &tensor, StringRef modelDirectory) {
   if (tensor.data_location() != onnx::TensorProto::EXTERNAL)
     return false;
   for (const onnx::StringStringEntryProto &entry : tensor.external_data())
     if (entry.key() == "location") {
-      if (llvm::sys::path::is_absolute(entry.value()))
+      if (!isInsideModelFolder(entry.value()))
         return false; // refused by rawBytes
       llvm::SmallString<256> path(modelDirectory);
       llvm::sys::path::append(path, entry.value());
       return !llvm::sys::fs::exists(path);
     }
   return false;
+}
+
+FailureOr<int64_t> mlir::parc::boundedTensorBytes(ArrayRef<int64_t> shape,
+                                                  int64_t elementBytes, std::string &reason) {
+  int64_t bytes = elementBytes;
+  bool tooLarge = false;
+  for (int64_t dim : shape) {
+    if (dim < 0) {
+      reason = "has a negative dimension";
+      return failure();
+    }
+    tooLarge |= __builtin_mul_overflow(bytes, dim, &bytes) || bytes > kMaxTensorBytes;
+  }
+  // A zero dim anywhere makes the tensor empty, whatever the others.
+  if (tooLarge && !llvm::is_contained(shape, 0)) {
+    std::string dims;
+    for (int64_t dim : shape)
+      dims += (dims.empty() ? "" : "x") + std::to_string(dim);
+    reason = "of shape " + dims + " is too large (over 2^56 bytes)";
+    return failure();
+  }
+  return tooLarge ? int64_t(0) : bytes;
 }
 
 FailureOr<RankedTensorType>
@@ -77,15 +108,22 @@ OnnxTensorReader::getType(const onnx::TensorProto &tensor,
       convertOnnxElementType(context, tensor.data_type(), reason);
   if (failed(element))
     return failure();
-  SmallVector<int64_t> shape;
-  for (int64_t dim : tensor.dims()) {
-    if (dim < 0) {
-      reason = "has a negative dimension";
-      return failure();
-    }
-    shape.push_back(dim);
-  }
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  if (failed(boundedTensorBytes(shape, getElementStorageBytes(*element), reason)))
+    return failure();
   return RankedTensorType::get(shape, *element);
+}
+
+/// Parses a non-negative integer of an external_data entry; failure names the key.
+static FailureOr<int64_t> externalDataInteger(const onnx::StringStringEntryProto &entry,
+                                              std::string &reason) {
+  int64_t value = 0;
+  if (StringRef(entry.value()).getAsInteger(10, value) || value < 0) {
+    reason = "external data " + entry.key() + " '" + entry.value() +
+             "' is not a non-negative integer";
+    return failure();
+  }
+  return value;
 }
 
 /// Copies a typed repeated field into little-endian bytes of `element`.
@@ -123,25 +161,32 @@ OnnxTensorReader::rawBytes(const onnx::TensorProto &tensor,
   FailureOr<RankedTensorType> type = getType(tensor, reason);
   if (failed(type))
     return failure();
-  int64_t expected = type->getNumElements() * getElementStorageBytes(type->getElementType());
+  FailureOr<int64_t> expectedBytes =
+      boundedTensorBytes(type->getShape(), getElementStorageBytes(type->getElementType()), reason);
+  if (failed(expectedBytes))
+    return failure();
+  int64_t expected = *expectedBytes;
 
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
     int64_t offset = 0, length = -1;
     for (const onnx::StringStringEntryProto &entry : tensor.external_data()) {
-      if (entry.key() == "location")
+      if (entry.key() == "location") {
         location = entry.value();
-      else if (entry.key() == "offset")
-        offset = std::stoll(entry.value());
-      else if (entry.key() == "length")
-        length = std::stoll(entry.value());
+      } else if (entry.key() == "offset" || entry.key() == "length") {
+        FailureOr<int64_t> value = externalDataInteger(entry, reason);
+        if (failed(value))
+          return failure();
+        (entry.key() == "offset" ? offset : length) = *value;
+      }
     }
     if (location.empty()) {
       reason = "external data has no location";
       return failure();
     }
-    if (llvm::sys::path::is_absolute(location)) {
-      reason = "external data location '" + location + "' must be relative to the model";
+    if (!isInsideModelFolder(location)) {
+      reason = "external data location '" + location +
+               "' must be a path inside the model's folder";
       return failure();
     }
     llvm::SmallString<256> path(modelDirectory);
@@ -158,10 +203,11 @@ OnnxTensorReader::rawBytes(const onnx::TensorProto &tensor,
       reason = "external data file '" + std::string(path) + "' is missing or unreadable";
       return failure();
     }
-    if (offset < 0 || static_cast<uint64_t>(offset + length) > fileSize) {
+    if (static_cast<uint64_t>(offset) > fileSize ||
+        static_cast<uint64_t>(length) > fileSize - static_cast<uint64_t>(offset)) {
       reason = "external data file '" + std::string(path) + "' is too short (" +
                std::to_string(fileSize) + " bytes) for bytes " +
-               std::to_string(offset) + ".." + std::to_string(offset + length);
+               std::to_string(offset) + " + " + std::to_string(length);
       return failure();
     }
     if (length == 0)

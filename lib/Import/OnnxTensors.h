@@ -26,6 +26,15 @@ namespace mlir::parc {
 FailureOr<Type> convertOnnxElementType(MLIRContext *context, int32_t dataType,
                                        std::string &reason);
 
+/// The largest tensor parc imports, in bytes (2^56, 64 PiB): larger shapes are refused
+/// naming the tensor, so that no size computed from a shape later overflows.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 56;
+
+/// The bytes of a tensor of `shape` with `elementBytes`-byte elements, or failure with
+/// `reason` set for a negative dim or a size over kMaxTensorBytes.
+FailureOr<int64_t> boundedTensorBytes(ArrayRef<int64_t> shape, int64_t elementBytes,
+                                      std::string &reason);
+
 /// Reads TensorProtos of one model, resolving external data relative to the model's folder.
 class OnnxTensorReader {
 public:

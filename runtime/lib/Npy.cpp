@@ -312,17 +312,10 @@ std::string temporaryPathFor(const std::string &path) {
 
 } // namespace
 
-Status readNpy(const std::string &path, NpyArray &out) {
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
-    return fileError(path, std::string("cannot open: ") + std::strerror(errno));
-  FileCloser closer{file};
-  struct stat info;
-  if (::fstat(::fileno(file), &info) != 0)
-    return fileError(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (S_ISDIR(info.st_mode))
-    return fileError(path, "cannot open: is a directory");
-
+/// Reads a .npy array of `fileSize` bytes from `file`, positioned at its start; errors
+/// name `path`.
+static Status readNpyFrom(std::FILE *file, uint64_t fileSize, const std::string &path,
+                          NpyArray &out) {
   char preamble[12];
   size_t got = readFully(file, preamble, 8);
   if (got < 8 || std::memcmp(preamble, kMagic, kMagicSize) != 0)
@@ -342,7 +335,7 @@ Status readNpy(const std::string &path, NpyArray &out) {
         static_cast<uint64_t>(static_cast<unsigned char>(preamble[8 + i]))
         << (8 * i);
   uint64_t dataOffset = 8 + lengthBytes + headerLength;
-  if (dataOffset > static_cast<uint64_t>(info.st_size))
+  if (dataOffset > fileSize)
     return fileError(path, "truncated: the file ends inside the .npy header");
   std::string header(headerLength, '\0');
   if (readFully(file, header.data(), headerLength) != headerLength)
@@ -372,7 +365,7 @@ Status readNpy(const std::string &path, NpyArray &out) {
     count *= static_cast<uint64_t>(dim);
   }
   uint64_t dataBytes = count * dtypeSize(dtype);
-  uint64_t available = static_cast<uint64_t>(info.st_size) - dataOffset;
+  uint64_t available = fileSize - dataOffset;
   if (available < dataBytes)
     return fileError(path, "truncated: " + formatShape(shape) + " " +
                                dtypeName(dtype) + " needs " +
@@ -392,6 +385,31 @@ Status readNpy(const std::string &path, NpyArray &out) {
   out.shape = std::move(shape);
   out.data = std::move(data);
   return Status::ok();
+}
+
+Status readNpy(const std::string &path, NpyArray &out) {
+  std::FILE *file = std::fopen(path.c_str(), "rb");
+  if (!file)
+    return fileError(path, std::string("cannot open: ") + std::strerror(errno));
+  FileCloser closer{file};
+  struct stat info;
+  if (::fstat(::fileno(file), &info) != 0)
+    return fileError(path, std::string("cannot stat: ") + std::strerror(errno));
+  if (S_ISDIR(info.st_mode))
+    return fileError(path, "cannot open: is a directory");
+  return readNpyFrom(file, static_cast<uint64_t>(info.st_size), path, out);
+}
+
+Status readNpyBytes(const void *bytes, size_t size, const std::string &name,
+                    NpyArray &out) {
+  // fmemopen cannot open an empty buffer; an empty file has no magic either way.
+  if (size == 0)
+    return fileError(name, "not an .npy file (bad magic)");
+  std::FILE *file = fmemopen(const_cast<void *>(bytes), size, "rb");
+  if (!file)
+    return fileError(name, std::string("cannot read: ") + std::strerror(errno));
+  FileCloser closer{file};
+  return readNpyFrom(file, size, name, out);
 }
 
 Status writeNpy(const std::string &path, const TensorRef &tensor) {

@@ -35,6 +35,12 @@ struct OnnxImportOptions {
 OwningOpRef<ModuleOp> importOnnxModel(MLIRContext &context, llvm::StringRef path,
                                       const OnnxImportOptions &options);
 
+/// Imports a model held in memory as if it were the file at `path` (diagnostics name
+/// `path`; external data is looked up beside it). For fuzzing and embedding.
+OwningOpRef<ModuleOp> importOnnxModelBytes(MLIRContext &context, llvm::StringRef bytes,
+                                           llvm::StringRef path,
+                                           const OnnxImportOptions &options);
+
 /// The ONNX operator types (default domain) the importer converts.
 llvm::SmallVector<llvm::StringRef> getSupportedOnnxOps();
 

@@ -34,6 +34,11 @@ struct NpyArray {
 /// data, malformed header, truncated data).
 Status readNpy(const std::string &path, NpyArray &out);
 
+/// Reads a .npy file held in memory (`size` bytes at `bytes`), as readNpy reads one on
+/// disk; errors name `name`.
+Status readNpyBytes(const void *bytes, size_t size, const std::string &name,
+                    NpyArray &out);
+
 /// Writes `tensor` as a format 1.0 .npy file. bf16 tensors are written as
 /// float32, since numpy has no bfloat16. The file is written under a temporary
 /// name in the same directory and renamed into place, so `path` never holds a
