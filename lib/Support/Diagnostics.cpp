@@ -2,6 +2,8 @@
 
 #include "parc/Support/Diagnostics.h"
 
+#include "parc/Runtime/Status.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
 
@@ -50,11 +52,12 @@ OneLineDiagnosticHandler::OneLineDiagnosticHandler(MLIRContext *context,
   std::string tool = toolName.str();
   setHandler([tool, &os](Diagnostic &diag) {
     auto print = [&](Diagnostic &d) {
-      os << tool << ": " << severityName(d.getSeverity()) << ": ";
+      std::string line = severityName(d.getSeverity()).str() + ": ";
       std::string where = describeLocation(d.getLocation());
       if (!where.empty())
-        os << where << ": ";
-      os << d.str() << "\n";
+        line += where + ": ";
+      line += d.str();
+      os << tool << ": " << ::parc::rt::printableOneLine(line) << "\n";
     };
     print(diag);
     for (Diagnostic &note : diag.getNotes())

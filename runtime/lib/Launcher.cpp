@@ -43,7 +43,7 @@ namespace pa = parc::artifact;
 namespace {
 
 int reportError(const std::string &message) {
-  std::cerr << "parc-run: error: " << message << "\n";
+  std::cerr << "parc-run: error: " << printableOneLine(message) << "\n";
   return 1;
 }
 

@@ -52,7 +52,7 @@ struct Options {
 const char *kUsage = "usage: parc-calibrate -o FILE.json [--ranks N] [--quick]\n";
 
 int fail(const std::string &message) {
-  std::cerr << "parc-calibrate: error: " << message << "\n";
+  std::cerr << "parc-calibrate: error: " << parc::rt::printableOneLine(message) << "\n";
   return 1;
 }
 
