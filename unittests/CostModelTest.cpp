@@ -198,7 +198,10 @@ TEST(MachineProfile, BadFieldsAreNamed) {
   EXPECT_EQ(errorWith("\"ring\"", "\"tree\""),
             "bad.json: collective_algorithm: 'tree' is not priced; expected \"ring\"");
   EXPECT_EQ(errorWith("\"devices_per_node\": 8", "\"devices_per_node\": 2.5"),
-            "bad.json: devices_per_node: expected a whole number");
+            "bad.json: devices_per_node: expected a whole number from 1 to 1048576");
+  // Found by the machine-profile fuzz target: a count beyond int64_t was converted anyway.
+  EXPECT_EQ(errorWith("\"devices_per_node\": 8", "\"devices_per_node\": 3e43"),
+            "bad.json: devices_per_node: expected a whole number from 1 to 1048576");
   EXPECT_EQ(errorWith("\"devices_per_node\": 8", "\"devices_per_node\": 8, "
                       "\"node_memory_bandwidth\": -5"),
             "bad.json: node_memory_bandwidth: expected a number of at least 0");

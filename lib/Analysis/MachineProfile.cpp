@@ -264,8 +264,8 @@ llvm::Expected<MachineProfile> mlir::parc::parseMachineProfile(llvm::StringRef t
             readLink(fields, "inter_node", profile.interNode, error) &&
             fields.string("collective_algorithm", profile.collectiveAlgorithm,
                           /*required=*/false);
-  if (ok && devicesPerNode != std::floor(devicesPerNode))
-    ok = fields.fail("devices_per_node", "expected a whole number");
+  if (ok && (devicesPerNode != std::floor(devicesPerNode) || devicesPerNode > 1 << 20))
+    ok = fields.fail("devices_per_node", "expected a whole number from 1 to 1048576");
   if (ok && profile.collectiveAlgorithm != "ring")
     ok = fields.fail("collective_algorithm",
                      "'" + profile.collectiveAlgorithm + "' is not priced; expected \"ring\"");

@@ -536,9 +536,10 @@ static LogicalResult convertRange(NodeImporter &node) {
   double s = start->getFloat(0), l = limit->getFloat(0), d = delta->getFloat(0);
   if (d == 0)
     return node.emitError() << "delta is zero";
-  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
-  if (count > kMaxFoldedElements)
-    return node.emitError() << "range of " << count << " elements is too large";
+  double elements = std::ceil((l - s) / d);
+  if (!(elements <= static_cast<double>(kMaxFoldedElements))) // also NaN
+    return node.emitError() << "range of " << elements << " elements is too large";
+  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(elements));
   HostTensor result(RankedTensorType::get({count}, start->getType().getElementType()));
   for (int64_t i = 0; i < count; ++i) {
     if (start->isFloat())
@@ -568,7 +569,11 @@ static LogicalResult convertTrilu(NodeImporter &node) {
   bool upper = node.intAttr("upper", 1) != 0;
   int64_t rows = type.getDimSize(type.getRank() - 2);
   int64_t cols = type.getDimSize(type.getRank() - 1);
-  HostTensor mask(RankedTensorType::get({rows, cols}, node.getBuilder().getI1Type()));
+  auto maskType = RankedTensorType::get({rows, cols}, node.getBuilder().getI1Type());
+  if (!HostTensor::fits(maskType))
+    return node.emitError() << "the " << rows << "x" << cols
+                            << " triangle mask is too large to build at compile time";
+  HostTensor mask(maskType);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
       mask.setInt(i * cols + j, upper ? j - i >= k : j - i <= k);

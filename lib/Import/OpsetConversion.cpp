@@ -4,13 +4,15 @@
 // first rewritten to opset 13 by libonnx's version converter, which adapts each node whose
 // meaning changed on the way (Split's and ReduceSum's attributes becoming inputs, Softmax
 // over the flattened trailing dims becoming Softmax along one axis, ...). Several adapters
-// need the shapes of their inputs, so ONNX shape inference runs first. A node that cannot
-// be converted is named in the error.
+// need the shapes of their inputs, so ONNX shape inference runs first. The converter trusts
+// its input, so ONNX's checker vets the model before it. A node that cannot be converted is
+// named in the error.
 //
 //===----------------------------------------------------------------------===//
 
 #include "OpsetConversion.h"
 
+#include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
 
@@ -88,6 +90,15 @@ static std::string findUnconvertibleNode(const onnx::ModelProto &typed) {
 }
 
 LogicalResult mlir::parc::liftToSupportedOpset(onnx::ModelProto &model, Location fileLoc) {
+  // libonnx's converter trusts its input (a graph output without a type crashes it), so
+  // the model is checked first; ONNX's checker throws on what the converter cannot take.
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &error) {
+    emitError(fileLoc) << "not a valid ONNX model (onnx's checker: "
+                       << describeConversionError(error.what()) << ")";
+    return failure();
+  }
   onnx::ModelProto typed = model;
   try {
     onnx::shape_inference::InferShapes(typed);

@@ -3,6 +3,7 @@
 #include "parc/Runtime/Artifact.h"
 
 #include "parc/Runtime/ArtifactFormat.h"
+#include "parc/Runtime/ProcessMemory.h"
 
 #include "SplitBlocks.h"
 
@@ -184,6 +185,20 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
   Status valid = artifact->validate();
   if (!valid)
     return fail(valid.message());
+  // Shards stored without bytes are made up in memory: refused, naming the weight, when
+  // they would not fit (a corrupt manifest can declare any size).
+  uint64_t memory = physicalMemoryBytes(), madeUp = 0;
+  for (const pa::WeightShard &shard : manifest.weights()) {
+    if (!shard.random())
+      continue;
+    if (__builtin_add_overflow(madeUp, shard.size(), &madeUp))
+      madeUp = UINT64_MAX;
+    if (memory > 0 && (shard.size() > memory || madeUp > memory))
+      return fail("weight '" + shard.name() + "' (stored without bytes, made up when " +
+                  "loaded) brings the made-up weights to " + std::to_string(madeUp) +
+                  " bytes (" + formatBytes(madeUp) + "), more than this machine's memory (" +
+                  formatBytes(memory) + ")");
+  }
   for (int i = 0; i < manifest.weights_size(); ++i)
     if (manifest.weights(i).random())
       artifact->randomShards[i] = makeUpShard(manifest.weights(i));
@@ -191,9 +206,7 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
   return artifact;
 }
 
-/// The bytes a tensor of `type` takes; false for a negative dim or a size that does not
-/// fit in 64 bits (a corrupt manifest must not wrap a bounds check around).
-static bool byteSize(const pa::TensorType &type, uint64_t &bytes) {
+bool parc::rt::tensorBytes(const pa::TensorType &type, uint64_t &bytes) {
   bytes = dtypeSize(toDType(type.dtype()));
   for (int64_t dim : type.shape())
     if (dim < 0 || __builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes))
@@ -217,11 +230,21 @@ Status Artifact::validate() {
                             shard.offset() % kArtifactDataAlignment != 0))
       return bad("weight '" + shard.name() + "' lies outside the data region");
     uint64_t expected = 0;
-    if (!byteSize(shard.type(), expected))
+    if (!tensorBytes(shard.type(), expected))
       return bad("weight '" + shard.name() + "' has an impossible shape");
     if (shard.size() != expected)
       return bad("weight '" + shard.name() + "' has " + std::to_string(shard.size()) +
                  " bytes, its type needs " + std::to_string(expected));
+  }
+  for (const pa::GraphValue &input : manifest.inputs()) {
+    uint64_t bytes = 0;
+    if (!tensorBytes(input.type(), bytes))
+      return bad("input '" + input.name() + "' has an impossible shape");
+  }
+  for (const pa::GraphValue &output : manifest.outputs()) {
+    uint64_t bytes = 0;
+    if (!tensorBytes(output.type(), bytes))
+      return bad("output '" + output.name() + "' has an impossible shape");
   }
   if (manifest.world_size() < 1 || manifest.programs_size() != manifest.world_size())
     return bad("world size " + std::to_string(manifest.world_size()) + " but " +
@@ -234,7 +257,7 @@ Status Artifact::validate() {
                  std::to_string(program.rank()));
     for (const pa::Value &value : program.values()) {
       uint64_t bytes = 0;
-      if (!byteSize(value.type(), bytes))
+      if (!tensorBytes(value.type(), bytes))
         return bad("a value has an impossible shape");
       switch (value.storage_case()) {
       case pa::Value::kArenaOffset:

@@ -5,6 +5,7 @@
 #include "CollectiveQueue.h"
 #include "Transfers.h"
 
+#include "parc/Runtime/ProcessMemory.h"
 #include "parc/artifact/artifact.pb.h"
 
 #include <chrono>
@@ -29,6 +30,36 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
                                            Status &status) {
   const pa::Manifest &manifest = artifact.manifest();
   const pa::Program &program = manifest.programs(rank);
+  // What would not fit in this machine's memory is refused before anything is allocated,
+  // naming it (a corrupt or foreign artifact can declare any size). The launcher puts the
+  // rank before every message.
+  if (backend.hostAddressable()) {
+    uint64_t memory = physicalMemoryBytes();
+    auto tooLarge = [&](const std::string &what, uint64_t bytes) {
+      return Status::error(what + " needs " +
+                           std::to_string(bytes) + " bytes (" + formatBytes(bytes) +
+                           "), more than this machine's memory (" + formatBytes(memory) + ")");
+    };
+    uint64_t total = program.arena_bytes();
+    if (memory > 0 && program.arena_bytes() > memory) {
+      status = tooLarge("the activation arena", program.arena_bytes());
+      return nullptr;
+    }
+    for (const pa::GraphValue &input : manifest.inputs()) {
+      uint64_t bytes = 0;
+      if (!tensorBytes(input.type(), bytes) || (memory > 0 && bytes > memory)) {
+        status = tooLarge("input '" + input.name() + "' of shape " +
+                              formatShape(toShape(input.type())),
+                          bytes);
+        return nullptr;
+      }
+      total += bytes;
+    }
+    if (memory > 0 && total > memory) {
+      status = tooLarge("the arena and the inputs together", total);
+      return nullptr;
+    }
+  }
   std::unique_ptr<Executor> executor(new Executor(backend));
   bool outOfMemory = false;
   auto allocate = [&](size_t bytes) {
@@ -111,8 +142,7 @@ std::unique_ptr<Executor> Executor::create(const Artifact &artifact, int rank,
   }
 
   if (outOfMemory) {
-    status = Status::error("rank " + std::to_string(rank) + ": " + backend.describe() +
-                           " is out of memory (the arena alone needs " +
+    status = Status::error(backend.describe() + " is out of memory (the arena alone needs " +
                            std::to_string(program.arena_bytes()) + " bytes)");
     return nullptr;
   }

@@ -127,7 +127,11 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
     } else if (arg == "--worker-rank") {
       PARC_RETURN_IF_ERROR(takeValue());
       options.worker = true;
-      options.rank = std::atoi(value.c_str());
+      char *end = nullptr;
+      long rank = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || rank < 0 || rank >= 1 << 20)
+        return Status::error("--worker-rank '" + value + "': expected a rank number");
+      options.rank = static_cast<int>(rank);
     } else if (arg == "--worker-dir") {
       PARC_RETURN_IF_ERROR(takeValue());
       options.workDir = value;

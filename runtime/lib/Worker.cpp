@@ -167,10 +167,15 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
   return Status::ok();
 }
 
+/// Where a rank was when it failed. Only a failure while connecting (Gloo's rendezvous
+/// occasionally drops a connection) makes the launcher start the ranks once more; one
+/// while loading (a corrupt artifact, --verify) would fail again the same way.
+enum class RankPhase { Loading, Connecting, Running };
+
 /// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
 /// the connections to the other ranks outlive a failure until it has been recorded.
 static Status runRank(const LaunchOptions &options,
-                      std::unique_ptr<CommContext> &comm, bool &connected) {
+                      std::unique_ptr<CommContext> &comm, RankPhase &phase) {
   using Clock = std::chrono::steady_clock;
   auto milliseconds = [](Clock::time_point from) {
     return std::chrono::duration<double, std::milli>(Clock::now() - from).count();
@@ -181,6 +186,9 @@ static Status runRank(const LaunchOptions &options,
   if (!artifact)
     return status;
   const pa::Manifest &manifest = artifact->manifest();
+  if (options.rank >= manifest.world_size())
+    return Status::error("--worker-rank " + std::to_string(options.rank) + ": the artifact has " +
+                         std::to_string(manifest.world_size()) + " ranks");
   // --verify: nothing runs on weight bytes that changed since parc-compile wrote them. Not
   // the default: reading every mapped byte costs about 0.3 s per GB here, where mapping
   // the artifact costs a millisecond (docs/runtime.md).
@@ -196,6 +204,7 @@ static Status runRank(const LaunchOptions &options,
   CommunicatorGroups groups;
   int world = manifest.world_size();
   if (world > 1) {
+    phase = RankPhase::Connecting;
     // Tests of the launcher's restart: PARC_RUN_FAIL_CONNECT_ONCE=<rank> makes that rank
     // fail once while connecting (a marker in the work folder remembers it did).
     if (const char *failing = std::getenv("PARC_RUN_FAIL_CONNECT_ONCE");
@@ -227,7 +236,7 @@ static Status runRank(const LaunchOptions &options,
       return Status::error("waiting for every rank to connect: " + all.message());
     std::ofstream(connectedMarkerFile(options.workDir, options.rank)) << "1\n";
   }
-  connected = true;
+  phase = RankPhase::Running;
   // Tests of the launcher's report of a crashed rank: PARC_RUN_CRASH_RANK=<rank> aborts
   // that rank once it is connected.
   if (const char *crashing = std::getenv("PARC_RUN_CRASH_RANK");
@@ -372,8 +381,8 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   if (getppid() != launcher)
     return 1;
   std::unique_ptr<CommContext> comm;
-  bool connected = false;
-  Status status = runRank(options, comm, connected);
+  RankPhase phase = RankPhase::Loading;
+  Status status = runRank(options, comm, phase);
   if (status)
     return 0;
   // The launcher reports the earliest error: a rank that fails first makes its peers fail
@@ -381,8 +390,8 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
       << std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() << "\n"
-      << status.message() << "\n"
-      << (connected ? "" : kConnectingMarker) << "\n";
+      << printableOneLine(status.message()) << "\n"
+      << (phase == RankPhase::Connecting ? kConnectingMarker : "") << "\n";
   // Only now may the peers notice this rank is gone.
   comm.reset();
   return 1;

@@ -17,8 +17,9 @@ int runWorker(const LaunchOptions &options);
 /// The file an output is written to: its name with '/' replaced, plus ".npy".
 std::string outputFileName(const std::string &outputName);
 
-/// The third line of a rank's error file when it failed before it was connected to the
-/// other ranks (nothing ran yet, so the launcher may start the ranks again).
+/// The third line of a rank's error file when it failed while connecting to the other
+/// ranks (nothing ran yet, so the launcher may start the ranks again); not when it failed
+/// before, loading the artifact, which a second start would not change.
 constexpr const char *kConnectingMarker = "connecting";
 
 /// The file a rank creates once every rank is connected, before anything runs: the

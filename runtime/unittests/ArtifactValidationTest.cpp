@@ -11,6 +11,10 @@
 #include "ArtifactFile.h"
 
 #include "parc/Runtime/Artifact.h"
+#include "parc/Runtime/ArtifactFormat.h"
+#include "parc/Runtime/Backend.h"
+#include "parc/Runtime/Executor.h"
+#include "parc/Runtime/ProcessMemory.h"
 
 #include "parc/artifact/artifact.pb.h"
 
@@ -163,6 +167,131 @@ TEST(ArtifactValidationTest, DataRegionsThatDoNotFitTheFile) {
             std::string::npos);
   manifest = validManifest();
   EXPECT_NE(openError(manifest, 32).find("truncated artifact: expected"), std::string::npos);
+}
+
+// Sizes a manifest declares are refused before anything is allocated when they exceed
+// the machine's memory, naming what needs it (a 2^40-element tensor, a 2^50-byte arena).
+constexpr uint64_t kTwoTo40 = uint64_t(1) << 40;
+
+/// Opens `manifest` and binds rank 0 on the CPU backend: the error of either, or "".
+std::string bindError(const pa::Manifest &manifest) {
+  std::string path = testing::TempDir() + "parc-bind-" + std::to_string(getpid()) + ".parc";
+  test::writeArtifactFile(manifest, path);
+  Status status;
+  std::unique_ptr<Artifact> artifact = Artifact::open(path, status);
+  std::remove(path.c_str());
+  if (!artifact)
+    return status.message();
+  std::unique_ptr<Backend> backend = createCpuBackend(1);
+  std::unique_ptr<Executor> executor =
+      Executor::create(*artifact, 0, *backend, CommunicatorGroups(), status);
+  return executor ? "" : status.message();
+}
+
+TEST(ArtifactLimitsTest, TheValidArtifactBinds) { EXPECT_EQ(bindError(validManifest()), ""); }
+
+TEST(ArtifactLimitsTest, AnArenaLargerThanMemory) {
+  pa::Manifest manifest = validManifest();
+  manifest.mutable_programs(0)->set_arena_bytes(kTwoTo40 * 4);
+  std::string error = bindError(manifest);
+  EXPECT_NE(error.find("the activation arena needs 4398046511104 bytes (4398.0 GB), "
+                       "more than this machine's memory ("),
+            std::string::npos)
+      << error;
+}
+
+TEST(ArtifactLimitsTest, AnInputOf2To40Elements) {
+  pa::Manifest manifest = validManifest();
+  manifest.mutable_inputs(0)->mutable_type()->set_shape(0, kTwoTo40);
+  manifest.mutable_programs(0)->mutable_values(0)->mutable_type()->set_shape(0, kTwoTo40);
+  std::string error = bindError(manifest);
+  EXPECT_NE(error.find("input 'x' of shape 1099511627776 needs 4398046511104 bytes"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ArtifactLimitsTest, AnInputWhoseSizeOverflows) {
+  std::string error = errorAfter([](pa::Manifest &manifest) {
+    manifest.mutable_inputs(0)->mutable_type()->set_shape(0, kTwoTo40);
+    manifest.mutable_inputs(0)->mutable_type()->add_shape(kTwoTo40);
+  });
+  EXPECT_NE(error.find(": corrupt artifact (input 'x' has an impossible shape)"),
+            std::string::npos)
+      << error;
+}
+
+TEST(ArtifactLimitsTest, AMadeUpWeightLargerThanMemory) {
+  std::string error = errorAfter([](pa::Manifest &manifest) {
+    pa::WeightShard *w = manifest.mutable_weights(0);
+    w->set_random(true);
+    w->mutable_type()->set_shape(0, kTwoTo40);
+    w->set_size(kTwoTo40 * 4);
+    manifest.mutable_programs(0)->mutable_values(1)->mutable_type()->set_shape(0, kTwoTo40);
+  });
+  EXPECT_NE(error.find("weight 'w' (stored without bytes, made up when loaded) brings the "
+                       "made-up weights to 4398046511104 bytes (4398.0 GB), more than this "
+                       "machine's memory ("),
+            std::string::npos)
+      << error;
+}
+
+TEST(ArtifactLimitsTest, PhysicalMemoryIsKnown) {
+  // The limits above assume it: a machine that reports none would skip them.
+  EXPECT_GT(physicalMemoryBytes(), uint64_t(1) << 28);
+  EXPECT_LT(physicalMemoryBytes(), kTwoTo40);
+}
+
+// A flipped byte in a shard of any dtype, anywhere in it, fails verifyWeights naming it.
+TEST(WeightChecksumTest, AFlippedByteOfEveryDtypeAndPosition) {
+  struct Kind {
+    pa::DType dtype;
+    int64_t elementBytes;
+  };
+  const Kind kinds[] = {{pa::F32, 4}, {pa::F16, 2}, {pa::BF16, 2},
+                        {pa::I64, 8}, {pa::I32, 4}, {pa::BOOL, 1}};
+  for (const Kind &kind : kinds) {
+    const int64_t elements = 37; // not a multiple of the CRC's 8-byte steps
+    const uint64_t bytes = elements * kind.elementBytes;
+    pa::Manifest manifest = validManifest();
+    pa::WeightShard *w = manifest.mutable_weights(0);
+    w->mutable_type()->Clear();
+    test::setTensorType(w->mutable_type(), kind.dtype, {elements});
+    w->set_size(bytes);
+    std::string data(alignArtifactOffset(bytes), '\0');
+    for (uint64_t i = 0; i < bytes; ++i)
+      data[i] = static_cast<char>(kind.dtype == pa::BOOL ? i % 2 : (i * 131 + 7) % 251);
+    w->set_crc32c(crc32c(data.data(), bytes));
+    manifest.set_data_size(data.size());
+    // The program reads the weight but need not run: only verifyWeights is called.
+    pa::TensorType *read = manifest.mutable_programs(0)->mutable_values(1)->mutable_type();
+    read->Clear();
+    test::setTensorType(read, kind.dtype, {elements});
+    for (int64_t position : {int64_t(-1), int64_t(0), int64_t(1), int64_t(bytes / 2),
+                             int64_t(bytes - 1)}) {
+      std::string corrupt = data;
+      if (position >= 0)
+        corrupt[position] = static_cast<char>(corrupt[position] ^ 0x01);
+      std::string path =
+          testing::TempDir() + "parc-crc-" + std::to_string(getpid()) + ".parc";
+      test::writeArtifactFile(manifest, path, -1, corrupt);
+      Status status;
+      std::unique_ptr<Artifact> artifact = Artifact::open(path, status);
+      ASSERT_TRUE(artifact) << status.message();
+      Status verified = artifact->verifyWeights(0);
+      std::remove(path.c_str());
+      SCOPED_TRACE("dtype " + std::to_string(kind.dtype) + ", byte " +
+                   std::to_string(position));
+      if (position < 0) {
+        EXPECT_TRUE(verified.isOk()) << verified.message();
+        continue;
+      }
+      ASSERT_FALSE(verified.isOk());
+      EXPECT_NE(verified.message().find(": corrupt artifact: weight 'w' does not match its "
+                                        "checksum"),
+                std::string::npos)
+          << verified.message();
+    }
+  }
 }
 
 } // namespace

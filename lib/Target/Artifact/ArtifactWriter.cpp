@@ -13,6 +13,7 @@
 #include "parc/Transforms/Passes.h"
 #include "parc/Import/OnnxImporter.h"
 #include "parc/Runtime/ArtifactFormat.h"
+#include "parc/Runtime/ProcessMemory.h"
 #include "parc/Target/Target.h"
 
 #include "InstructionParams.h"
@@ -131,7 +132,16 @@ FailureOr<ShardBytes> elementBytes(ElementsAttr attr, Location loc) {
   }
   ArrayRef<char> raw = dense.getRawData();
   if (dense.isSplat() && count > 1) {
-    result.owned.reserve(raw.size() * count);
+    // A splat (ConstantOfShape, a broadcast scalar) is written out element by element:
+    // refused, naming its node, when that would not fit in this machine's memory.
+    uint64_t bytes = static_cast<uint64_t>(raw.size()) * static_cast<uint64_t>(count);
+    uint64_t memory = ::parc::rt::physicalMemoryBytes();
+    if (memory > 0 && bytes > memory)
+      return emitError(loc) << "a constant of " << type << " needs " << bytes << " bytes ("
+                            << ::parc::rt::formatBytes(bytes)
+                            << ") in the artifact, more than this machine's memory ("
+                            << ::parc::rt::formatBytes(memory) << ")";
+    result.owned.reserve(bytes);
     for (int64_t i = 0; i < count; ++i)
       result.owned.insert(result.owned.end(), raw.begin(), raw.end());
     return result;

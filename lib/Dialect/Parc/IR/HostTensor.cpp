@@ -8,6 +8,17 @@
 using namespace mlir;
 using namespace mlir::parc;
 
+bool HostTensor::fits(RankedTensorType type) {
+  if (!type || !type.hasStaticShape())
+    return false;
+  int64_t elements = 1;
+  for (int64_t dim : type.getShape())
+    if (dim < 0 || __builtin_mul_overflow(elements, dim, &elements) ||
+        elements > kMaxFoldedElements)
+      return false;
+  return true;
+}
+
 HostTensor::HostTensor(RankedTensorType type)
     : type(type), floating(isa<FloatType>(type.getElementType())) {
   if (floating)
@@ -21,8 +32,7 @@ std::optional<HostTensor> HostTensor::fromAttr(Attribute attr) {
   if (!dense)
     return std::nullopt;
   auto type = dyn_cast<RankedTensorType>(dense.getType());
-  if (!type || !type.hasStaticShape() ||
-      type.getNumElements() > kMaxFoldedElements)
+  if (!fits(type))
     return std::nullopt;
   Type elementType = type.getElementType();
   if (!isa<FloatType, IntegerType>(elementType))

@@ -35,7 +35,9 @@ static OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
   std::optional<HostTensor> lhs = HostTensor::fromAttr(operands[0]);
   std::optional<HostTensor> rhs = HostTensor::fromAttr(operands[1]);
   RankedTensorType type = resultTypeOf(op);
-  if (!lhs || !rhs || type.getNumElements() > kMaxFoldedElements)
+  if (!lhs || !rhs || !HostTensor::fits(type))
+    return {};
+  if (!HostTensor::fits(type))
     return {};
   HostTensor result(type);
   ArrayRef<int64_t> shape = type.getShape();
@@ -58,6 +60,8 @@ static OpFoldResult foldUnary(Operation *op, Attribute operand,
                               FloatUnaryFn floatFn, IntUnaryFn intFn) {
   std::optional<HostTensor> input = HostTensor::fromAttr(operand);
   if (!input)
+    return {};
+  if (!HostTensor::fits(resultTypeOf(op)))
     return {};
   HostTensor result(resultTypeOf(op));
   for (int64_t i = 0, e = result.size(); i < e; ++i) {
@@ -287,6 +291,8 @@ OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
       HostTensor::fromAttr(adaptor.getOnFalse());
   if (!onTrue || !onFalse)
     return {};
+  if (!HostTensor::fits(getType()))
+    return {};
   HostTensor result(getType());
   ArrayRef<int64_t> shape = getType().getShape();
   for (int64_t i = 0, e = result.size(); i < e; ++i) {
@@ -304,6 +310,8 @@ OpFoldResult ConvertOp::fold(FoldAdaptor adaptor) {
     return getInput();
   std::optional<HostTensor> input = HostTensor::fromAttr(adaptor.getInput());
   if (!input)
+    return {};
+  if (!HostTensor::fits(getType()))
     return {};
   HostTensor result(getType());
   bool toBool = getType().getElementType().isInteger(1);
@@ -341,6 +349,8 @@ static OpFoldResult foldReduce(Operation *op, Attribute operand,
   if (!input)
     return {};
   ArrayRef<int64_t> shape = input->getShape();
+  if (!HostTensor::fits(resultTypeOf(op)))
+    return {};
   HostTensor result(resultTypeOf(op));
   int64_t count = 1;
   for (int64_t axis : axes)
@@ -430,6 +440,8 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   std::optional<HostTensor> input = HostTensor::fromAttr(adaptor.getInput());
   if (!input)
     return {};
+  if (!HostTensor::fits(getType()))
+    return {};
   HostTensor result(getType());
   SmallVector<int64_t> inputStrides = HostTensor::strides(input->getShape());
   ArrayRef<int64_t> shape = getType().getShape();
@@ -454,6 +466,8 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
       return {};
     inputs.push_back(std::move(*input));
   }
+  if (!HostTensor::fits(getType()))
+    return {};
   HostTensor result(getType());
   ArrayRef<int64_t> shape = getType().getShape();
   int64_t axis = getAxis();
@@ -477,6 +491,8 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
     return getInput();
   std::optional<HostTensor> input = HostTensor::fromAttr(adaptor.getInput());
   if (!input)
+    return {};
+  if (!HostTensor::fits(getType()))
     return {};
   HostTensor result(getType());
   SmallVector<int64_t> inputStrides = HostTensor::strides(input->getShape());
@@ -505,6 +521,8 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
     outer *= inShape[d];
   for (int64_t d = axis + 1, e = inShape.size(); d < e; ++d)
     inner *= inShape[d];
+  if (!HostTensor::fits(getType()))
+    return {};
   HostTensor result(getType());
   int64_t out = 0;
   for (int64_t o = 0; o < outer; ++o)
@@ -529,6 +547,8 @@ OpFoldResult GatherElementsOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> shape = indices->getShape();
   int64_t rank = inputShape.size(), axis = getAxis();
   SmallVector<int64_t> inputStrides = HostTensor::strides(inputShape);
+  if (!HostTensor::fits(getType()))
+    return {};
   HostTensor result(getType());
   for (int64_t i = 0, e = result.size(); i < e; ++i) {
     int64_t rest = i, source = 0;
@@ -558,7 +578,9 @@ OpFoldResult BroadcastToOp::fold(FoldAdaptor adaptor) {
   if (dense.isSplat())
     return SplatElementsAttr::get(getType(), dense.getSplatValue<Attribute>());
   std::optional<HostTensor> input = HostTensor::fromAttr(dense);
-  if (!input || getType().getNumElements() > kMaxFoldedElements)
+  if (!input || !HostTensor::fits(getType()))
+    return {};
+  if (!HostTensor::fits(getType()))
     return {};
   HostTensor result(getType());
   for (int64_t i = 0, e = result.size(); i < e; ++i)

@@ -28,6 +28,9 @@ namespace parc::rt {
 DType toDType(int protoDType);
 /// The shape of a manifest type.
 Shape toShape(const parc::artifact::TensorType &type);
+/// The bytes a tensor of `type` takes; false for a negative dim or a size that does not
+/// fit in 64 bits (a corrupt manifest must not wrap a bounds check around).
+bool tensorBytes(const parc::artifact::TensorType &type, uint64_t &bytes);
 
 class Artifact {
 public:

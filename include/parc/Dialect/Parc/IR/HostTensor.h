@@ -27,7 +27,11 @@ class HostTensor {
 public:
   /// Unpacks a dense constant; std::nullopt for other attributes or large tensors.
   static std::optional<HostTensor> fromAttr(Attribute attr);
-  /// A zero-filled tensor of the given type.
+  /// Whether a tensor of `type` may be folded: a static shape of at most
+  /// kMaxFoldedElements elements (counted without overflow, whatever the dims). Folders
+  /// check it before making a result, which a model can make as large as it likes.
+  static bool fits(RankedTensorType type);
+  /// A zero-filled tensor of the given type, which fits().
   explicit HostTensor(RankedTensorType type);
 
   RankedTensorType getType() const { return type; }
