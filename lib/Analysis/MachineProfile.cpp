@@ -38,7 +38,9 @@ double DeviceProfile::gemmEfficiencyAt(double flops) const {
   auto upper = llvm::find_if(gemmEfficiency,
                              [&](const GemmEfficiencyPoint &p) { return p.flops >= flops; });
   const GemmEfficiencyPoint &high = *upper, &low = *(upper - 1);
-  double at = std::log(flops / low.flops) / std::log(high.flops / low.flops);
+  // Differences of logarithms: ratios of points far apart (1e-298 and 1e68) overflow.
+  double at = (std::log(flops) - std::log(low.flops)) /
+              (std::log(high.flops) - std::log(low.flops));
   return low.efficiency + at * (high.efficiency - low.efficiency);
 }
 

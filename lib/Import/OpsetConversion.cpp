@@ -5,7 +5,7 @@
 // meaning changed on the way (Split's and ReduceSum's attributes becoming inputs, Softmax
 // over the flattened trailing dims becoming Softmax along one axis, ...). Several adapters
 // need the shapes of their inputs, so ONNX shape inference runs first. The converter trusts
-// its input, so ONNX's checker vets the model before it. A node that cannot be converted is
+// its input, so the model's wiring and ONNX's checker vet the model before it. A node that cannot be converted is
 // named in the error.
 //
 //===----------------------------------------------------------------------===//
@@ -21,6 +21,7 @@
 
 #include <cstring>
 #include <exception>
+#include <set>
 
 using namespace mlir;
 using namespace mlir::parc;
@@ -89,7 +90,47 @@ static std::string findUnconvertibleNode(const onnx::ModelProto &typed) {
   return "";
 }
 
+/// Why `graph` is wired wrong (a node input or graph output that nothing defines before
+/// its use, within the names of the enclosing graphs `outer`), or "" when it is not. ONNX's
+/// checker lets such a graph through, and libonnx's converter dereferences the missing
+/// definition.
+static std::string findUndefinedName(const onnx::GraphProto &graph,
+                                     std::set<std::string> defined) {
+  for (const onnx::ValueInfoProto &input : graph.input())
+    defined.insert(input.name());
+  for (const onnx::TensorProto &initializer : graph.initializer())
+    defined.insert(initializer.name());
+  for (auto [index, node] : llvm::enumerate(graph.node())) {
+    std::string label = "node '" + (node.name().empty() ? "#" + std::to_string(index)
+                                                         : node.name()) +
+                        "' (" + node.op_type() + ")";
+    for (const std::string &input : node.input())
+      if (!input.empty() && !defined.count(input))
+        return label + " uses '" + input + "', which nothing defines before it";
+    for (const onnx::AttributeProto &attribute : node.attribute()) {
+      std::vector<const onnx::GraphProto *> bodies;
+      if (attribute.has_g())
+        bodies.push_back(&attribute.g());
+      for (const onnx::GraphProto &body : attribute.graphs())
+        bodies.push_back(&body);
+      for (const onnx::GraphProto *body : bodies)
+        if (std::string why = findUndefinedName(*body, defined); !why.empty())
+          return label + ", attribute '" + attribute.name() + "': " + why;
+    }
+    for (const std::string &output : node.output())
+      defined.insert(output);
+  }
+  for (const onnx::ValueInfoProto &output : graph.output())
+    if (!defined.count(output.name()))
+      return "graph output '" + output.name() + "' is computed by no node";
+  return "";
+}
+
 LogicalResult mlir::parc::liftToSupportedOpset(onnx::ModelProto &model, Location fileLoc) {
+  if (std::string why = findUndefinedName(model.graph(), {}); !why.empty()) {
+    emitError(fileLoc) << "not a valid ONNX model: " << why;
+    return failure();
+  }
   // libonnx's converter trusts its input (a graph output without a type crashes it), so
   // the model is checked first; ONNX's checker throws on what the converter cannot take.
   try {
