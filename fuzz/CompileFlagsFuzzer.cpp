@@ -1,0 +1,62 @@
+//===- CompileFlagsFuzzer.cpp - fuzz parc-compile's command-line parsing --===//
+//
+// Input: arguments separated by NUL bytes (FuzzArguments.h). parseCompileFlags and
+// readCompileCommand must accept them as one checked request or refuse them with an error
+// naming the flag; they read no model. Arguments that make any LLVM tool print and exit
+// (-h and one-dash groups holding it, --help*, --version, --print-options,
+// --print-all-options) or read a response file
+// (@FILE) are skipped: they are llvm::cl's behaviour, not parc's.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FuzzArguments.h"
+#include "FuzzCheck.h"
+
+#include "CompileCommandLine.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir::parc;
+
+/// Whether llvm::cl handles `argument` by printing and exiting, or by reading a file.
+static bool leavesTheParser(llvm::StringRef argument) {
+  if (argument.starts_with("@"))
+    return true;
+  // -h is llvm::cl's alias of --help, and one-dash words group one-letter options (-Wh is
+  // -W -h): a one-dash argument with an h anywhere may ask for help.
+  llvm::StringRef name = argument.ltrim('-').split('=').first;
+  bool oneDash = argument.starts_with("-") && !argument.starts_with("--");
+  return argument.starts_with("-") &&
+         ((oneDash && name.contains('h')) || name.starts_with("h") ||
+          name.starts_with("version") || name.starts_with("print-options") ||
+          name.starts_with("print-all-options"));
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  ::parc::fuzz::Arguments arguments(data, size, "parc-compile");
+  for (const std::string &argument : arguments.all())
+    if (leavesTheParser(argument))
+      return 0;
+  std::string clErrors;
+  llvm::raw_string_ostream clStream(clErrors);
+  if (!parseCompileFlags(arguments.argc(), arguments.argv(), &clStream)) {
+    ::parc::fuzz::refused(); // llvm::cl's own message, as every LLVM tool prints it
+    return 0;
+  }
+  llvm::Expected<CompileCommand> command = readCompileCommand();
+  if (!command) {
+    std::string message = llvm::toString(command.takeError());
+    FUZZ_CHECK(::parc::fuzz::isErrorMessage(message), message);
+    ::parc::fuzz::refused();
+    return 0;
+  }
+  ::parc::fuzz::accepted();
+  if (command->printSupportedOps)
+    return 0;
+  FUZZ_CHECK(!command->inputFile.empty(), "accepted without a model");
+  FUZZ_CHECK(command->search.devices >= 1, std::to_string(command->search.devices));
+  if (!command->searching)
+    FUZZ_CHECK(validateCompileOptions(command->compile).empty(), "accepted an invalid layout");
+  return 0;
+}

@@ -1,0 +1,31 @@
+//===- RunFlagsFuzzer.cpp - fuzz parc-run's command-line parsing ----------===//
+//
+// Input: arguments separated by NUL bytes (at most 64 of them). parseLaunchOptions must
+// accept them or refuse them with an error naming the flag; it reads no file itself.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FuzzArguments.h"
+#include "FuzzCheck.h"
+
+#include "LaunchOptions.h"
+
+using namespace parc::rt;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  ::parc::fuzz::Arguments arguments(data, size, "parc-run");
+  LaunchOptions options;
+  Status status = parseLaunchOptions(arguments.argc(), arguments.argv(), options);
+  if (!status.isOk()) {
+    FUZZ_CHECK(::parc::fuzz::isErrorMessage(status.message()), status.message());
+    ::parc::fuzz::refused();
+    return 0;
+  }
+  FUZZ_CHECK(options.help || !options.artifact.empty(), "accepted without an artifact");
+  FUZZ_CHECK(options.repeat >= 1 && options.nproc >= 0 && options.threads >= 0 &&
+                 options.steps >= 0 && options.timeoutSeconds >= 0,
+             "a count out of range");
+  FUZZ_CHECK(!options.worker || options.rank >= 0, std::to_string(options.rank));
+  ::parc::fuzz::accepted();
+  return 0;
+}
