@@ -34,7 +34,8 @@ import sys
 import threading
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "pylib"))
+from processes import processes_with  # noqa: E402
 
 ACTIONS = ["kill", "abort", "stop", "close", "error"]
 DETECT_WITHIN = 10.0  # seconds from the fault to the job's exit
@@ -69,21 +70,6 @@ def digest(folder):
             with open(path, "rb") as f:
                 h.update(f.read())
     return h.hexdigest()
-
-
-def processes_with(marker):
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                command = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in command:
-            found.append(pid)
-    return found
 
 
 class Job:
@@ -206,14 +192,14 @@ def faulty_run(job, run, rng, tmp):
     if leftovers or os.listdir(temporary):
         problems.append("%s: left %s" % (label, leftovers + os.listdir(temporary)))
     for _ in range(50):  # the launcher reaps every rank before it exits
-        left = processes_with(job.artifact)
+        left = [pid for pid, _ in processes_with(job.artifact)]
         if not left:
             break
         time.sleep(0.02)
     if left:
         problems.append("%s: left processes %s" % (label, left))
         for pid in left:
-            os.kill(int(pid), 9)
+            os.kill(pid, 9)
     for path in (out, save, temporary):
         if path:
             shutil.rmtree(path, ignore_errors=True)

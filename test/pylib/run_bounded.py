@@ -14,20 +14,7 @@ import subprocess
 import sys
 import time
 
-
-def processes_with(marker):
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as file:
-                command = file.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker in command and "run_bounded.py" not in command:
-            found.append("%s: %s" % (pid, command.strip()))
-    return found
+from processes import processes_with
 
 
 def main():
@@ -50,9 +37,9 @@ def main():
                                                              args.within))
     ok = result.returncode != 0 and elapsed <= args.within
     time.sleep(0.2)
-    left = processes_with(args.marker)
-    for process in left:
-        print("LEFT BEHIND: " + process)
+    left = processes_with(args.marker, ignore=["run_bounded.py"])
+    for pid, command in left:
+        print("LEFT BEHIND: %d: %s" % (pid, command))
     sys.exit(0 if ok and not left else 1)
 
 
