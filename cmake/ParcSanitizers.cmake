@@ -20,7 +20,9 @@ if(PARC_FUZZ)
 endif()
 
 if(PARC_SANITIZE)
+  # Line tables only, for the reports' stack traces: gcc's -g1, clang's -gline-tables-only.
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all
-                      -fno-omit-frame-pointer -gline-tables-only)
+                      -fno-omit-frame-pointer
+                      $<IF:$<CXX_COMPILER_ID:Clang>,-gline-tables-only,-g1>)
   add_link_options(-fsanitize=address,undefined)
 endif()

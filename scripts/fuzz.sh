@@ -24,19 +24,7 @@ jobs="${PARC_FUZZ_JOBS:-$(nproc)}"
 
 bash "$root/scripts/setup.sh" >/dev/null
 # libFuzzer and the sanitizers' runtimes come with clang; OpenMP for clang is libomp.
-fuzz_packages=(clang-22 libclang-rt-22-dev libomp-22-dev)
-missing=()
-for pkg in "${fuzz_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "fuzz: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends \
-    "${missing[@]}" >/dev/null
-fi
+bash "$root/scripts/install-debian-packages.sh" clang-22 libclang-rt-22-dev libomp-22-dev
 
 build="$root/build-fuzz"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -62,7 +50,8 @@ run_target() {
                  -artifact_prefix="$crashes/" -print_final_stats=1)
   [ -f "$root/fuzz/dicts/$target.dict" ] && options+=(-dict="$root/fuzz/dicts/$target.dict")
   local status=0
-  ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0" \
+  # allow_user_poisoning=0: see scripts/sanitize.sh (LLVM's allocator across libMLIR).
+  ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:allow_user_poisoning=0" \
     "$build/bin/parc-fuzz-$target" "${options[@]}" "${inputs[@]}" >"$log" 2>&1 || status=$?
   local runs corpus_size
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"

@@ -14,17 +14,7 @@ system_packages=(
   python3 python3-venv python3-dev
 )
 
-missing=()
-for pkg in "${system_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing system packages: ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+bash "$root/scripts/install-debian-packages.sh" "${system_packages[@]}"
 
 venv="$root/.venv"
 stamp="$venv/.parc-requirements"
