@@ -53,12 +53,15 @@ public:
   /// may point into the mapped artifact for weights). Otherwise weights, constants,
   /// inputs, outputs and pipeline transfers go through upload() and download().
   virtual bool hostAddressable() const { return true; }
+  // An empty tensor's host bytes may be a null pointer, which memcpy must not be given.
   virtual Status upload(void *device, const void *host, size_t bytes) {
-    std::memcpy(device, host, bytes);
+    if (bytes > 0)
+      std::memcpy(device, host, bytes);
     return Status::ok();
   }
   virtual Status download(void *host, const void *device, size_t bytes) {
-    std::memcpy(host, device, bytes);
+    if (bytes > 0)
+      std::memcpy(host, device, bytes);
     return Status::ok();
   }
   /// Runs after the last instruction of a run (a GPU waits for its queued work).
