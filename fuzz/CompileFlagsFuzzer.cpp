@@ -3,9 +3,9 @@
 // Input: arguments separated by NUL bytes (FuzzArguments.h). parseCompileFlags and
 // readCompileCommand must accept them as one checked request or refuse them with an error
 // naming the flag; they read no model. Arguments that make any LLVM tool print and exit
-// (-h and one-dash groups holding it, --help*, --version, --print-options,
-// --print-all-options) or read a response file
-// (@FILE) are skipped: they are llvm::cl's behaviour, not parc's.
+// (-h and groups of one-letter options holding it, --help*, --version, --print-options,
+// --print-all-options) or read a response file (@FILE) are skipped: they are llvm::cl's
+// behaviour, not parc's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,14 +23,14 @@ using namespace mlir::parc;
 static bool leavesTheParser(llvm::StringRef argument) {
   if (argument.starts_with("@"))
     return true;
-  // -h is llvm::cl's alias of --help, and one-dash words group one-letter options (-Wh is
-  // -W -h): a one-dash argument with an h anywhere may ask for help.
+  // -h is llvm::cl's alias of --help, and an unknown word of one-letter options is taken
+  // as a group of them (-Wh and --Wh are -W -h; W, h and o are the one-letter options).
   llvm::StringRef name = argument.ltrim('-').split('=').first;
-  bool oneDash = argument.starts_with("-") && !argument.starts_with("--");
+  bool groupWithHelp =
+      name.contains('h') && name.find_first_not_of("Wh") == llvm::StringRef::npos;
   return argument.starts_with("-") &&
-         ((oneDash && name.contains('h')) || name.starts_with("h") ||
-          name.starts_with("version") || name.starts_with("print-options") ||
-          name.starts_with("print-all-options"));
+         (groupWithHelp || name.starts_with("h") || name.starts_with("version") ||
+          name.starts_with("print-options") || name.starts_with("print-all-options"));
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

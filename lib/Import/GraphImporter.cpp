@@ -270,11 +270,22 @@ LogicalResult GraphImporter::importInto(ModuleOp moduleOp) {
     NodeImporter importer(*this, node, nodeLoc(name), builder);
     if (failed(converters[node.op_type()](importer)))
       return failure();
-    for (auto [i, output] : llvm::enumerate(node.output()))
-      if (!output.empty() && !values.count(output))
+    for (auto [i, output] : llvm::enumerate(node.output())) {
+      if (output.empty())
+        continue;
+      if (!values.count(output))
         return importer.emitError()
                << "output " << i << " ('" << output
                << "') is not produced by parc's converter";
+      // A model's numbers (Expand's shape, ConstantOfShape's, pads) can make any dims:
+      // refused here, before a later size computed from them overflows.
+      auto type = dyn_cast<RankedTensorType>(values.lookup(output).getType());
+      std::string reason;
+      if (type && failed(boundedTensorBytes(type.getShape(),
+                                            getElementStorageBytes(type.getElementType()),
+                                            reason)))
+        return importer.emitError() << "output '" << output << "' " << reason;
+    }
   }
 
   SmallVector<Value> results;

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "NodeImporter.h"
+#include "OnnxTensors.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -81,11 +82,18 @@ static FailureOr<ConvGeometry> readConvGeometry(NodeImporter &node,
     int64_t size = inputShape[2 + d], stride = g.strides[d], dilation = g.dilations[d];
     if (stride < 1 || dilation < 1)
       return node.emitError() << "strides and dilations must be positive";
-    int64_t span = (g.kernel[d] - 1) * dilation + 1;
+    // In 128 bits: strides, dilations and pads are the model's numbers, as large as it
+    // likes; what does not fit a tensor dim is refused below.
+    using Wide = __int128;
+    Wide wideSpan = Wide(g.kernel[d] - 1) * dilation + 1;
+    if (wideSpan > kMaxTensorBytes)
+      return node.emitError() << "the dilated kernel of spatial dim " << d << " is too large";
+    int64_t span = static_cast<int64_t>(wideSpan);
     int64_t begin = (*pads)[d], end = (*pads)[spatial + d];
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
-      int64_t out = (size + stride - 1) / stride;
-      int64_t total = std::max<int64_t>(0, (out - 1) * stride + span - size);
+      int64_t out = static_cast<int64_t>((Wide(size) + stride - 1) / stride);
+      int64_t total = static_cast<int64_t>(
+          std::max<Wide>(0, Wide(out - 1) * stride + span - size));
       begin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
       end = total - begin;
     } else if (autoPad == "VALID") {
@@ -96,6 +104,8 @@ static FailureOr<ConvGeometry> readConvGeometry(NodeImporter &node,
     }
     if (begin < 0 || end < 0)
       return node.emitError() << "pads must not be negative";
+    if (Wide(size) + begin + end > kMaxTensorBytes)
+      return node.emitError() << "pads make spatial dim " << d << " too large";
     int64_t padded = size + begin + end;
     if (padded < span)
       return node.emitError() << "spatial dim " << d << " (" << size << " padded to "

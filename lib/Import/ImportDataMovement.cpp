@@ -42,7 +42,9 @@ static LogicalResult convertReshape(NodeImporter &node) {
     }
     if (dim < 0)
       return node.emitError() << "shape dim " << i << " is " << dim;
-    known *= dim;
+    if (__builtin_mul_overflow(known, dim, &known))
+      return node.emitError() << "cannot reshape " << formatShape(type.getShape())
+                              << " into [" << *shape << "]";
   }
   if (inferred >= 0) {
     if (known == 0 || type.getNumElements() % known != 0)
@@ -401,9 +403,13 @@ static LogicalResult convertTile(NodeImporter &node) {
   for (auto [dim, repeat] : llvm::zip(shape, *repeats)) {
     if (repeat < 0)
       return node.emitError() << "repeats must not be negative, got " << repeat;
+    int64_t tiledDim;
+    if (__builtin_mul_overflow(repeat, dim, &tiledDim) || tiledDim > kMaxTensorBytes)
+      return node.emitError() << "repeats " << repeat << " of a dim of " << dim
+                              << " make a tensor too large";
     spread.append({1, dim});
     wide.append({repeat, dim});
-    tiled.push_back(repeat * dim);
+    tiled.push_back(tiledDim);
   }
   FailureOr<Value> viewed = node.reshape(*input, spread);
   if (failed(viewed))
