@@ -52,6 +52,7 @@ run_target() {
   local status=0
   # allow_user_poisoning=0: see scripts/sanitize.sh (LLVM's allocator across libMLIR).
   ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:allow_user_poisoning=0" \
+    UBSAN_OPTIONS="print_stacktrace=1" \
     "$build/bin/parc-fuzz-$target" "${options[@]}" "${inputs[@]}" >"$log" 2>&1 || status=$?
   local runs corpus_size
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"

@@ -198,16 +198,18 @@ static LogicalResult convertSplit(NodeImporter &node) {
   } else {
     int64_t parts = node.findAttr("num_outputs") ? node.intAttr("num_outputs", 1)
                                                  : outputs;
-    if (parts <= 0)
-      return node.emitError() << "num_outputs must be positive";
+    if (parts <= 0 || parts != outputs)
+      return node.emitError() << "num_outputs " << parts << " is not the node's "
+                              << outputs << " outputs";
     int64_t chunk = (dim + parts - 1) / parts;
     for (int64_t p = 0, left = dim; p < parts; ++p, left -= chunk)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
   }
   int64_t total = 0;
+  bool valid = true;
   for (int64_t size : sizes)
-    total += size;
-  if (total != dim || static_cast<int64_t>(sizes.size()) != outputs)
+    valid &= size >= 0 && !__builtin_add_overflow(total, size, &total);
+  if (!valid || total != dim || static_cast<int64_t>(sizes.size()) != outputs)
     return node.emitError() << "split sizes [" << sizes << "] do not divide dim "
                             << *axis << " of size " << dim << " into "
                             << outputs << " outputs";
@@ -539,6 +541,8 @@ static LogicalResult convertRange(NodeImporter &node) {
   if (!start || !limit || !delta)
     return node.emitError() << "start, limit and delta must be constants after "
                                "folding (parc compiles static shapes only)";
+  if (start->size() != 1 || limit->size() != 1 || delta->size() != 1)
+    return node.emitError() << "start, limit and delta must be scalars";
   double s = start->getFloat(0), l = limit->getFloat(0), d = delta->getFloat(0);
   if (d == 0)
     return node.emitError() << "delta is zero";
