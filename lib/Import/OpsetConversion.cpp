@@ -4,9 +4,10 @@
 // first rewritten to opset 13 by libonnx's version converter, which adapts each node whose
 // meaning changed on the way (Split's and ReduceSum's attributes becoming inputs, Softmax
 // over the flattened trailing dims becoming Softmax along one axis, ...). Several adapters
-// need the shapes of their inputs, so ONNX shape inference runs first. The converter trusts
-// its input, so the model's wiring and ONNX's checker vet the model before it. A node that cannot be converted is
-// named in the error.
+// need the shapes of their inputs, so ONNX shape inference runs first. libonnx trusts its
+// input: the model's wiring and ONNX's checker vet it first, and the whole lift runs in a
+// child process, so that a model that still crashes libonnx costs an error, not
+// parc-compile. A node that cannot be converted is named in the error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,9 +20,15 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fcntl.h>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace mlir::parc;
@@ -126,30 +133,111 @@ static std::string findUndefinedName(const onnx::GraphProto &graph,
   return "";
 }
 
+/// What the lift of a model comes to: the lifted model, or why there is none.
+struct LiftOutcome {
+  bool lifted = false;
+  std::string text; // the lifted model's bytes, or the error
+};
+
+/// ONNX's checker, shape inference and version converter on `model`, in this process.
+static LiftOutcome liftHere(const onnx::ModelProto &model) {
+  LiftOutcome outcome;
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception &error) {
+    outcome.text = "not a valid ONNX model (onnx's checker: " +
+                   describeConversionError(error.what()) + ")";
+    return outcome;
+  }
+  onnx::ModelProto typed = model;
+  try {
+    onnx::shape_inference::InferShapes(typed);
+    outcome.text = onnx::version_conversion::ConvertVersion(typed, static_cast<int>(kLiftedOpset))
+                       .SerializeAsString();
+    outcome.lifted = true;
+  } catch (const std::exception &error) {
+    std::string cause = findUnconvertibleNode(typed);
+    outcome.text = "cannot lift the model from its opset to opset " +
+                   std::to_string(kLiftedOpset) + " with onnx's version converter: " +
+                   (cause.empty() ? describeConversionError(error.what()) : cause);
+  }
+  return outcome;
+}
+
+/// liftHere in a child process: libonnx trusts its input, and some malformed models that
+/// pass every check above crash its shape inference (a Conv with inconsistent attributes,
+/// found by fuzzing); that must cost the user an error line, not parc-compile. The child
+/// sends back one byte (1: lifted) and the model's bytes or the error.
+static LiftOutcome liftInChildProcess(const onnx::ModelProto &model) {
+  LiftOutcome outcome;
+  int channel[2];
+  if (pipe(channel) != 0) {
+    outcome.text = std::string("cannot start the opset lift: ") + std::strerror(errno);
+    return outcome;
+  }
+  std::fflush(nullptr);
+  pid_t child = fork();
+  if (child < 0) {
+    close(channel[0]);
+    close(channel[1]);
+    outcome.text = std::string("cannot start the opset lift: ") + std::strerror(errno);
+    return outcome;
+  }
+  if (child == 0) {
+    close(channel[0]);
+    // A crash here is reported by the parent in one line: no stack dump of LLVM's handlers
+    // (or a sanitizer's), and nothing else on stderr.
+    for (int crash : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT})
+      std::signal(crash, SIG_DFL);
+    if (int null = open("/dev/null", O_WRONLY); null >= 0)
+      dup2(null, STDERR_FILENO);
+    LiftOutcome lifted = liftHere(model);
+    std::string message = std::string(1, lifted.lifted ? '\1' : '\0') + lifted.text;
+    for (size_t sent = 0; sent < message.size();) {
+      ssize_t n = write(channel[1], message.data() + sent, message.size() - sent);
+      if (n <= 0 && errno != EINTR)
+        _exit(1);
+      sent += n > 0 ? static_cast<size_t>(n) : 0;
+    }
+    _exit(0); // no exit handlers: they belong to the parent's state
+  }
+  close(channel[1]);
+  std::string message;
+  char buffer[1 << 16];
+  for (ssize_t n; (n = read(channel[0], buffer, sizeof(buffer))) != 0;) {
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      break;
+    message.append(buffer, static_cast<size_t>(n));
+  }
+  close(channel[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0) ||
+      message.empty()) {
+    outcome.text = WIFSIGNALED(status)
+                       ? "onnx's shape inference or version converter crashed on this model "
+                         "(signal " + std::to_string(WTERMSIG(status)) + ", " +
+                             strsignal(WTERMSIG(status)) +
+                             "); it is malformed, or re-export it at opset 13 or later"
+                       : std::string("the opset lift failed without a message");
+    return outcome;
+  }
+  outcome.lifted = message[0] == '\1';
+  outcome.text = message.substr(1);
+  return outcome;
+}
+
 LogicalResult mlir::parc::liftToSupportedOpset(onnx::ModelProto &model, Location fileLoc) {
   if (std::string why = findUndefinedName(model.graph(), {}); !why.empty()) {
     emitError(fileLoc) << "not a valid ONNX model: " << why;
     return failure();
   }
-  // libonnx's converter trusts its input (a graph output without a type crashes it), so
-  // the model is checked first; ONNX's checker throws on what the converter cannot take.
-  try {
-    onnx::checker::check_model(model);
-  } catch (const std::exception &error) {
-    emitError(fileLoc) << "not a valid ONNX model (onnx's checker: "
-                       << describeConversionError(error.what()) << ")";
-    return failure();
-  }
-  onnx::ModelProto typed = model;
-  try {
-    onnx::shape_inference::InferShapes(typed);
-    model = onnx::version_conversion::ConvertVersion(typed, static_cast<int>(kLiftedOpset));
+  LiftOutcome outcome = liftInChildProcess(model);
+  if (outcome.lifted && model.ParseFromString(outcome.text))
     return success();
-  } catch (const std::exception &error) {
-    std::string cause = findUnconvertibleNode(typed);
-    emitError(fileLoc) << "cannot lift the model from its opset to opset " << kLiftedOpset
-                       << " with onnx's version converter: "
-                       << (cause.empty() ? describeConversionError(error.what()) : cause);
-    return failure();
-  }
+  emitError(fileLoc) << (outcome.lifted ? "the lifted model does not parse" : outcome.text);
+  return failure();
 }
