@@ -281,7 +281,8 @@ LogicalResult GraphImporter::importInto(ModuleOp moduleOp) {
       // refused here, before a later size computed from them overflows.
       auto type = dyn_cast<RankedTensorType>(values.lookup(output).getType());
       std::string reason;
-      if (type && failed(boundedTensorBytes(type.getShape(),
+      if (type && type.hasStaticShape() &&
+          failed(boundedTensorBytes(type.getShape(),
                                             getElementStorageBytes(type.getElementType()),
                                             reason)))
         return importer.emitError() << "output '" << output << "' " << reason;

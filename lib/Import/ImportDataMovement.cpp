@@ -434,9 +434,13 @@ static LogicalResult convertOneHot(NodeImporter &node) {
   if (!depthInput || depthInput->size() != 1)
     return node.emitError() << "the depth input must be a constant scalar after folding "
                                "(parc compiles static shapes only)";
-  int64_t depth = static_cast<int64_t>(depthInput->getFloat(0));
+  int64_t depth = HostTensor::toInt(depthInput->getFloat(0));
   if (depth < 1)
     return node.emitError() << "depth must be positive, got " << depth;
+  // The class numbers [0, depth) are a constant built here.
+  if (depth > kMaxFoldedElements)
+    return node.emitError() << "depth " << depth << " is too large (at most "
+                            << kMaxFoldedElements << " classes)";
   auto valuesType = NodeImporter::typeOf(*values);
   if (valuesType.getNumElements() != 2)
     return node.emitError() << "values must hold [off, on], got "
@@ -549,13 +553,17 @@ static LogicalResult convertRange(NodeImporter &node) {
   double elements = std::ceil((l - s) / d);
   if (!(elements <= static_cast<double>(kMaxFoldedElements))) // also NaN
     return node.emitError() << "range of " << elements << " elements is too large";
-  int64_t count = std::max<int64_t>(0, static_cast<int64_t>(elements));
+  int64_t count = elements > 0 ? static_cast<int64_t>(elements) : 0; // -inf too
   HostTensor result(RankedTensorType::get({count}, start->getType().getElementType()));
   for (int64_t i = 0; i < count; ++i) {
+    int64_t value;
     if (start->isFloat())
       result.setFloat(i, s + i * d);
+    else if (__builtin_mul_overflow(i, delta->getInt(0), &value) ||
+             __builtin_add_overflow(start->getInt(0), value, &value))
+      return node.emitError() << "element " << i << " of the range overflows 64 bits";
     else
-      result.setInt(i, start->getInt(0) + i * delta->getInt(0));
+      result.setInt(i, value);
   }
   node.setOutput(0, node.constant(result.toAttr()));
   return success();

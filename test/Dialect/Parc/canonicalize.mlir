@@ -206,3 +206,30 @@ func.func @top_k_constant() -> (tensor<2x2xi64>, tensor<1x3xi64>) {
   %2 = parc.top_k %0 {axis = 0 : i64, k = 1 : i64} : tensor<2x3xf32> -> tensor<1x3xi64>
   return %1, %2 : tensor<2x2xi64>, tensor<1x3xi64>
 }
+
+// -----
+
+// Integer arithmetic folds exactly, negative factors included (Where(shape == -1, 1,
+// shape) chains of old exports), and is left unfolded where int64 overflows (the kernels
+// wrap; C++ leaves it undefined). A power by a huge exponent folds by squaring, at once.
+// CHECK-LABEL: func.func @int_overflow
+// CHECK-DAG: %[[NEG:.+]] = parc.constant dense<[-1, -7]> : tensor<2xi64>
+// CHECK-DAG: %[[ONE:.+]] = parc.constant dense<1> : tensor<i64>
+// CHECK-DAG: %[[WRAP:.+]] = parc.add
+// CHECK-DAG: %[[SQUARE:.+]] = parc.mul
+// CHECK-DAG: %[[BIG:.+]] = parc.pow
+// CHECK: return %[[NEG]], %[[WRAP]], %[[SQUARE]], %[[ONE]], %[[BIG]] :
+func.func @int_overflow() -> (tensor<2xi64>, tensor<i64>, tensor<i64>, tensor<i64>, tensor<i64>) {
+  %ones = parc.constant dense<[1, 7]> : tensor<2xi64>
+  %minus = parc.constant dense<-1> : tensor<i64>
+  %negated = parc.mul %ones, %minus : tensor<2xi64>, tensor<i64> -> tensor<2xi64>
+  %max = parc.constant dense<9223372036854775807> : tensor<i64>
+  %one = parc.constant dense<1> : tensor<i64>
+  %wraps = parc.add %max, %one : tensor<i64>, tensor<i64> -> tensor<i64>
+  %squared = parc.mul %max, %max : tensor<i64>, tensor<i64> -> tensor<i64>
+  %huge = parc.constant dense<4611686018427387904> : tensor<i64>
+  %unit = parc.pow %one, %huge : tensor<i64>, tensor<i64> -> tensor<i64>
+  %two = parc.constant dense<2> : tensor<i64>
+  %big = parc.pow %two, %huge : tensor<i64>, tensor<i64> -> tensor<i64>
+  return %negated, %wraps, %squared, %unit, %big : tensor<2xi64>, tensor<i64>, tensor<i64>, tensor<i64>, tensor<i64>
+}

@@ -73,12 +73,19 @@ static OpFoldResult foldUnary(Operation *op, Attribute operand,
   return result.toAttr();
 }
 
+/// base^exponent by squaring; none (no fold) for a negative exponent or a result past
+/// int64: a model's exponent can be 2^62, which a loop of multiplications would not end.
 static std::optional<int64_t> intPow(int64_t base, int64_t exponent) {
   if (exponent < 0)
     return std::nullopt;
   int64_t result = 1;
-  while (exponent--)
-    result *= base;
+  while (exponent > 0) {
+    if ((exponent & 1) && __builtin_mul_overflow(result, base, &result))
+      return std::nullopt;
+    exponent >>= 1;
+    if (exponent > 0 && __builtin_mul_overflow(base, base, &base))
+      return std::nullopt;
+  }
   return result;
 }
 
@@ -91,23 +98,38 @@ OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       *this, adaptor.getOperands(), [](double a, double b) { return a + b; },
-      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a + b; });
+      [](int64_t a, int64_t b) -> std::optional<int64_t> {
+        int64_t c;
+        if (__builtin_add_overflow(a, b, &c))
+          return std::nullopt; // the kernels wrap; C++ leaves it undefined: not folded
+        return c;
+      });
 }
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       *this, adaptor.getOperands(), [](double a, double b) { return a - b; },
-      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a - b; });
+      [](int64_t a, int64_t b) -> std::optional<int64_t> {
+        int64_t c;
+        if (__builtin_sub_overflow(a, b, &c))
+          return std::nullopt; // the kernels wrap; C++ leaves it undefined: not folded
+        return c;
+      });
 }
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       *this, adaptor.getOperands(), [](double a, double b) { return a * b; },
-      [](int64_t a, int64_t b) -> std::optional<int64_t> { return a * b; });
+      [](int64_t a, int64_t b) -> std::optional<int64_t> {
+        int64_t c;
+        if (__builtin_mul_overflow(a, b, &c))
+          return std::nullopt; // the kernels wrap; C++ leaves it undefined: not folded
+        return c;
+      });
 }
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
   return foldBinary(
       *this, adaptor.getOperands(), [](double a, double b) { return a / b; },
       [](int64_t a, int64_t b) -> std::optional<int64_t> {
-        if (b == 0)
+        if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
           return std::nullopt;
         return a / b;
       });
@@ -143,7 +165,7 @@ static double floatRemainder(double a, double b, bool cStyle) {
 static std::optional<int64_t> intRemainder(int64_t a, int64_t b, bool cStyle) {
   if (b == 0)
     return std::nullopt;
-  int64_t r = a % b;
+  int64_t r = b == -1 ? 0 : a % b; // INT64_MIN % -1 overflows
   if (!cStyle && r != 0 && ((r < 0) != (b < 0)))
     r += b;
   return r;

@@ -40,14 +40,23 @@ public:
   bool isFloat() const { return floating; }
 
   double getFloat(int64_t i) const { return floating ? floats[i] : ints[i]; }
-  int64_t getInt(int64_t i) const {
-    return floating ? static_cast<int64_t>(floats[i]) : ints[i];
-  }
+  int64_t getInt(int64_t i) const { return floating ? toInt(floats[i]) : ints[i]; }
   void setFloat(int64_t i, double v) {
     if (floating)
       floats[i] = v;
     else
-      ints[i] = static_cast<int64_t>(v);
+      ints[i] = toInt(v);
+  }
+  /// `v` truncated toward zero, saturated at int64's bounds (NaN gives 0): a model's floats
+  /// can be anything, and a plain conversion of one out of range is undefined.
+  static int64_t toInt(double v) {
+    if (!(v == v))
+      return 0;
+    if (v >= 9223372036854775808.0)
+      return INT64_MAX;
+    if (v < -9223372036854775808.0)
+      return INT64_MIN;
+    return static_cast<int64_t>(v);
   }
   void setInt(int64_t i, int64_t v) {
     if (floating)
