@@ -67,8 +67,17 @@ private:
                                          : emitMovementKernel(op, placeholder, rank, ranks);
     if (failed(kernel))
       return failure();
+    // One manifest entry per source and launch shape: a row kernel's source holds the
+    // row's length but not the row count, so a layer norm over 8x64 and one over a 2x64
+    // slice share a source but not a grid (sharing one wrote 6 rows past the slice).
+    std::string identity = kernel->source + "\n// launch: " + (kernel->row ? "row" : "flat") +
+                           (kernel->vectorized ? " float4" : "") + " elements " +
+                           std::to_string(kernel->elements) + " rows " +
+                           std::to_string(kernel->rows) + " x " +
+                           std::to_string(kernel->rowLength) + " block " +
+                           std::to_string(kernel->blockSize);
     auto [known, inserted] =
-        kernelWithSource.try_emplace(kernel->source, manifest.cuda_kernels_size());
+        kernelWithSource.try_emplace(identity, manifest.cuda_kernels_size());
     if (!inserted)
       return known->second;
     int index = known->second;
@@ -96,6 +105,7 @@ private:
 
   pa::Manifest &manifest;
   std::string arch;
+  /// Kernels by source and launch shape.
   llvm::StringMap<int> kernelWithSource;
 };
 
