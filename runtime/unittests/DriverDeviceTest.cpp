@@ -106,8 +106,34 @@ TEST(DriverDeviceTest, WhenNoImageLoadsTheErrorNamesTheArch) {
   capabilityMajor = 9;
   ASSERT_FALSE(loaded);
   EXPECT_EQ(loaded.message(),
-            "the artifact's kernels were compiled for sm_90, which Fake GPU (device 0) "
-            "(compute capability 8.0) cannot load: compile it again with --cuda-arch=sm_80");
+            "the artifact's kernels, compiled for sm_90, do not load on Fake GPU (device 0) "
+            "(compute capability 8.0, driver for CUDA 13.0): cubin: device kernel image is "
+            "invalid (CUDA error 200); PTX: device kernel image is invalid (CUDA error 200); "
+            "compile it again with --cuda-arch=sm_80");
+}
+
+// Issue 21 (D): on a GPU of the kernels' own architecture, a driver older than the toolkit
+// rejects the cubin and the PTX; that used to say "compile again with --cuda-arch=sm_90",
+// the architecture they already have, and drop the driver's errors.
+TEST(DriverDeviceTest, AnOldDriverIsNamedWithItsErrors) {
+  recorded = Recorded{};
+  driverVersion = 12040;
+  cuda::Driver driver = fakeDriver();
+  cuda::BlasLt blas = fakeBlas();
+  std::unique_ptr<GpuDevice> device = openFake(driver, blas);
+  parc::artifact::Manifest manifest;
+  manifest.set_cuda_arch("sm_90");
+  addKernel(manifest, "parc_kernel_0", "bad cubin", "new ptx");
+  Status loaded = device->loadKernels(manifest);
+  driverVersion = 13000;
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.message(),
+            "the artifact's kernels, compiled for sm_90, do not load on Fake GPU (device 0) "
+            "(compute capability 9.0, driver for CUDA 12.4): cubin: device kernel image is "
+            "invalid (CUDA error 200); PTX: the provided PTX was compiled with an unsupported "
+            "toolchain. (CUDA error 222); the driver is older than the CUDA toolkit that "
+            "compiled them: update the NVIDIA driver, or compile with a toolkit no newer than "
+            "the driver");
 }
 
 TEST(DriverDeviceTest, TimesInstructionsAndCapturesGraphs) {

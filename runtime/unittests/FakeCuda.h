@@ -35,8 +35,13 @@ inline cuda::Stream const kStream = reinterpret_cast<cuda::Stream>(0x51);
 /// The compute capability the fake reports (major; minor is 0).
 inline int capabilityMajor = 9;
 
-/// Images the fake loads: those starting with "good".
+/// The CUDA version the fake driver reports (cuDriverGetVersion).
+inline int driverVersion = 13000;
+
+/// Images the fake loads: those starting with "good"; PTX it cannot read starts with "new".
 inline cuda::Result loadImage(cuda::Module *module, const void *image) {
+  if (std::strncmp(static_cast<const char *>(image), "new", 3) == 0)
+    return 222; // CUDA_ERROR_UNSUPPORTED_PTX_VERSION
   if (std::strncmp(static_cast<const char *>(image), "good", 4) != 0)
     return 200; // CUDA_ERROR_INVALID_IMAGE
   *module = reinterpret_cast<cuda::Module>(const_cast<void *>(image));
@@ -150,8 +155,14 @@ inline cuda::Driver fakeDriver() {
     recorded.calls.push_back("graphLaunch");
     return stream == kStream ? 0 : 1;
   };
-  d.getErrorString = [](cuda::Result, const char **text) {
-    *text = "fake error";
+  d.getErrorString = [](cuda::Result result, const char **text) {
+    *text = result == 200   ? "device kernel image is invalid"
+            : result == 222 ? "the provided PTX was compiled with an unsupported toolchain."
+                            : "fake error";
+    return 0;
+  };
+  d.driverGetVersion = [](int *version) {
+    *version = driverVersion;
     return 0;
   };
   return d;

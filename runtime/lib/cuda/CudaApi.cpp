@@ -32,6 +32,18 @@ public:
     if (!function && error.empty())
       error = std::string("the library has no ") + symbol;
   }
+  /// Binds the first of `symbols` the library has (a newer entry point, then the one
+  /// older drivers have); the error names the first.
+  template <typename Function>
+  void first(Function &function, std::initializer_list<const char *> symbols) {
+    if (!handle)
+      return;
+    for (const char *symbol : symbols)
+      if ((function = reinterpret_cast<std::remove_reference_t<Function>>(dlsym(handle, symbol))))
+        return;
+    if (error.empty())
+      error = std::string("the library has no ") + *symbols.begin();
+  }
   bool ok() const { return handle && error.empty(); }
 
 private:
@@ -64,13 +76,16 @@ bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
   bind(driver.eventCreate, "cuEventCreate");
   bind(driver.eventRecord, "cuEventRecord");
   bind(driver.eventSynchronize, "cuEventSynchronize");
-  bind(driver.eventElapsedTime, "cuEventElapsedTime_v2");
+  // cuda.h maps cuEventElapsedTime to _v2 from CUDA 12.8 on; older drivers have only the
+  // first version, which measures the same.
+  bind.first(driver.eventElapsedTime, {"cuEventElapsedTime_v2", "cuEventElapsedTime"});
   bind(driver.streamWaitEvent, "cuStreamWaitEvent");
   bind(driver.streamBeginCapture, "cuStreamBeginCapture_v2");
   bind(driver.streamEndCapture, "cuStreamEndCapture");
   bind(driver.graphInstantiate, "cuGraphInstantiateWithFlags");
   bind(driver.graphLaunch, "cuGraphLaunch");
   bind(driver.getErrorString, "cuGetErrorString");
+  bind(driver.driverGetVersion, "cuDriverGetVersion");
   return bind.ok();
 }
 

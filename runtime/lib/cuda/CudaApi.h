@@ -125,6 +125,8 @@ struct Driver {
   Result (*graphInstantiate)(GraphExec *, Graph, unsigned long long);
   Result (*graphLaunch)(GraphExec, Stream);
   Result (*getErrorString)(Result, const char **);
+  /// The CUDA version the driver supports, 1000 * major + 10 * minor (12040: 12.4).
+  Result (*driverGetVersion)(int *);
 };
 
 /// libcublasLt's.

@@ -2,7 +2,8 @@
 //
 // One context (the device's primary context) and one non-blocking compute stream per rank.
 // Kernels are the artifact's cubins, loaded with cuModuleLoadData; when the GPU is not the
-// architecture they were built for, the PTX is loaded instead (the driver compiles it).
+// architecture they were built for, the PTX is loaded instead (the driver compiles it); when
+// neither loads, the error gives both of the driver's results and its CUDA version.
 // GEMMs are cuBLASLt matmuls with f32 accumulation; their heuristic choice is cached by
 // the call's shape.
 //
@@ -108,6 +109,12 @@ private:
     return Status::error(std::string(call) + " failed on " + description + ": " +
                          (text ? text : "CUDA error " + std::to_string(result)));
   }
+  /// "text (CUDA error N)" of a driver result.
+  std::string describeResult(cuda::Result result) const;
+  /// Why the artifact's kernels do not load here: both load errors, the GPU's and the
+  /// driver's versions, and what to do.
+  Status describeLoadFailure(const parc::artifact::Manifest &manifest, cuda::Result cubinResult,
+                             cuda::Result ptxResult) const;
   Status checkBlas(cuda::BlasStatus status, const char *call) const {
     return status == 0 ? Status::ok()
                        : Status::error(std::string(call) + " failed with cuBLAS status " +
@@ -150,6 +157,32 @@ Status DriverDevice::addInstructionMilliseconds(std::vector<double> &ms) {
   return Status::ok();
 }
 
+Status DriverDevice::describeLoadFailure(const parc::artifact::Manifest &manifest,
+                                         cuda::Result cubinResult,
+                                         cuda::Result ptxResult) const {
+  std::string gpuArch = "sm_" + std::to_string(capabilityMajor) + std::to_string(capabilityMinor);
+  int version = 0;
+  std::string driverVersion = "unknown";
+  if (driver.driverGetVersion && driver.driverGetVersion(&version) == 0)
+    driverVersion = std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+  std::string message = "the artifact's kernels, compiled for " + manifest.cuda_arch() +
+                        ", do not load on " + description + " (compute capability " +
+                        std::to_string(capabilityMajor) + "." +
+                        std::to_string(capabilityMinor) + ", driver for CUDA " +
+                        driverVersion + "): ";
+  if (cubinResult)
+    message += "cubin: " + describeResult(cubinResult) + "; ";
+  message += "PTX: " + describeResult(ptxResult) + "; ";
+  // A GPU of another architecture needs other kernels; one of the same needs a driver that
+  // reads what the toolkit wrote (NVRTC 13's PTX needs a CUDA 13 driver).
+  if (gpuArch != manifest.cuda_arch())
+    message += "compile it again with --cuda-arch=" + gpuArch;
+  else
+    message += "the driver is older than the CUDA toolkit that compiled them: update the "
+               "NVIDIA driver, or compile with a toolkit no newer than the driver";
+  return Status::error(message);
+}
+
 DriverDevice::~DriverDevice() {
   if (workspace)
     deallocate(workspace);
@@ -187,21 +220,24 @@ Status DriverDevice::open(int ordinal, const cuda::Driver *driverTable,
   return Status::ok();
 }
 
+std::string DriverDevice::describeResult(cuda::Result result) const {
+  const char *text = nullptr;
+  if (driver.getErrorString(result, &text) != 0 || !text)
+    text = "unknown error";
+  return std::string(text) + " (CUDA error " + std::to_string(result) + ")";
+}
+
 Status DriverDevice::loadKernels(const parc::artifact::Manifest &manifest) {
   for (const parc::artifact::CudaKernel &kernel : manifest.cuda_kernels()) {
     cuda::Module module = nullptr;
     // The cubin when it matches this GPU; else the PTX, compiled by the driver.
-    if (kernel.cubin().empty() || driver.moduleLoadData(&module, kernel.cubin().data())) {
+    cuda::Result cubinResult = kernel.cubin().empty()
+                                   ? 0
+                                   : driver.moduleLoadData(&module, kernel.cubin().data());
+    if (kernel.cubin().empty() || cubinResult) {
       std::string ptx = kernel.ptx(); // NUL-terminated text
-      if (driver.moduleLoadData(&module, ptx.c_str())) {
-        std::string gpuArch =
-            "sm_" + std::to_string(capabilityMajor) + std::to_string(capabilityMinor);
-        return Status::error("the artifact's kernels were compiled for " +
-                             manifest.cuda_arch() + ", which " + description +
-                             " (compute capability " + std::to_string(capabilityMajor) + "." +
-                             std::to_string(capabilityMinor) +
-                             ") cannot load: compile it again with --cuda-arch=" + gpuArch);
-      }
+      if (cuda::Result ptxResult = driver.moduleLoadData(&module, ptx.c_str()))
+        return describeLoadFailure(manifest, cubinResult, ptxResult);
     }
     cuda::Function function = nullptr;
     PARC_RETURN_IF_ERROR(check(driver.moduleGetFunction(&function, module, kernel.name().c_str()),
