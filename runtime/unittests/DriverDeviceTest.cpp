@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -65,6 +66,35 @@ TEST(DriverDeviceTest, DescribesTheGpuAndCopiesMemory) {
   EXPECT_EQ(std::vector<int>(back.begin(), back.begin() + 3), (std::vector<int>{1, 3, 5}));
   device->deallocate(a);
   device->deallocate(b);
+  // Issue 21 (E): copies to and from the host are queued on the compute stream (ordered
+  // with its kernels) from pinned staging memory, never the legacy stream's pageable copy.
+  for (const std::string &call : recorded.calls)
+    if (call.find("toD") != std::string::npos || call.find("toH") != std::string::npos)
+      EXPECT_TRUE(call == "HtoDAsync compute pinned" || call == "DtoHAsync compute pinned")
+          << call;
+  EXPECT_NE(std::find(recorded.calls.begin(), recorded.calls.end(), "HtoDAsync compute pinned"),
+            recorded.calls.end());
+}
+
+TEST(DriverDeviceTest, CopiesLargerThanTheStagingBufferGoInPieces) {
+  recorded = Recorded{};
+  cuda::Driver driver = fakeDriver();
+  cuda::BlasLt blas = fakeBlas();
+  std::unique_ptr<GpuDevice> device = openFake(driver, blas);
+  ASSERT_TRUE(device);
+  // 20 MB through an 8 MB staging buffer: three pieces each way, every byte in place.
+  std::vector<int> host(5 << 20), back(5 << 20, 0);
+  for (size_t i = 0; i < host.size(); ++i)
+    host[i] = static_cast<int>(i * 2654435761u);
+  void *buffer = device->allocate(host.size() * sizeof(int));
+  ASSERT_TRUE(device->copyToDevice(buffer, host.data(), host.size() * sizeof(int)));
+  ASSERT_TRUE(device->copyToHost(back.data(), buffer, back.size() * sizeof(int)));
+  EXPECT_EQ(back, host);
+  EXPECT_EQ(std::count(recorded.calls.begin(), recorded.calls.end(), "HtoDAsync compute pinned"),
+            3);
+  EXPECT_EQ(std::count(recorded.calls.begin(), recorded.calls.end(), "DtoHAsync compute pinned"),
+            3);
+  device->deallocate(buffer);
 }
 
 TEST(DriverDeviceTest, LoadsCubinsOrPtxAndLaunchesWithArgumentPointers) {

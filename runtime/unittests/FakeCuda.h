@@ -35,6 +35,16 @@ inline cuda::Stream const kStream = reinterpret_cast<cuda::Stream>(0x51);
 /// The compute capability the fake reports (major; minor is 0).
 inline int capabilityMajor = 9;
 
+/// Host memory the fake handed out as pinned (cuMemHostAlloc): a pinned buffer is 8 MB,
+/// so a pointer within 8 MB of one's start is inside it.
+inline std::vector<void *> pinned;
+inline bool isPinned(const void *pointer) {
+  for (void *start : pinned)
+    if (pointer >= start && pointer < static_cast<char *>(start) + (8u << 20))
+      return true;
+  return false;
+}
+
 /// The CUDA version the fake driver reports (cuDriverGetVersion).
 inline int driverVersion = 13000;
 
@@ -84,11 +94,26 @@ inline cuda::Driver fakeDriver() {
     std::free(reinterpret_cast<void *>(pointer));
     return 0;
   };
-  d.memcpyHtoD = [](cuda::DevicePointer to, const void *from, size_t bytes) {
+  d.memHostAlloc = [](void **pointer, size_t bytes, unsigned) {
+    *pointer = std::malloc(bytes);
+    pinned.push_back(*pointer);
+    return 0;
+  };
+  d.memFreeHost = [](void *pointer) {
+    std::free(pointer);
+    return 0;
+  };
+  d.memcpyHtoDAsync = [](cuda::DevicePointer to, const void *from, size_t bytes,
+                         cuda::Stream stream) {
+    recorded.calls.push_back(std::string("HtoDAsync ") + (stream == kStream ? "compute" : "other") +
+                             (isPinned(from) ? " pinned" : " pageable"));
     std::memcpy(reinterpret_cast<void *>(to), from, bytes);
     return 0;
   };
-  d.memcpyDtoH = [](void *to, cuda::DevicePointer from, size_t bytes) {
+  d.memcpyDtoHAsync = [](void *to, cuda::DevicePointer from, size_t bytes,
+                         cuda::Stream stream) {
+    recorded.calls.push_back(std::string("DtoHAsync ") + (stream == kStream ? "compute" : "other") +
+                             (isPinned(to) ? " pinned" : " pageable"));
     std::memcpy(to, reinterpret_cast<void *>(from), bytes);
     return 0;
   };

@@ -66,8 +66,10 @@ bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
   bind(driver.streamSynchronize, "cuStreamSynchronize");
   bind(driver.memAlloc, "cuMemAlloc_v2");
   bind(driver.memFree, "cuMemFree_v2");
-  bind(driver.memcpyHtoD, "cuMemcpyHtoD_v2");
-  bind(driver.memcpyDtoH, "cuMemcpyDtoH_v2");
+  bind(driver.memHostAlloc, "cuMemHostAlloc");
+  bind(driver.memFreeHost, "cuMemFreeHost");
+  bind(driver.memcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+  bind(driver.memcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
   bind(driver.memcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
   bind(driver.memcpy2DAsync, "cuMemcpy2DAsync_v2");
   bind(driver.moduleLoadData, "cuModuleLoadData");

@@ -107,8 +107,10 @@ struct Driver {
   Result (*streamSynchronize)(Stream);
   Result (*memAlloc)(DevicePointer *, size_t);
   Result (*memFree)(DevicePointer);
-  Result (*memcpyHtoD)(DevicePointer, const void *, size_t);
-  Result (*memcpyDtoH)(void *, DevicePointer, size_t);
+  Result (*memHostAlloc)(void **, size_t, unsigned);
+  Result (*memFreeHost)(void *);
+  Result (*memcpyHtoDAsync)(DevicePointer, const void *, size_t, Stream);
+  Result (*memcpyDtoHAsync)(void *, DevicePointer, size_t, Stream);
   Result (*memcpyDtoDAsync)(DevicePointer, DevicePointer, size_t, Stream);
   Result (*memcpy2DAsync)(const Memcpy2D *, Stream);
   Result (*moduleLoadData)(Module *, const void *);

@@ -15,6 +15,8 @@
 
 #include "parc/artifact/artifact.pb.h"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -23,6 +25,7 @@ using namespace parc::rt;
 namespace {
 
 constexpr size_t kWorkspaceBytes = 32u << 20;
+constexpr size_t kStagingBytes = 8u << 20;
 
 class DriverDevice : public GpuDevice {
 public:
@@ -44,14 +47,8 @@ public:
   void deallocate(void *pointer) override {
     driver.memFree(reinterpret_cast<cuda::DevicePointer>(pointer));
   }
-  Status copyToDevice(void *device, const void *host, size_t bytes) override {
-    PARC_RETURN_IF_ERROR(synchronize());
-    return check(driver.memcpyHtoD(address(device), host, bytes), "cuMemcpyHtoD");
-  }
-  Status copyToHost(void *host, const void *device, size_t bytes) override {
-    PARC_RETURN_IF_ERROR(synchronize());
-    return check(driver.memcpyDtoH(host, address(device), bytes), "cuMemcpyDtoH");
-  }
+  Status copyToDevice(void *device, const void *host, size_t bytes) override;
+  Status copyToHost(void *host, const void *device, size_t bytes) override;
   Status copyOnDevice(void *to, const void *from, size_t bytes) override {
     return check(driver.memcpyDtoDAsync(address(to), address(from), bytes, stream),
                  "cuMemcpyDtoDAsync");
@@ -132,6 +129,10 @@ private:
   std::vector<cuda::Function> functions;
   cuda::GraphExec graphExec = nullptr;
   std::unique_ptr<LtGemm> lt;
+  /// Pinned host memory that copies to and from the host go through, kStagingBytes at a
+  /// time (null when the driver has none to give: then they copy from pageable memory,
+  /// still on the compute stream).
+  void *staging = nullptr;
   /// Start and end events of each instruction (--profile), made on first use.
   std::vector<std::pair<cuda::Event, cuda::Event>> instructionEvents;
 };
@@ -183,9 +184,48 @@ Status DriverDevice::describeLoadFailure(const parc::artifact::Manifest &manifes
   return Status::error(message);
 }
 
+// Copies to and from the host are queued on the compute stream, behind the kernels that
+// use or make the data, and waited for before they return. The legacy stream's
+// cuMemcpyHtoD from pageable memory returns once the bytes are staged, not copied, and is
+// not ordered with the non-blocking compute stream: a weight, an input or a host-staged
+// transfer could race the next kernel (issue 21, E).
+Status DriverDevice::copyToDevice(void *device, const void *host, size_t bytes) {
+  for (size_t done = 0; done < bytes;) {
+    size_t chunk = staging ? std::min(bytes - done, kStagingBytes) : bytes - done;
+    const void *from = static_cast<const char *>(host) + done;
+    if (staging) {
+      std::memcpy(staging, from, chunk);
+      from = staging;
+    }
+    PARC_RETURN_IF_ERROR(check(driver.memcpyHtoDAsync(address(device) + done, from, chunk,
+                                                      stream),
+                               "cuMemcpyHtoDAsync"));
+    PARC_RETURN_IF_ERROR(synchronize()); // the staging buffer is free again
+    done += chunk;
+  }
+  return Status::ok();
+}
+
+Status DriverDevice::copyToHost(void *host, const void *device, size_t bytes) {
+  for (size_t done = 0; done < bytes;) {
+    size_t chunk = staging ? std::min(bytes - done, kStagingBytes) : bytes - done;
+    void *to = staging ? staging : static_cast<char *>(host) + done;
+    PARC_RETURN_IF_ERROR(check(driver.memcpyDtoHAsync(to, address(device) + done, chunk,
+                                                      stream),
+                               "cuMemcpyDtoHAsync"));
+    PARC_RETURN_IF_ERROR(synchronize());
+    if (staging)
+      std::memcpy(static_cast<char *>(host) + done, staging, chunk);
+    done += chunk;
+  }
+  return Status::ok();
+}
+
 DriverDevice::~DriverDevice() {
   if (workspace)
     deallocate(workspace);
+  if (staging)
+    driver.memFreeHost(staging);
 }
 
 Status DriverDevice::open(int ordinal, const cuda::Driver *driverTable,
@@ -217,6 +257,8 @@ Status DriverDevice::open(int ordinal, const cuda::Driver *driverTable,
   if (!workspace)
     return Status::error(description + " is out of memory for cuBLASLt's workspace");
   lt = std::make_unique<LtGemm>(blas, blasHandle, workspace, kWorkspaceBytes);
+  if (driver.memHostAlloc(&staging, kStagingBytes, 0) != 0)
+    staging = nullptr;
   return Status::ok();
 }
 
