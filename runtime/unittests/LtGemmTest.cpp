@@ -46,6 +46,8 @@ struct FakeLayout {
 /// What the fake saw: mistakes it found, heuristic queries.
 std::vector<std::string> mistakes;
 int heuristicQueries = 0;
+/// The minimum alignments of A, B, C and D the last heuristic query was given.
+uint32_t declaredAlignments[4] = {0, 0, 0, 0};
 
 /// The documented size of each attribute parc sets (cublasLt.h).
 size_t documentedSize(bool layout, int attribute) {
@@ -130,8 +132,13 @@ cuda::BlasLt fakeBlasLt() {
     *preference = reinterpret_cast<cuda::LtPreference>(2);
     return 0;
   };
-  blas.preferenceSetAttribute = [](cuda::LtPreference, int id, const void *, size_t size) {
-    if (id != cuda::kPreferenceMaxWorkspace || size != sizeof(uint64_t))
+  blas.preferenceSetAttribute = [](cuda::LtPreference, int id, const void *value,
+                                   size_t size) {
+    if (id >= cuda::kPreferenceMinAlignmentA && id <= cuda::kPreferenceMinAlignmentD &&
+        size == sizeof(uint32_t))
+      declaredAlignments[id - cuda::kPreferenceMinAlignmentA] =
+          *static_cast<const uint32_t *>(value);
+    else if (id != cuda::kPreferenceMaxWorkspace || size != sizeof(uint64_t))
       mistakes.push_back("preference attribute " + std::to_string(id));
     return 0;
   };
@@ -285,9 +292,35 @@ TEST(LtGemmTest, PlannedProductsThroughTheCublasLtApi) {
   expectProduct(gemm, {2, 3, 4, 6}, {2, 3, 6, 5}, {2, 3, 4, 5}, GemmEpilogue::None);
   expectProduct(gemm, {4, 6}, {3, 6, 5}, {3, 4, 5}, GemmEpilogue::Bias);
   EXPECT_EQ(heuristicQueries, 5);
-  // The same shape again: the heuristic's choice is reused.
-  expectProduct(gemm, {2, 4, 6}, {6, 5}, {2, 4, 5}, GemmEpilogue::Bias);
-  EXPECT_EQ(heuristicQueries, 5);
+}
+
+// Issue 21 (F): each operand's alignment is declared from its pointer (the arena is 64-byte
+// aligned, cuBLASLt assumes 256 unless told), and a call whose pointers are aligned
+// otherwise asks the heuristic again; the same call reuses its choice.
+TEST(LtGemmTest, AlignmentsAreDeclaredFromThePointers) {
+  cuda::BlasLt blas = fakeBlasLt();
+  cuda::LtHandle handle = nullptr;
+  blas.create(&handle);
+  char workspace[16];
+  LtGemm gemm(blas, handle, workspace, sizeof(workspace));
+  alignas(256) static float arena[1024];
+  GemmCall call;
+  call.m = call.n = call.k = 4;
+  call.lda = call.ldb = call.ldd = 4;
+  call.a = arena;
+  call.b = arena + 64;             // 256 bytes in: 256-aligned
+  call.d = arena + 224;            // 896 bytes in: 128-aligned
+  heuristicQueries = 0;
+  ASSERT_TRUE(gemm.run(call, nullptr));
+  EXPECT_EQ(heuristicQueries, 1);
+  EXPECT_EQ(std::vector<uint32_t>(declaredAlignments, declaredAlignments + 4),
+            (std::vector<uint32_t>{256, 256, 128, 128}));
+  ASSERT_TRUE(gemm.run(call, nullptr)); // the same call: the choice is reused
+  EXPECT_EQ(heuristicQueries, 1);
+  call.a = arena + 16;             // 64 bytes in: 64-aligned, another algorithm may be needed
+  ASSERT_TRUE(gemm.run(call, nullptr));
+  EXPECT_EQ(heuristicQueries, 2);
+  EXPECT_EQ(declaredAlignments[0], 64u);
 }
 
 TEST(LtGemmTest, HalfAndBFloat16ProductsAccumulateInF32) {

@@ -40,6 +40,10 @@ static_assert(cuda::kEpilogueGeluBias == CUBLASLT_EPILOGUE_GELU_BIAS);
 static_assert(cuda::kLayoutBatchCount == CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT);
 static_assert(cuda::kLayoutStridedBatchOffset == CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET);
 static_assert(cuda::kPreferenceMaxWorkspace == CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES);
+static_assert(cuda::kPreferenceMinAlignmentA == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES);
+static_assert(cuda::kPreferenceMinAlignmentB == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES);
+static_assert(cuda::kPreferenceMinAlignmentC == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES);
+static_assert(cuda::kPreferenceMinAlignmentD == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES);
 static_assert(sizeof(cuda::LtAlgo) == sizeof(cublasLtMatmulAlgo_t));
 static_assert(sizeof(cuda::LtHeuristicResult) == sizeof(cublasLtMatmulHeuristicResult_t));
 static_assert(offsetof(cuda::LtHeuristicResult, state) ==

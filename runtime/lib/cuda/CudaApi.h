@@ -73,6 +73,9 @@ constexpr uint32_t kEpilogueGeluBias = 36;           // CUBLASLT_EPILOGUE_GELU_B
 constexpr int kLayoutBatchCount = 5;                 // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT
 constexpr int kLayoutStridedBatchOffset = 6; // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET
 constexpr int kPreferenceMaxWorkspace = 1;   // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
+/// CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_{A,B,C,D}_BYTES (uint32_t, default 256).
+constexpr int kPreferenceMinAlignmentA = 5, kPreferenceMinAlignmentB = 6,
+              kPreferenceMinAlignmentC = 7, kPreferenceMinAlignmentD = 8;
 struct LtAlgo {
   uint64_t data[8];
 };

@@ -2,6 +2,8 @@
 
 #include "LtGemm.h"
 
+#include <cstdint>
+
 using namespace parc::rt;
 
 namespace {
@@ -12,15 +14,32 @@ Status checkBlas(cuda::BlasStatus status, const char *call) {
                                      std::to_string(status));
 }
 
+/// The alignment cuBLASLt may assume of `pointer`: the largest power of two dividing its
+/// address, up to the 256 it assumes by default. The arena is planned 64-byte aligned, so
+/// a GEMM operand can sit at 896 (an f16 GPT-2 at 1x7 puts a result there).
+uint32_t alignmentOf(const void *pointer) {
+  uintptr_t address = reinterpret_cast<uintptr_t>(pointer);
+  uint32_t alignment = 256;
+  while (alignment > 1 && address % alignment != 0)
+    alignment /= 2;
+  return alignment;
+}
+
 } // namespace
 
 Status LtGemm::algorithmFor(const GemmCall &call, cuda::LtMatmulDesc desc,
                             cuda::LtMatrixLayout a, cuda::LtMatrixLayout b,
                             cuda::LtMatrixLayout d, cuda::LtAlgo &algo) {
+  // The operands' alignments are declared (issue 21, F: the default of 256 let cuBLASLt
+  // pick algorithms that need it for pointers that have 64) and are part of the key: an
+  // algorithm chosen for aligned pointers may not run on others.
+  uint32_t alignments[4] = {alignmentOf(call.a), alignmentOf(call.b), alignmentOf(call.d),
+                            alignmentOf(call.d)};
   std::vector<int64_t> key = {static_cast<int64_t>(call.dtype), call.m, call.n, call.k,
                               call.batch, call.transA, call.transB, call.lda, call.ldb,
                               call.ldd, call.strideA, call.strideB, call.strideD,
-                              static_cast<int64_t>(call.epilogue)};
+                              static_cast<int64_t>(call.epilogue), alignments[0],
+                              alignments[1], alignments[2]};
   if (auto known = algorithms.find(key); known != algorithms.end()) {
     algo = known->second;
     return Status::ok();
@@ -29,6 +48,11 @@ Status LtGemm::algorithmFor(const GemmCall &call, cuda::LtMatmulDesc desc,
   PARC_RETURN_IF_ERROR(checkBlas(blas.preferenceCreate(&preference), "cublasLtMatmulPreferenceCreate"));
   uint64_t bytes = workspaceBytes;
   blas.preferenceSetAttribute(preference, cuda::kPreferenceMaxWorkspace, &bytes, sizeof(bytes));
+  const int alignmentAttributes[4] = {cuda::kPreferenceMinAlignmentA, cuda::kPreferenceMinAlignmentB,
+                                      cuda::kPreferenceMinAlignmentC, cuda::kPreferenceMinAlignmentD};
+  for (int i = 0; i < 4; ++i)
+    blas.preferenceSetAttribute(preference, alignmentAttributes[i], &alignments[i],
+                                sizeof(alignments[i]));
   cuda::LtHeuristicResult result{};
   int found = 0;
   cuda::BlasStatus status =

@@ -3,7 +3,7 @@
 // Builds the cuBLASLt descriptors of a GemmCall (GpuDevice.h): the matmul descriptor with
 // f32 compute and scale, transposes and the bias / GELU-bias epilogue; one column-major
 // layout per matrix with the batch count and stride; asks the heuristic for an algorithm
-// once per shape; and queues the matmul. It goes through a cuda::BlasLt table, so tests
+// once per shape and operand alignment (declared from the pointers); and queues the matmul. It goes through a cuda::BlasLt table, so tests
 // drive it with a table of their own (runtime/unittests/LtGemmTest.cpp).
 //
 //===----------------------------------------------------------------------===//
@@ -37,7 +37,7 @@ private:
   cuda::LtHandle handle;
   void *workspace;
   size_t workspaceBytes;
-  /// The heuristic's choice per shape.
+  /// The heuristic's choice per shape and alignments.
   std::map<std::vector<int64_t>, cuda::LtAlgo> algorithms;
 };
 
