@@ -50,7 +50,6 @@ TEST(DriverDeviceTest, DescribesTheGpuAndCopiesMemory) {
   std::unique_ptr<GpuDevice> device = openFake(driver, blas);
   ASSERT_TRUE(device);
   EXPECT_EQ(device->describe(), "Fake GPU (device 0)");
-  EXPECT_EQ(device->maxGridStrideBlocks(), 32); // 8 per multiprocessor
   EXPECT_FALSE(device->hostMemory());
   EXPECT_EQ(recorded.calls.front(), "streamCreate 1"); // non-blocking
 
@@ -95,6 +94,27 @@ TEST(DriverDeviceTest, CopiesLargerThanTheStagingBufferGoInPieces) {
   EXPECT_EQ(std::count(recorded.calls.begin(), recorded.calls.end(), "DtoHAsync compute pinned"),
             3);
   device->deallocate(buffer);
+}
+
+// Issue 21 (I): a grid-stride kernel's grid is the blocks that fit at once at its block
+// size (the fake's occupancy: 6 of 256 threads, 8 of 128, on 4 multiprocessors), not a
+// fixed 8 per multiprocessor, which made a second, partial wave.
+TEST(DriverDeviceTest, GridsAreOneWaveByOccupancy) {
+  recorded = Recorded{};
+  cuda::Driver driver = fakeDriver();
+  cuda::BlasLt blas = fakeBlas();
+  std::unique_ptr<GpuDevice> device = openFake(driver, blas);
+  parc::artifact::Manifest manifest;
+  addKernel(manifest, "parc_kernel_0", "good cubin", "good ptx");
+  addKernel(manifest, "parc_kernel_1", "good cubin", "good ptx");
+  manifest.mutable_cuda_kernels(0)->set_block_size(256);
+  manifest.mutable_cuda_kernels(1)->set_block_size(128);
+  ASSERT_TRUE(device->loadKernels(manifest));
+  EXPECT_EQ(device->maxGridStrideBlocks(0), 24);
+  EXPECT_EQ(device->maxGridStrideBlocks(1), 32);
+  // A grid-stride kernel over 10^6 elements at 256 threads is one wave of 24 blocks.
+  manifest.mutable_cuda_kernels(0)->set_elements(1000000);
+  EXPECT_EQ(launchShapeOf(manifest.cuda_kernels(0), device->maxGridStrideBlocks(0)).blocks, 24);
 }
 
 TEST(DriverDeviceTest, LoadsCubinsOrPtxAndLaunchesWithArgumentPointers) {

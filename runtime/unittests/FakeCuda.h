@@ -150,6 +150,13 @@ inline cuda::Driver fakeDriver() {
       recorded.arguments.push_back(*static_cast<void **>(params[i]));
     return extra == nullptr ? 0 : 1;
   };
+  // Six blocks of 256 threads fit on a multiprocessor (34 registers a thread), eight of
+  // fewer threads.
+  d.occupancyMaxActiveBlocksPerMultiprocessor = [](int *blocks, cuda::Function, int threads,
+                                                   size_t) {
+    *blocks = threads >= 256 ? 6 : 8;
+    return 0;
+  };
   d.eventCreate = [](cuda::Event *event, unsigned) {
     static int events = 0;
     *event = reinterpret_cast<cuda::Event>(static_cast<size_t>(++events));

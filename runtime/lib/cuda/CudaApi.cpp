@@ -75,6 +75,8 @@ bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
   bind(driver.moduleLoadData, "cuModuleLoadData");
   bind(driver.moduleGetFunction, "cuModuleGetFunction");
   bind(driver.launchKernel, "cuLaunchKernel");
+  bind(driver.occupancyMaxActiveBlocksPerMultiprocessor,
+       "cuOccupancyMaxActiveBlocksPerMultiprocessor");
   bind(driver.eventCreate, "cuEventCreate");
   bind(driver.eventRecord, "cuEventRecord");
   bind(driver.eventSynchronize, "cuEventSynchronize");

@@ -120,6 +120,9 @@ struct Driver {
   Result (*moduleGetFunction)(Function *, Module, const char *);
   Result (*launchKernel)(Function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                          unsigned, Stream, void **, void **);
+  /// Blocks of `function` at `blockSize` threads (and dynamic shared memory) that fit on
+  /// one multiprocessor at once, given its registers and shared memory.
+  Result (*occupancyMaxActiveBlocksPerMultiprocessor)(int *, Function, int, size_t);
   Result (*eventCreate)(Event *, unsigned);
   Result (*eventRecord)(Event, Stream);
   Result (*eventSynchronize)(Event);

@@ -77,7 +77,7 @@ Status CudaBackend::bindLaunch(int index, const std::vector<TensorRef> &in,
   for (const TensorRef &tensor : out)
     args.push_back(tensor.data);
   LaunchShape shape =
-      launchShapeOf(manifest.cuda_kernels(index), device->maxGridStrideBlocks());
+      launchShapeOf(manifest.cuda_kernels(index), device->maxGridStrideBlocks(index));
   GpuDevice *gpu = device.get();
   kernel = [gpu, index, shape, args]() { return gpu->launch(index, shape, args); };
   return Status::ok();

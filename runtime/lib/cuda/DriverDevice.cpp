@@ -36,7 +36,10 @@ public:
 
   std::string describe() const override { return description; }
   bool hostMemory() const override { return false; }
-  int64_t maxGridStrideBlocks() const override { return multiprocessors * 8; }
+  int64_t maxGridStrideBlocks(int kernel) const override {
+    return kernel >= 0 && kernel < static_cast<int>(fullWave.size()) ? fullWave[kernel]
+                                                                      : multiprocessors;
+  }
 
   void *allocate(size_t bytes) override {
     cuda::DevicePointer pointer = 0;
@@ -127,6 +130,10 @@ private:
   int capabilityMajor = 0, capabilityMinor = 0;
   std::string description;
   std::vector<cuda::Function> functions;
+  /// Per kernel: the blocks that fit on the GPU at once at its block size
+  /// (cuOccupancyMaxActiveBlocksPerMultiprocessor times the multiprocessors). A fixed 8 per
+  /// multiprocessor made a second, partial wave of kernels whose registers fit 6.
+  std::vector<int64_t> fullWave;
   cuda::GraphExec graphExec = nullptr;
   std::unique_ptr<LtGemm> lt;
   /// Pinned host memory that copies to and from the host go through, kStagingBytes at a
@@ -285,6 +292,12 @@ Status DriverDevice::loadKernels(const parc::artifact::Manifest &manifest) {
     PARC_RETURN_IF_ERROR(check(driver.moduleGetFunction(&function, module, kernel.name().c_str()),
                                "cuModuleGetFunction"));
     functions.push_back(function);
+    int perMultiprocessor = 0;
+    int blockSize = kernel.block_size() > 0 ? kernel.block_size() : 256;
+    PARC_RETURN_IF_ERROR(check(driver.occupancyMaxActiveBlocksPerMultiprocessor(
+                                   &perMultiprocessor, function, blockSize, 0),
+                               "cuOccupancyMaxActiveBlocksPerMultiprocessor"));
+    fullWave.push_back(static_cast<int64_t>(std::max(1, perMultiprocessor)) * multiprocessors);
   }
   return Status::ok();
 }

@@ -39,7 +39,7 @@ public:
   }
   bool hostMemory() const override { return true; }
   /// Few blocks, so that grid-stride loops take more than one turn.
-  int64_t maxGridStrideBlocks() const override { return 4; }
+  int64_t maxGridStrideBlocks(int) const override { return 4; }
 
   void *allocate(size_t bytes) override {
     return std::aligned_alloc(256, (std::max<size_t>(bytes, 1) + 255) / 256 * 256);

@@ -78,8 +78,9 @@ public:
   virtual std::string describe() const = 0;
   /// True when device memory is host memory (the emulator).
   virtual bool hostMemory() const = 0;
-  /// The most blocks a grid-stride kernel is launched with.
-  virtual int64_t maxGridStrideBlocks() const = 0;
+  /// The most blocks grid-stride kernel `kernel` (after loadKernels) is launched with: as
+  /// many as fit on the GPU at once, so that the grid is one full wave.
+  virtual int64_t maxGridStrideBlocks(int kernel) const = 0;
 
   /// Device memory, 256-byte aligned; null when out of memory.
   virtual void *allocate(size_t bytes) = 0;
