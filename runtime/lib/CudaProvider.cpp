@@ -61,7 +61,8 @@ std::unique_ptr<Backend> createGpuBackend(const pa::Manifest &manifest,
     return nullptr;
   std::unique_ptr<DeviceCollectives> collectives;
   if (!emulated && !placement.stageThroughHost && manifest.world_size() > 1) {
-    collectives = createNcclCollectives(*device, groups, status);
+    collectives = createNcclCollectives(*device, groups,
+                                        collectiveGroupsOf(manifest, options.rank), status);
     if (!collectives)
       return nullptr;
   }

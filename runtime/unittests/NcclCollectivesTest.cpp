@@ -16,6 +16,7 @@
 #include "cuda/CudaBackend.h"
 
 #include <cstring>
+#include <set>
 
 using namespace parc::rt;
 using namespace parc::rt::test;
@@ -112,7 +113,7 @@ TEST(NcclCollectivesTest, CollectivesAlongInnerAxesOverAFakeNccl) {
       return status.message();
     CommunicatorGroups groups{{"tp", tp}};
     std::unique_ptr<DeviceCollectives> collectives =
-        createNcclCollectives(*device, groups, status, &nccl);
+        createNcclCollectives(*device, groups, {"tp"}, status, &nccl);
     if (!collectives)
       return status.message();
 
@@ -147,6 +148,62 @@ TEST(NcclCollectivesTest, CollectivesAlongInnerAxesOverAFakeNccl) {
                  std::to_string(expected);
       }
     return initProblem;
+  }));
+}
+
+// Issue 21 (H): three ranks, "dp" of all three and "tp" of ranks 0 and 1. Rank 0's
+// program uses tp first, rank 1's dp first. Communicators made when a group's first
+// collective was bound deadlocked here (rank 0 waits in tp's id exchange for rank 1, which
+// waits in dp's for rank 0); made up front in name order, dp then tp on every rank, they
+// do not, and binding then makes none.
+TEST(NcclCollectivesTest, CommunicatorsAreMadeUpFrontInOneOrder) {
+  EXPECT_TRUE(runRanks(3, [](int rank, const std::string &dir) -> std::string {
+    RANK_CONNECT(context, rank, 3, dir + "/rendezvous", 10);
+    Status status;
+    Communicator *dp = context->world(status);
+    Communicator *tp = rank < 2 ? context->group({0, 1}, status) : nullptr;
+    if (!dp || (rank < 2 && !tp))
+      return status.message();
+    cuda::Driver driver = fakeDriver();
+    cuda::BlasLt blas = fakeBlas();
+    cuda::Nccl nccl = fakeNccl();
+    static int initialized = 0;
+    nccl.commInitRank = [](cuda::NcclComm *comm, int, cuda::NcclUniqueId, int) {
+      *comm = reinterpret_cast<cuda::NcclComm>(static_cast<size_t>(++initialized));
+      return 0;
+    };
+    std::unique_ptr<GpuDevice> device = openDriverDevice(0, status, &driver, &blas);
+    if (!device)
+      return status.message();
+    CommunicatorGroups groups{{"dp", dp}};
+    std::set<std::string> used{"dp"};
+    if (tp) {
+      groups["tp"] = tp;
+      used.insert("tp");
+    }
+    std::unique_ptr<DeviceCollectives> collectives =
+        createNcclCollectives(*device, groups, used, status, &nccl);
+    if (!collectives)
+      return status.message();
+    int made = initialized;
+    if (made != static_cast<int>(used.size()))
+      return std::to_string(made) + " communicators made up front, expected " +
+             std::to_string(used.size());
+    std::vector<std::string> order = rank == 0 ? std::vector<std::string>{"tp", "dp"}
+                                               : std::vector<std::string>{"dp", "tp"};
+    float buffer[4] = {0, 0, 0, 0};
+    for (const std::string &group : order) {
+      if (!groups.count(group))
+        continue;
+      BoundKernel kernel;
+      TensorRef tensor{device->allocate(sizeof(buffer)), DType::F32, {4}};
+      Status bound = collectives->bind("all_reduce", group, 0, tensor, tensor, kernel);
+      if (!bound)
+        return group + ": " + bound.message();
+    }
+    if (initialized != made)
+      return "binding made communicators again";
+    return "";
   }));
 }
 

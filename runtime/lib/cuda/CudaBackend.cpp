@@ -172,6 +172,14 @@ Status CudaBackend::bind(const pa::Instruction &inst, const std::vector<TensorRe
 
 } // namespace
 
+std::set<std::string> parc::rt::collectiveGroupsOf(const pa::Manifest &manifest, int rank) {
+  std::set<std::string> names;
+  for (const pa::Instruction &inst : manifest.programs(rank).instructions())
+    if (inst.has_collective())
+      names.insert(inst.collective().group());
+  return names;
+}
+
 std::unique_ptr<Backend> parc::rt::createCudaBackend(
     const pa::Manifest &manifest, std::unique_ptr<GpuDevice> device,
     std::unique_ptr<DeviceCollectives> collectives, Status &status) {

@@ -15,6 +15,9 @@
 
 #include "parc/Runtime/Backend.h"
 
+#include <set>
+#include <string>
+
 namespace parc::rt {
 
 namespace cuda {
@@ -39,12 +42,16 @@ public:
 };
 
 /// NCCL collectives of the ranks' groups on `device` (which must outlive them), their
-/// communicators made from the Gloo `groups`; through libnccl loaded with dlopen, or the
-/// given table of entry points (tests drive them with a fake).
-std::unique_ptr<DeviceCollectives> createNcclCollectives(GpuDevice &device,
-                                                         const CommunicatorGroups &groups,
-                                                         Status &status,
-                                                         const cuda::Nccl *nccl = nullptr);
+/// communicators made from the Gloo `groups` here, for every group in `collectiveGroups`
+/// (those the program's collectives name), in name order; through libnccl loaded with
+/// dlopen, or the given table of entry points (tests drive them with a fake).
+std::unique_ptr<DeviceCollectives>
+createNcclCollectives(GpuDevice &device, const CommunicatorGroups &groups,
+                      const std::set<std::string> &collectiveGroups, Status &status,
+                      const cuda::Nccl *nccl = nullptr);
+
+/// The groups the collectives of rank `rank`'s program run over.
+std::set<std::string> collectiveGroupsOf(const parc::artifact::Manifest &manifest, int rank);
 
 } // namespace parc::rt
 

@@ -3,9 +3,13 @@
 // When every rank has a GPU of its own, the program's collectives run over NCCL on a
 // communication stream of their own: the stream waits for the compute stream's work so
 // far (an event), runs the collective, and the compute stream waits for it in turn. One
-// NCCL communicator per group (tp, dp), created when the first collective of the group is
-// bound: member 0's ncclUniqueId reaches the others over the group's Gloo communicator —
-// the rendezvous parc-run already made.
+// NCCL communicator per group (tp, dp), all created before the first collective is bound,
+// in the order of their names: member 0's ncclUniqueId reaches the others over the group's
+// Gloo communicator, the rendezvous parc-run already made. Creating them lazily, in each
+// rank's program order, deadlocked ranks whose programs first use their groups in
+// different orders (ncclCommInitRank and the id's exchange block until every member
+// arrives); one order for every rank, by name, cannot (a rank is in at most one group of a
+// name, so two groups sharing ranks differ in name).
 //
 // NCCL gathers and scatters whole blocks, rank after rank; parc's all_gather and
 // reduce_scatter work along any axis, so for an axis with dims before it the blocks are
@@ -21,6 +25,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 using namespace parc::rt;
 
@@ -57,7 +62,9 @@ public:
       device.deallocate(buffer);
   }
 
-  Status open(const cuda::Nccl *table);
+  /// Loads NCCL (or takes `table`) and creates the communicator of every group in
+  /// `collectiveGroups`, in name order.
+  Status open(const cuda::Nccl *table, const std::set<std::string> &collectiveGroups);
   Status bind(const std::string &op, const std::string &group, int64_t axis,
               const TensorRef &in, const TensorRef &out, BoundKernel &kernel) override;
 
@@ -83,7 +90,8 @@ private:
   std::vector<void *> scratch;
 };
 
-Status NcclCollectives::open(const cuda::Nccl *table) {
+Status NcclCollectives::open(const cuda::Nccl *table,
+                             const std::set<std::string> &collectiveGroups) {
   std::string error;
   if (table)
     nccl = *table;
@@ -93,7 +101,13 @@ Status NcclCollectives::open(const cuda::Nccl *table) {
                                    "cuStreamCreate"));
   // CU_EVENT_DISABLE_TIMING (2): ordering only.
   PARC_RETURN_IF_ERROR(checkDriver(driver.eventCreate(&computeDone, 2), "cuEventCreate"));
-  return checkDriver(driver.eventCreate(&commDone, 2), "cuEventCreate");
+  PARC_RETURN_IF_ERROR(checkDriver(driver.eventCreate(&commDone, 2), "cuEventCreate"));
+  for (const std::string &group : collectiveGroups) { // a std::set: in name order
+    cuda::NcclComm comm = nullptr;
+    int size = 1;
+    PARC_RETURN_IF_ERROR(communicator(group, comm, size));
+  }
+  return Status::ok();
 }
 
 Status NcclCollectives::communicator(const std::string &group, cuda::NcclComm &comm,
@@ -175,13 +189,14 @@ Status NcclCollectives::bind(const std::string &op, const std::string &group, in
 
 std::unique_ptr<DeviceCollectives>
 parc::rt::createNcclCollectives(GpuDevice &device, const CommunicatorGroups &groups,
-                                Status &status, const cuda::Nccl *nccl) {
+                                const std::set<std::string> &collectiveGroups, Status &status,
+                                const cuda::Nccl *nccl) {
   if (!device.driverApi()) {
     status = Status::error("NCCL needs a GPU driven by the NVIDIA driver");
     return nullptr;
   }
   auto collectives = std::make_unique<NcclCollectives>(device, groups);
-  status = collectives->open(nccl);
+  status = collectives->open(nccl, collectiveGroups);
   if (!status)
     return nullptr;
   return collectives;
