@@ -2,6 +2,8 @@
 
 #include "CudaDevice.h"
 
+#include "parc/Runtime/LibraryDiscovery.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
@@ -37,6 +39,33 @@ GpuPlacement parc::rt::placeRankOnGpu(int rank, int world, int devices) {
   placement.ordinal = rank % devices;
   placement.stageThroughHost = world > devices;
   return placement;
+}
+
+bool parc::rt::reportCudaLibraries(std::ostream &out) {
+  bool found = true;
+  if (void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    out << "NVIDIA driver: " << loadedLibraryPath(driver);
+    auto version = reinterpret_cast<int (*)(int *)>(dlsym(driver, "cuDriverGetVersion"));
+    int cuda = 0;
+    if (version && version(&cuda) == 0)
+      out << " (CUDA " << cuda / 1000 << "." << cuda % 1000 / 10 << ")";
+    out << "\n";
+  } else {
+    const char *why = dlerror();
+    out << "NVIDIA driver: not found (" << (why ? why : "libcuda.so.1 did not load") << ")\n";
+    found = false;
+  }
+  for (const LibraryKind *kind : {&cublasLtLibrary(), &ncclLibrary()}) {
+    OpenedLibrary library;
+    std::string error;
+    if (openLibrary(*kind, library, error)) {
+      out << kind->name << ": " << library.path << "\n";
+    } else {
+      out << kind->name << ": not found: " << error << "\n";
+      found = false;
+    }
+  }
+  return found;
 }
 
 bool parc::rt::cudaEmulatorRequested() {

@@ -11,6 +11,8 @@
 
 #include "parc/Runtime/Status.h"
 
+#include <ostream>
+
 namespace parc::rt {
 
 /// How many CUDA devices the driver sees; an error saying why there is none (no driver
@@ -25,6 +27,11 @@ struct GpuPlacement {
   bool stageThroughHost = false;
 };
 GpuPlacement placeRankOnGpu(int rank, int world, int devices);
+
+/// parc-run --cuda-libraries: one line for each library a --target=cuda run opens (the
+/// NVIDIA driver with its CUDA version, cuBLASLt, NCCL), naming the file found or why
+/// none was. True when all three were found.
+bool reportCudaLibraries(std::ostream &out);
 
 /// True when PARC_CUDA_EMULATOR is set (to anything but "" or "0"): CUDA artifacts run on
 /// the host through the emulator (cuda/EmulatedDevice.cpp), for testing without a GPU.

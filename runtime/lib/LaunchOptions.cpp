@@ -12,7 +12,8 @@ const char *parc::rt::launchUsage() {
          "[--output-dir DIR] [--nproc N] [--threads T] [--timeout SECONDS] "
          "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
          "[--cuda-graphs] [--verify] "
-         "[--steps N] [--save DIR] [--resume DIR]\n";
+         "[--steps N] [--save DIR] [--resume DIR]\n"
+         "       parc-run --cuda-libraries\n";
 }
 
 /// Parses a positive integer flag value.
@@ -52,6 +53,12 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
     if (arg == "--help" || arg == "-h") {
       options.help = true;
       return Status::ok();
+    }
+    if (arg == "--cuda-libraries") {
+      if (hasValue)
+        return Status::error("--cuda-libraries takes no value");
+      options.cudaLibraries = true;
+      continue;
     }
     if (arg == "--input") {
       PARC_RETURN_IF_ERROR(takeValue());
@@ -144,7 +151,9 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
                            "' (one artifact at a time)");
     }
   }
-  if (options.artifact.empty())
+  if (options.artifact.empty() && !options.cudaLibraries)
     return Status::error("no artifact given");
+  if (!options.artifact.empty() && options.cudaLibraries)
+    return Status::error("--cuda-libraries takes no artifact");
   return Status::ok();
 }

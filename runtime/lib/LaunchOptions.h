@@ -29,6 +29,7 @@ struct LaunchOptions {
   std::string saveDir;       // write trained weights and optimizer state here at the end
   std::string resumeDir;     // start from the weights and state saved here
   bool help = false;         // --help: print the usage and exit
+  bool cudaLibraries = false; // --cuda-libraries: say where the NVIDIA libraries are, exit
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

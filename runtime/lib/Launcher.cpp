@@ -11,6 +11,7 @@
 #include "parc/Runtime/Launcher.h"
 
 #include "BackendRegistry.h"
+#include "CudaDevice.h"
 #include "LaunchOptions.h"
 #include "Trace.h"
 #include "Worker.h"
@@ -275,6 +276,8 @@ int parc::rt::runParcRun(int argc, char **argv) {
                  "flags.\n";
     return 0;
   }
+  if (options.cudaLibraries)
+    return reportCudaLibraries(std::cout) ? 0 : 1;
   if (options.worker)
     return runWorker(options);
 

@@ -2,6 +2,8 @@
 
 #include "parc/Target/Cuda/Nvrtc.h"
 
+#include "parc/Runtime/LibraryDiscovery.h"
+
 #include <cstddef>
 #include <dlfcn.h>
 #include <vector>
@@ -27,16 +29,12 @@ struct NvrtcLibrary {
   std::string loadError;
 
   NvrtcLibrary() {
-    void *handle = nullptr;
-    for (const char *name : {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so",
-                             "/usr/local/cuda/lib64/libnvrtc.so"})
-      if ((handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
-        break;
-    if (!handle) {
-      loadError = "NVRTC (libnvrtc.so) is not installed: install the CUDA toolkit or add its "
-                  "lib64 folder to LD_LIBRARY_PATH";
+    parc::rt::OpenedLibrary library;
+    if (!parc::rt::openLibrary(parc::rt::nvrtcLibrary(), library, loadError)) {
+      loadError += " (parc-compile --target=cuda compiles kernels with NVRTC)";
       return;
     }
+    void *handle = library.handle;
     auto bind = [&](auto &function, const char *symbol) {
       function = reinterpret_cast<std::remove_reference_t<decltype(function)>>(
           dlsym(handle, symbol));

@@ -2,6 +2,8 @@
 
 #include "CudaApi.h"
 
+#include "parc/Runtime/LibraryDiscovery.h"
+
 #include <dlfcn.h>
 #include <initializer_list>
 #include <type_traits>
@@ -10,7 +12,9 @@ using namespace parc::rt;
 
 namespace {
 
-/// Binds entry points of one library; the first missing one is the error.
+/// Binds entry points of one library: the file `path` names (tests' fakes), or else the
+/// first of `names` the dynamic linker finds (the driver), or else `kind` looked for where
+/// LibraryDiscovery.h says.
 class Binder {
 public:
   Binder(std::initializer_list<const char *> names, const char *path, const char *what,
@@ -24,6 +28,16 @@ public:
     if (!handle)
       error = std::string(what) + " (" + (path ? path : *names.begin()) +
               ") could not be loaded: " + dlerror();
+  }
+  Binder(const LibraryKind &kind, const char *path, std::string &error) : error(error) {
+    if (path) {
+      if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+        error = kind.name + " (" + path + ") could not be loaded: " + dlerror();
+      return;
+    }
+    OpenedLibrary library;
+    if (openLibrary(kind, library, error))
+      handle = library.handle;
   }
   template <typename Function> void operator()(Function &function, const char *symbol) {
     if (!handle)
@@ -94,8 +108,7 @@ bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
 }
 
 bool cuda::loadBlasLt(BlasLt &blas, std::string &error, const char *path) {
-  Binder bind({"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"}, path, "cuBLASLt",
-              error);
+  Binder bind(cublasLtLibrary(), path, error);
   bind(blas.create, "cublasLtCreate");
   bind(blas.matmulDescCreate, "cublasLtMatmulDescCreate");
   bind(blas.matmulDescSetAttribute, "cublasLtMatmulDescSetAttribute");
@@ -112,7 +125,7 @@ bool cuda::loadBlasLt(BlasLt &blas, std::string &error, const char *path) {
 }
 
 bool cuda::loadNccl(Nccl &nccl, std::string &error, const char *path) {
-  Binder bind({"libnccl.so.2", "libnccl.so"}, path, "NCCL", error);
+  Binder bind(ncclLibrary(), path, error);
   bind(nccl.getUniqueId, "ncclGetUniqueId");
   bind(nccl.commInitRank, "ncclCommInitRank");
   bind(nccl.commDestroy, "ncclCommDestroy");

@@ -169,8 +169,9 @@ struct Nccl {
   const char *(*getErrorString)(NcclResult);
 };
 
-/// Opens the library (the first of `names` that loads) and binds every entry point;
-/// false with `error` naming the library or the missing symbol.
+/// Opens the library and binds every entry point: the file `path` names, or else
+/// libcuda.so.1 through the dynamic linker, cuBLASLt and NCCL where LibraryDiscovery.h
+/// looks for them. False with `error` naming the library or the missing symbol.
 bool loadDriver(Driver &driver, std::string &error, const char *path = nullptr);
 bool loadBlasLt(BlasLt &blas, std::string &error, const char *path = nullptr);
 bool loadNccl(Nccl &nccl, std::string &error, const char *path = nullptr);
