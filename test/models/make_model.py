@@ -53,6 +53,7 @@ import collections
 import contextlib
 import dataclasses
 import io
+import math
 import os
 import shutil
 import sys
@@ -803,6 +804,19 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="number of transformer layers (default: %(default)s)",
     )
     parser.add_argument(
+        "--hidden",
+        type=int,
+        default=HIDDEN_SIZE,
+        help="hidden size (default: %(default)s; the feed-forward width scales with it: "
+        "4x in GPT-2, 2x elsewhere)",
+    )
+    parser.add_argument(
+        "--heads",
+        type=int,
+        default=NUM_HEADS,
+        help="attention heads, dividing --hidden (default: %(default)s)",
+    )
+    parser.add_argument(
         "--vocab",
         type=int,
         default=VOCAB_SIZE,
@@ -850,6 +864,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--batch must be at least 1")
     if args.layers < 1 or args.vocab < 2:
         parser.error("--layers must be at least 1 and --vocab at least 2")
+    if args.hidden < 1 or args.heads < 1 or args.hidden % args.heads:
+        parser.error("--heads must be at least 1 and divide --hidden")
     if not 1 <= args.seq <= MAX_POSITIONS:
         parser.error(f"--seq must be between 1 and {MAX_POSITIONS}")
     if args.dynamic and min(args.batch, args.seq) < 2:
@@ -863,9 +879,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global NUM_LAYERS, VOCAB_SIZE, TORCHSCRIPT_OPSET  # read by the builders, exporters
+    # read by the builders, exporters
+    global NUM_LAYERS, VOCAB_SIZE, TORCHSCRIPT_OPSET, HIDDEN_SIZE, NUM_HEADS
+    global NUM_KV_HEADS, INTERMEDIATE_SIZE
     args = _parse_args(argv)
     NUM_LAYERS, VOCAB_SIZE, TORCHSCRIPT_OPSET = args.layers, args.vocab, args.opset
+    if (args.hidden, args.heads) != (HIDDEN_SIZE, NUM_HEADS):
+        HIDDEN_SIZE, NUM_HEADS = args.hidden, args.heads
+        INTERMEDIATE_SIZE = 2 * HIDDEN_SIZE
+        NUM_KV_HEADS = math.gcd(NUM_KV_HEADS, NUM_HEADS)
     start = time.perf_counter()
     try:
         spec = build_model(args.name)
