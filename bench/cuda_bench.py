@@ -46,29 +46,35 @@ def model_args(config):
     return argparse.Namespace(threads=os.cpu_count(), **config)
 
 
-def prepare(args):
+def export_onnx(config, dtype, onnx_path):
+    """Writes the GPT-2 of `config` in `dtype` to onnx_path, with symbolic batch and
+    sequence dims (parc-compile --input-shape binds them)."""
     import torch
 
     from gpt2_model import gpt2_logits_model
     from make_model import _without_packed_sequence_detection
 
+    model = gpt2_logits_model(model_args(config)).eval().to(getattr(torch, dtype))
+    # Traced on a small example with symbolic batch and sequence dims, bound by
+    # parc-compile (the tracer runs the model once on the CPU: bf16 at full size takes
+    # many minutes there).
+    ids = torch.randint(0, config["vocab"], (2, 16), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad(), _without_packed_sequence_detection():
+        torch.onnx.export(model, (ids,), onnx_path, input_names=["input_ids"],
+                          output_names=["logits"], opset_version=17, dynamo=False,
+                          dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                                        "logits": {0: "batch", 1: "sequence"}})
+
+
+def prepare(args):
     config = TINY if args.tiny else GPT2_SMALL
     os.makedirs(args.dir, exist_ok=True)
     with open(os.path.join(args.dir, "config.json"), "w") as f:
         json.dump(config, f)
     for dtype in args.dtype:
-        model = gpt2_logits_model(model_args(config)).eval().to(getattr(torch, dtype))
-        # Traced on a small example with symbolic batch and sequence dims, bound by
-        # parc-compile (the tracer runs the model once on the CPU: bf16 at full size takes
-        # many minutes there).
-        ids = torch.randint(0, config["vocab"], (2, 16), generator=torch.Generator().manual_seed(1))
         with tempfile.TemporaryDirectory(prefix="parc-cuda-bench-") as work:
             onnx_path = os.path.join(work, "gpt2.onnx")
-            with torch.no_grad(), _without_packed_sequence_detection():
-                torch.onnx.export(model, (ids,), onnx_path, input_names=["input_ids"],
-                                  output_names=["logits"], opset_version=17, dynamo=False,
-                                  dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                                                "logits": {0: "batch", 1: "sequence"}})
+            export_onnx(config, dtype, onnx_path)
             artifact = os.path.join(args.dir, f"gpt2-{dtype}.parc")
             subprocess.run([os.path.join(ROOT, "build", "bin", "parc-compile"), onnx_path,
                             f"--input-shape=input_ids={config['batch']}x{config['seq']}",

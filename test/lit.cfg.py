@@ -64,6 +64,20 @@ if _nvcc:
     config.substitutions.append(("%nvcc", _nvcc))
 else:
     _missing["nvcc"] = "nvcc is neither on PATH nor in /usr/local/cuda/bin"
+# cuobjdump: the toolkit's, or the nvidia-cuda-cuobjdump wheel's in the project's .venv.
+_cuobjdump = shutil.which("cuobjdump")
+for _candidate in [os.path.join(os.path.dirname(_nvcc), "cuobjdump")] if _nvcc else []:
+    _cuobjdump = _cuobjdump or (_candidate if os.path.exists(_candidate) else None)
+if not _cuobjdump:
+    import glob
+    _wheel = glob.glob(os.path.join(config.parc_src_root, ".venv", "lib", "python3*",
+                                    "site-packages", "nvidia", "cu*", "bin", "cuobjdump"))
+    _cuobjdump = _wheel[0] if _wheel else None
+if _cuobjdump:
+    config.available_features.add("cuobjdump")
+    config.substitutions.append(("%cuobjdump", _cuobjdump))
+else:
+    _missing["cuobjdump"] = "cuobjdump is neither on PATH, next to nvcc, nor in .venv"
 if _loadable("libcuda.so.1"):
     config.available_features.add("cuda-driver")
 else:
@@ -81,5 +95,5 @@ else:
 
 os.makedirs(config.test_exec_root, exist_ok=True)
 with open(os.path.join(config.test_exec_root, "cuda-features.txt"), "w") as _file:
-    for _feature in ("nvrtc", "nvcc", "cuda-driver", "cuda-toolkit"):
+    for _feature in ("nvrtc", "nvcc", "cuobjdump", "cuda-driver", "cuda-toolkit"):
         _file.write("%s: %s\n" % (_feature, _missing.get(_feature, "available")))

@@ -139,6 +139,8 @@ TEST(GemmPlanTest, LaunchShapes) {
   EXPECT_EQ(launchShapeOf(strided, 8).blocks, 8); // the loop strides over the rest
   strided.set_vectorized(true);
   EXPECT_EQ(launchShapeOf(strided, 1000).blocks, 10); // float4: a quarter of the work
+  strided.set_lanes(8); // 16-byte steps of f16: an eighth, whatever `vectorized` says
+  EXPECT_EQ(launchShapeOf(strided, 1000).blocks, 5);
 }
 
 TEST(GpuPlacementTest, RanksShareGpusOnlyWhenTheyOutnumberThem) {

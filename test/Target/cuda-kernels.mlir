@@ -4,46 +4,71 @@
 // The CUDA C++ parc emits for each fused region (no headers: NVRTC compiles it as is).
 // FUSED-COUNT-6: parc.fused "{{row|elementwise}}"
 //
-// Layer norm over rows of 64: one block per row; two passes reduced with warp shuffles
-// and shared memory (parc_block_reduce), the per-row arithmetic once per row, the output
-// in a last pass.
+// Layer norm over rows of 64: one block per row; the inputs read along the row (x, the
+// gain, the bias) staged in shared memory with 16-byte loads; two passes over the staged
+// row reduced with warp shuffles and shared memory (parc_block_reduce), the per-row
+// arithmetic once per row with the epsilon a literal, and the output in a last pass of
+// 4 columns a thread stored in one 16-byte chunk. The index math is 32-bit.
 // CHECK: // parc_kernel_0: row, 8 rows of 64
 // CHECK: __device__ __forceinline__ float parc_block_reduce(float v, bool max)
 // CHECK: __shfl_xor_sync
 // CHECK: extern "C" __global__ void __launch_bounds__(64) parc_kernel_0(const float * __restrict__ in0, const float * __restrict__ in1, const float * __restrict__ in2, const float * __restrict__ in3, float * __restrict__ out0)
-// CHECK: long long row = blockIdx.x;
-// CHECK: for (long long c = threadIdx.x; c < 64LL; c += blockDim.x) {
+// CHECK: const int row = blockIdx.x;
+// CHECK: __shared__ float parc_row0[64];
+// CHECK-NEXT: for (int c = threadIdx.x * 4; c < 64; c += blockDim.x * 4) {
+// CHECK: uint4 [[X:t[0-9]+]] = reinterpret_cast<const uint4 *>(in0 + i)[0];
+// CHECK: = __uint_as_float([[X]].w);
+// CHECK: parc_row0[c + 3] =
+// CHECK: __shared__ float parc_row2[64];
+// CHECK: reinterpret_cast<const uint4 *>(in2 + (0 + (i % 64)))[0];
+// CHECK: __syncthreads();
+// CHECK: for (int c = threadIdx.x; c < 64; c += blockDim.x) {
+// CHECK: += (float)(parc_row0[c]);
 // CHECK: parc_block_reduce({{t[0-9]+}}, false);
+// CHECK: (parc_row0[c] - {{t[0-9]+}})
 // CHECK: parc_block_reduce({{t[0-9]+}}, false);
+// CHECK: = ({{t[0-9]+}} + (0x1.4f8b58p-17f));
 // CHECK: sqrtf(
-// CHECK: out0[i] = (float)(
+// CHECK: for (int c0 = threadIdx.x * 4; c0 < 64; c0 += blockDim.x * 4) {
+// CHECK: const int c = c0 + 3;
+// CHECK: reinterpret_cast<uint4 *>(out0 + i0)[0] =
 //
-// Softmax with its mask: max and sum passes, exp(x - max) / sum in the last pass; the
-// mask broadcast over the batch and heads is indexed by the row and column.
+// Softmax with its mask: online (max and sum in one pass, merged across the block), then
+// exp(x - max) / sum in the last pass; the mask broadcast over the batch and heads is
+// staged through its row and column.
 // CHECK: // parc_kernel_1: row, 16 rows of 8
-// CHECK: parc_block_reduce({{t[0-9]+}}, true);
-// CHECK: expf({{t[0-9]+}} - {{t[0-9]+}})
-// CHECK: in1[(0 + ((i / 1LL) % 8LL) * 1LL + ((i / 8LL) % 8LL) * 8LL)]
+// CHECK: reinterpret_cast<const uint4 *>(in1 + (0 + (i % 8) + ((i / 8) % 8) * 8))[0];
+// CHECK: parc_softmax_add([[M:t[0-9]+]], [[S:t[0-9]+]], (float)(
+// CHECK: parc_block_reduce_softmax([[M]], [[S]]);
+// CHECK: expf({{t[0-9]+}} - [[M]]) / [[S]]
 //
-// Bias + tanh-GELU on f32 with a count divisible by 4: float4 loads and stores; the
-// bias (a vector) is not whole, so this one loops over single elements.
-// CHECK: // parc_kernel_2: elementwise, 256 elements
+// Bias + tanh-GELU on f32: 4 lanes a step; the bias (along the last dim, 64 = 16 x 4)
+// read in 16-byte chunks too.
+// CHECK: // parc_kernel_2: elementwise, 256 elements (4 lanes, 16-byte)
+// CHECK: for (int v = first; v < 64; v += stride) {
+// CHECK: reinterpret_cast<const uint4 *>(in0 + i0)[0];
+// CHECK: reinterpret_cast<const uint4 *>(in1 + (0 + (i0 % 64)))[0];
 // CHECK: tanhf(
+// CHECK: reinterpret_cast<uint4 *>(out0 + i0)[0] =
 //
-// An f16 residual add: loaded to f32, rounded once when stored.
-// CHECK: // parc_kernel_3: elementwise, 512 elements
-// CHECK: parc_load_f16(in0[i])
-// CHECK: out0[i] = parc_store_f16(
+// An f16 residual add: 8 lanes a step, in pairs of a 32-bit word, computed in f32 and
+// rounded once when stored.
+// CHECK: // parc_kernel_3: elementwise, 512 elements (8 lanes, 16-byte)
+// CHECK: float {{t[0-9]+}} = parc_load_f16((parc_f16)({{t[0-9]+}}.w >> 16));
+// CHECK: .x = (unsigned int)parc_store_f16({{t[0-9]+}}) | ((unsigned int)parc_store_f16({{t[0-9]+}}) << 16);
 //
-// A scaled exp on whole f32 tensors: float4.
-// CHECK: // parc_kernel_4: elementwise, 512 elements (float4)
-// CHECK: float4 in0_v = reinterpret_cast<const float4 *>(in0)[v];
-// CHECK: reinterpret_cast<float4 *>(out0)[v] = out0_v;
+// A scaled exp on whole f32 tensors: the scale is a literal, not a load.
+// CHECK: // parc_kernel_4: elementwise, 512 elements (4 lanes, 16-byte)
+// CHECK-NOT: in1[
+// CHECK: = ({{t[0-9]+}} * (0x1p-1f));
+// CHECK: reinterpret_cast<uint4 *>(out0 + i0)[0] =
 //
-// A bias add, a reshape and an erf-GELU in one kernel: the bias is indexed through the
-// add's [8, 32] shape, the reshape is a view (the same flat index).
-// CHECK: // parc_kernel_5: elementwise, 256 elements
-// CHECK: in1[(0 + ((i / 1LL) % 32LL) * 1LL)]
+// A bias add, a reshape and an erf-GELU in one kernel: 16-byte steps over the whole
+// input and the output; the bias is read lane by lane through the add's [8, 32] shape
+// (the reshape is a view: the same flat index).
+// CHECK: // parc_kernel_5: elementwise, 256 elements (4 lanes, 16-byte)
+// CHECK: const int i = i0 + 1;
+// CHECK-NEXT: float {{t[0-9]+}} = in1[(0 + (i % 32))];
 // CHECK: erff(
 module {
   parc.weight @g = dense<1.0> : tensor<64xf32>

@@ -192,7 +192,7 @@ int main(int argc, char **argv) {
          << (kernel->row ? std::to_string(kernel->rows) + " rows of " +
                                std::to_string(kernel->rowLength)
                          : std::to_string(kernel->elements) + " elements" +
-                               (kernel->vectorized ? " (float4)" : ""))
+                               (kernel->lanes > 1 ? " (" + std::to_string(kernel->lanes) + " lanes, 16-byte)" : std::string()))
          << "\n"
          << kernel->source << "\n";
       return WalkResult::advance();

@@ -71,7 +71,7 @@ private:
     // row's length but not the row count, so a layer norm over 8x64 and one over a 2x64
     // slice share a source but not a grid (sharing one wrote 6 rows past the slice).
     std::string identity = kernel->source + "\n// launch: " + (kernel->row ? "row" : "flat") +
-                           (kernel->vectorized ? " float4" : "") + " elements " +
+                           " lanes " + std::to_string(kernel->lanes) + " elements " +
                            std::to_string(kernel->elements) + " rows " +
                            std::to_string(kernel->rows) + " x " +
                            std::to_string(kernel->rowLength) + " block " +
@@ -94,7 +94,7 @@ private:
     entry.set_ptx(compiled.ptx);
     entry.set_cubin(compiled.cubin);
     entry.set_row(kernel->row);
-    entry.set_vectorized(kernel->vectorized);
+    entry.set_lanes(kernel->lanes);
     entry.set_elements(kernel->elements);
     entry.set_rows(kernel->rows);
     entry.set_row_length(kernel->rowLength);

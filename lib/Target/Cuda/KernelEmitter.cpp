@@ -7,6 +7,9 @@
 #include "llvm/ADT/DenseMap.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <optional>
 #include <functional>
 #include <map>
 #include "llvm/Support/raw_ostream.h"
@@ -40,6 +43,12 @@ public:
 
 private:
   int64_t elements() const { return domain.getNumElements(); }
+  /// Index arithmetic is 32-bit when every index fits (with room for a grid-stride
+  /// loop's last step): 64-bit division and remainder cost several times more.
+  bool narrowIndex() const { return elements() <= (int64_t(1) << 30); }
+  std::string indexType() const { return narrowIndex() ? "int" : "long long"; }
+  /// An integer literal of the index type.
+  std::string lit(int64_t n) const { return std::to_string(n) + (narrowIndex() ? "" : "LL"); }
   int64_t rowLength() const { return domain.getRank() ? domain.getShape().back() : 1; }
   bool isPerRow(Value v) const {
     auto type = cast<RankedTensorType>(v.getType());
@@ -52,7 +61,31 @@ private:
   /// The index into input `type`, read by an op computing shape `reader`, of the element
   /// at flat index `i` (numpy broadcasting, aligned to the right). Elementwise groups may
   /// reshape: flat indices are the same in every shape of the domain's element count.
-  std::string indexOf(RankedTensorType type, RankedTensorType reader) const;
+  std::string indexOf(RankedTensorType type, RankedTensorType reader,
+                      const std::string &flat = "i") const;
+  /// The value of a single-element input that is a parc.constant, if it is one.
+  std::optional<double> constantOf(Value v) const;
+  /// That value as a C literal of the value's compute type (hex floats are exact).
+  std::optional<std::string> literalOf(Value v) const;
+  /// How the lanes i0 .. i0 + lanes - 1 of a vector step read input `argument` (i0 a
+  /// multiple of `lanes`): whole 16-byte chunks at an index, one value for every lane, or
+  /// a load per lane.
+  enum class LaneAccess { Chunks, Uniform, PerLane };
+  LaneAccess laneAccess(BlockArgument argument, int64_t lanes) const;
+  /// Emits the 16-byte loads of `lanes` consecutive elements of `argument` from element
+  /// `base` on; returns the lanes' values (in the compute type).
+  SmallVector<std::string> loadChunks(BlockArgument argument, const std::string &base,
+                                      int64_t lanes, std::string &code);
+  /// Emits the 16-byte stores of `values` (one per lane) into output `result` from
+  /// element `base` on.
+  void storeChunks(unsigned result, ArrayRef<std::string> values, const std::string &base,
+                   std::string &code);
+  /// Lanes of a vector step: 16 bytes of the narrowest of `values`' element types.
+  int64_t lanesFor(ValueRange values) const;
+  bool hasReshape() const {
+    return llvm::any_of(body.without_terminator(),
+                        [](Operation &op) { return isa<ReshapeOp>(op); });
+  }
   /// Emits into `scope` the value of `v` at the element the scope is at, as the op
   /// computing shape `reader` reads it; returns its name.
   FailureOr<std::string> valueAt(Value v, Scope &scope, RankedTensorType reader = {});
@@ -69,6 +102,16 @@ private:
                llvm::function_ref<std::string(size_t, const std::string &, const ElementKind &)>
                    store);
   FailureOr<CudaKernel> emitRow();
+  /// A loop of the row kernel's threads over the row's columns c, with i the element.
+  std::string rowLoop(const std::string &inner) const;
+  /// Stages in shared memory (as f32) the inputs a row kernel reads along the whole row,
+  /// with 16-byte loads, so that its passes read the row from global memory once; binds
+  /// them to the staged values. Returns the staging code ("" when none is staged).
+  std::string stageRowInputs();
+  /// The body of a vector step computing `results` (result numbers) for `lanes`
+  /// consecutive elements from i0 (and, in a row kernel, columns from c0): each lane's
+  /// values in a block of its own, with laneInputs bound, then 16-byte stores.
+  FailureOr<std::string> emitLanes(ArrayRef<unsigned> results, int64_t lanes, bool row);
   FailureOr<CudaKernel> emitElementwise();
   std::string signature();
 
@@ -81,16 +124,19 @@ private:
   llvm::DenseMap<Value, std::string> perRow;
   /// softmax / log_softmax: the names of the row's max and sum of exp(x - max).
   llvm::DenseMap<Operation *, std::pair<std::string, std::string>> softmaxStats;
-  /// Inputs bound to names (the vectorized path binds float4 lanes).
+  /// Inputs bound to names: the staged row of a row kernel, a vector step's lanes.
   llvm::DenseMap<Value, std::string> boundInputs;
+  /// A vector step's inputs loaded before its lanes: each lane's value.
+  llvm::DenseMap<Value, SmallVector<std::string>> laneInputs;
 };
 
-std::string Emitter::indexOf(RankedTensorType type, RankedTensorType reader) const {
+std::string Emitter::indexOf(RankedTensorType type, RankedTensorType reader,
+                             const std::string &flat) const {
   RankedTensorType within =
       reader && reader.getNumElements() == domain.getNumElements() ? reader : domain;
   if (type.getNumElements() == within.getNumElements() && type.getRank() == within.getRank() &&
       type.getShape() == within.getShape())
-    return "i";
+    return flat;
   if (type.getNumElements() == 1)
     return "0";
   // Per-coordinate: the domain's coordinate d where the input's dim is not 1.
@@ -103,8 +149,11 @@ std::string Emitter::indexOf(RankedTensorType type, RankedTensorType reader) con
     int64_t size = within.getDimSize(d);
     int64_t inputDim = d - offset;
     if (inputDim >= 0 && type.getDimSize(inputDim) != 1) {
-      terms.push_back("((i / " + std::to_string(domainStride) + "LL) % " +
-                      std::to_string(size) + "LL) * " + std::to_string(stride) + "LL");
+      std::string coordinate = domainStride == 1 ? flat : "(" + flat + " / " + lit(domainStride) + ")";
+      // The outermost dim needs no remainder: the index is below the element count.
+      if (domainStride * size != within.getNumElements())
+        coordinate = "(" + coordinate + " % " + lit(size) + ")";
+      terms.push_back(stride == 1 ? coordinate : coordinate + " * " + lit(stride));
       stride *= type.getDimSize(inputDim);
     }
     domainStride *= size;
@@ -114,6 +163,154 @@ std::string Emitter::indexOf(RankedTensorType type, RankedTensorType reader) con
   return "(" + index + ")";
 }
 
+std::optional<double> Emitter::constantOf(Value v) const {
+  auto argument = dyn_cast<BlockArgument>(v);
+  if (!argument || argument.getOwner() != &body)
+    return std::nullopt;
+  auto constant = fused->getOperand(argument.getArgNumber()).getDefiningOp<ConstantOp>();
+  if (!constant)
+    return std::nullopt;
+  auto value = dyn_cast<ElementsAttr>(constant.getValue());
+  if (!value || value.getNumElements() != 1)
+    return std::nullopt;
+  Type element = value.getElementType();
+  if (isa<FloatType>(element)) {
+    APFloat x = *value.getValues<APFloat>().begin();
+    bool lost = false;
+    x.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+    return x.convertToDouble();
+  }
+  if (element.isInteger(1))
+    return (*value.getValues<APInt>().begin()).getBoolValue() ? 1.0 : 0.0;
+  if (element.isInteger(32) || element.isInteger(64)) {
+    int64_t x = (*value.getValues<APInt>().begin()).getSExtValue();
+    if (static_cast<int64_t>(static_cast<double>(x)) != x)
+      return std::nullopt; // not exact as a double: stays a load
+    return static_cast<double>(x);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Emitter::literalOf(Value v) const {
+  std::optional<double> x = constantOf(v);
+  if (!x)
+    return std::nullopt;
+  FailureOr<ElementKind> kind = kindOf(v.getType(), fused);
+  if (failed(kind))
+    return std::nullopt;
+  if (kind->compute == "bool")
+    return std::string(*x != 0 ? "true" : "false");
+  if (kind->compute == "int")
+    return "(" + std::to_string(static_cast<int64_t>(*x)) + ")";
+  if (kind->compute == "long long")
+    return "(" + std::to_string(static_cast<int64_t>(*x)) + "LL)";
+  float f = static_cast<float>(*x); // f16, bf16 and f32 values are all exact in f32
+  if (std::isnan(f))
+    return std::string("__int_as_float(0x7fc00000)");
+  if (std::isinf(f))
+    return std::string(f > 0 ? "__int_as_float(0x7f800000)" : "__int_as_float(0xff800000)");
+  char text[64];
+  std::snprintf(text, sizeof(text), "%af", static_cast<double>(f));
+  return "(" + std::string(text) + ")";
+}
+
+int64_t Emitter::lanesFor(ValueRange values) const {
+  int64_t narrowest = 16;
+  for (Value v : values)
+    narrowest = std::min(narrowest, storageBytes(*kindOf(v.getType(), fused)));
+  return 16 / narrowest;
+}
+
+Emitter::LaneAccess Emitter::laneAccess(BlockArgument argument, int64_t lanes) const {
+  auto type = cast<RankedTensorType>(argument.getType());
+  if (type.getNumElements() == 1 || literalOf(argument))
+    return LaneAccess::Uniform;
+  if (type.getNumElements() == elements())
+    return LaneAccess::Chunks; // read at the flat index by every reader
+  // A broadcast input: the lanes lie in one row of the domain when its last dim is a
+  // multiple of the lanes; they read consecutive elements of the input when its last dim
+  // is the domain's (a bias), the same element when it is 1. Reshapes index inputs
+  // through other shapes: those are read lane by lane.
+  if (hasReshape() || domain.getRank() == 0 || domain.getShape().back() % lanes != 0)
+    return LaneAccess::PerLane;
+  if (type.getRank() == 0 || type.getShape().back() == 1)
+    return LaneAccess::Uniform;
+  if (type.getShape().back() == domain.getShape().back() &&
+      (lanes * storageBytes(*kindOf(type, fused))) % 16 == 0)
+    return LaneAccess::Chunks;
+  return LaneAccess::PerLane;
+}
+
+SmallVector<std::string> Emitter::loadChunks(BlockArgument argument, const std::string &base,
+                                             int64_t lanes, std::string &code) {
+  ElementKind kind = *kindOf(argument.getType(), fused);
+  int64_t bytes = storageBytes(kind), perChunk = 16 / bytes;
+  std::string in = "in" + std::to_string(argument.getArgNumber());
+  static const char *words[] = {"x", "y", "z", "w"};
+  SmallVector<std::string> values;
+  for (int64_t chunk = 0; chunk * perChunk < lanes; ++chunk) {
+    std::string raw = fresh();
+    code += "    uint4 " + raw + " = reinterpret_cast<const uint4 *>(" + in + " + " + base +
+            ")[" + std::to_string(chunk) + "];\n";
+    for (int64_t e = 0; e < perChunk; ++e) {
+      std::string word = raw + "." + words[e * bytes / 4];
+      std::string value;
+      if (bytes == 8)
+        value = "(long long)(((unsigned long long)" + raw + "." + words[2 * e + 1] +
+                " << 32) | " + word + ")";
+      else if (bytes == 4)
+        value = kind.compute == "float" ? "__uint_as_float(" + word + ")" : "(int)" + word;
+      else if (bytes == 2)
+        value = kind.load("(" + kind.storage + ")(" + word + " >> " +
+                          std::to_string(16 * (e % 2)) + ")");
+      else
+        value = "(((" + word + " >> " + std::to_string(8 * (e % 4)) + ") & 0xffu) != 0u)";
+      std::string name = fresh();
+      code += "    " + kind.compute + " " + name + " = " + value + ";\n";
+      values.push_back(name);
+    }
+  }
+  return values;
+}
+
+void Emitter::storeChunks(unsigned result, ArrayRef<std::string> values,
+                          const std::string &base, std::string &code) {
+  ElementKind kind = *kindOf(fused.getResult(result).getType(), fused);
+  int64_t bytes = storageBytes(kind), perChunk = 16 / bytes;
+  static const char *words[] = {"x", "y", "z", "w"};
+  auto bits = [&](const std::string &value) -> std::string {
+    if (bytes == 8)
+      return "(unsigned long long)(" + value + ")";
+    if (bytes == 4)
+      return kind.compute == "float" ? "__float_as_uint(" + kind.store(value) + ")"
+                                     : "(unsigned int)(" + value + ")";
+    if (bytes == 2)
+      return "(unsigned int)" + kind.store(value);
+    return "(unsigned int)((" + value + ") ? 1u : 0u)";
+  };
+  std::string out = "out" + std::to_string(result);
+  for (size_t chunk = 0; chunk * perChunk < values.size(); ++chunk) {
+    std::string raw = fresh();
+    code += "    uint4 " + raw + ";\n";
+    for (int w = 0; w < 4; ++w) {
+      std::string word;
+      if (bytes == 8) {
+        std::string lane = bits(values[chunk * perChunk + w / 2]);
+        word = w % 2 ? "(unsigned int)(" + lane + " >> 32)" : "(unsigned int)" + lane;
+      } else {
+        for (int64_t e = 0; e < 4 / bytes; ++e) {
+          std::string lane = bits(values[chunk * perChunk + w * (4 / bytes) + e]);
+          std::string shifted = e ? "(" + lane + " << " + std::to_string(8 * bytes * e) + ")" : lane;
+          word += (word.empty() ? "" : " | ") + shifted;
+        }
+      }
+      code += "    " + raw + "." + words[w] + " = " + word + ";\n";
+    }
+    code += "    reinterpret_cast<uint4 *>(" + out + " + " + base + ")[" + std::to_string(chunk) +
+            "] = " + raw + ";\n";
+  }
+}
+
 FailureOr<std::string> Emitter::expression(Operation *op, ArrayRef<std::string> x) {
   auto bin = [&](const char *symbol) { return "(" + x[0] + " " + symbol + " " + x[1] + ")"; };
   auto call = [&](const char *fn) { return std::string(fn) + "(" + x[0] + ")"; };
@@ -121,7 +318,16 @@ FailureOr<std::string> Emitter::expression(Operation *op, ArrayRef<std::string> 
   if (isa<SubOp>(op)) return bin("-");
   if (isa<MulOp>(op)) return bin("*");
   if (isa<DivOp>(op)) return bin("/");
-  if (isa<PowOp>(op)) return "powf(" + x[0] + ", " + x[1] + ")";
+  if (isa<PowOp>(op)) {
+    // A constant exponent is folded: GELU's x^3 was a run-time powf of a loaded 3.0.
+    std::optional<double> exponent = constantOf(op->getOperand(1));
+    if (exponent == 1.0) return x[0];
+    if (exponent == 2.0) return "(" + x[0] + " * " + x[0] + ")";
+    if (exponent == 3.0) return "(" + x[0] + " * " + x[0] + " * " + x[0] + ")";
+    if (exponent == 0.5) return "sqrtf(" + x[0] + ")";
+    if (exponent == -1.0) return "(1.0f / " + x[0] + ")";
+    return "powf(" + x[0] + ", " + x[1] + ")";
+  }
   if (isa<MaxOp>(op)) return "(" + x[0] + " > " + x[1] + " ? " + x[0] + " : " + x[1] + ")";
   if (isa<MinOp>(op)) return "(" + x[0] + " < " + x[1] + " ? " + x[0] + " : " + x[1] + ")";
   if (isa<EqualOp>(op)) return bin("==");
@@ -174,6 +380,8 @@ FailureOr<std::string> Emitter::valueAt(Value v, Scope &scope, RankedTensorType 
     return it->second;
   if (auto bound = boundInputs.find(v); bound != boundInputs.end())
     return bound->second;
+  if (std::optional<std::string> literal = literalOf(v))
+    return *literal; // a constant input is part of the source
   if (auto argument = dyn_cast<BlockArgument>(v)) {
     // An input is loaded once per index expression (readers of different shapes index
     // it differently).
@@ -228,6 +436,12 @@ FailureOr<std::string> Emitter::valueAt(Value v, Scope &scope, RankedTensorType 
   return scope.names[v] = name;
 }
 
+std::string Emitter::rowLoop(const std::string &inner) const {
+  return "  for (" + indexType() + " c = threadIdx.x; c < " + lit(rowLength()) +
+         "; c += blockDim.x) {\n    const " + indexType() + " i = row * " + lit(rowLength()) +
+         " + c;\n" + inner + "  }\n";
+}
+
 FailureOr<std::string>
 Emitter::reduceRow(Value input, bool max, std::string &code,
                    std::function<std::string(const std::string &)> transform) {
@@ -239,13 +453,10 @@ Emitter::reduceRow(Value input, bool max, std::string &code,
   std::string value = transform ? transform(*x) : *x;
   code += "  float " + accumulator + " = " +
           (max ? "-__int_as_float(0x7f800000)" : "0.0f") + ";\n";
-  code += "  for (long long c = threadIdx.x; c < " + std::to_string(rowLength()) +
-          "LL; c += blockDim.x) {\n    long long i = row * " + std::to_string(rowLength()) +
-          "LL + c;\n" + scope.code;
-  code += max ? "    " + accumulator + " = fmaxf(" + accumulator + ", (float)(" + value +
-                    "));\n"
-              : "    " + accumulator + " += (float)(" + value + ");\n";
-  code += "  }\n  " + accumulator + " = parc_block_reduce(" + accumulator + ", " +
+  code += rowLoop(scope.code + (max ? "    " + accumulator + " = fmaxf(" + accumulator +
+                                          ", (float)(" + value + "));\n"
+                                    : "    " + accumulator + " += (float)(" + value + ");\n"));
+  code += "  " + accumulator + " = parc_block_reduce(" + accumulator + ", " +
           (max ? "true" : "false") + ");\n";
   return accumulator;
 }
@@ -266,6 +477,40 @@ std::string Emitter::signature() {
          std::to_string(kernel.blockSize) + ") " + kernel.name + "(" + parameters + ")";
 }
 
+std::string Emitter::stageRowInputs() {
+  if (hasReshape() || rowLength() <= 1)
+    return "";
+  SmallVector<BlockArgument> staged;
+  for (BlockArgument argument : body.getArguments()) {
+    auto type = cast<RankedTensorType>(argument.getType());
+    ElementKind kind = *kindOf(type, fused);
+    if (argument.use_empty() || kind.compute != "float" || literalOf(argument) ||
+        isPerRow(argument) || type.getRank() == 0 || type.getShape().back() != rowLength() ||
+        rowLength() % (16 / storageBytes(kind)) != 0)
+      continue;
+    staged.push_back(argument);
+  }
+  // Static shared memory is 48 KB a block; the block reductions take 384 bytes of it.
+  if (staged.empty() || int64_t(staged.size()) * rowLength() * 4 > 40 * 1024)
+    return "";
+  std::string code;
+  for (BlockArgument argument : staged) {
+    auto type = cast<RankedTensorType>(argument.getType());
+    int64_t lanes = 16 / storageBytes(*kindOf(type, fused));
+    std::string array = "parc_row" + std::to_string(argument.getArgNumber());
+    std::string loop;
+    SmallVector<std::string> values = loadChunks(argument, indexOf(type, domain), lanes, loop);
+    for (auto [lane, value] : llvm::enumerate(values))
+      loop += "    " + array + "[c + " + std::to_string(lane) + "] = " + value + ";\n";
+    code += "  __shared__ float " + array + "[" + std::to_string(rowLength()) + "];\n";
+    code += "  for (" + indexType() + " c = threadIdx.x * " + lit(lanes) + "; c < " +
+            lit(rowLength()) + "; c += blockDim.x * " + lit(lanes) + ") {\n    const " +
+            indexType() + " i = row * " + lit(rowLength()) + " + c;\n" + loop + "  }\n";
+    boundInputs[argument] = array + "[c]";
+  }
+  return code + "  __syncthreads();\n";
+}
+
 FailureOr<CudaKernel> Emitter::emitRow() {
   kernel.row = true;
   kernel.rowLength = rowLength();
@@ -274,8 +519,9 @@ FailureOr<CudaKernel> Emitter::emitRow() {
   kernel.blockSize = std::clamp<int64_t>((rowLength() + 31) / 32 * 32, 32, 256);
   kernel.rows = elements() / std::max<int64_t>(1, rowLength());
   // `i` outside the passes is the row's first element (for inputs constant along it).
-  std::string code = "  long long row = blockIdx.x;\n  long long i = row * " +
-                     std::to_string(rowLength()) + "LL;\n";
+  std::string code = "  const " + indexType() + " row = blockIdx.x;\n  const " + indexType() +
+                     " i = row * " + lit(rowLength()) + ";\n";
+  code += stageRowInputs();
   for (Operation &op : body.without_terminator()) {
     // A mean divides by the row's length as the CPU backend does (a float conversion of
     // the count, then a division), not by a printed reciprocal: std::to_string's six
@@ -285,7 +531,7 @@ FailureOr<CudaKernel> Emitter::emitRow() {
       if (failed(total))
         return failure();
       if (divisor != 1)
-        code += "  " + *total + " /= (float)" + std::to_string(divisor) + "LL;\n";
+        code += "  " + *total + " /= (float)" + std::to_string(divisor) + ";\n";
       perRow[op.getResult(0)] = *total;
       return success();
     };
@@ -299,17 +545,17 @@ FailureOr<CudaKernel> Emitter::emitRow() {
       if (failed(reduce(true, 1)))
         return failure();
     } else if (isa<SoftmaxOp, LogSoftmaxOp>(op)) {
-      FailureOr<std::string> max = reduceRow(op.getOperand(0), true, code);
-      if (failed(max))
+      // Online softmax: the max and the sum of exp(x - max) in one pass.
+      Scope scope;
+      FailureOr<std::string> x = valueAt(op.getOperand(0), scope);
+      if (failed(x))
         return failure();
-      std::string maxName = *max;
-      FailureOr<std::string> sum =
-          reduceRow(op.getOperand(0), false, code, [&](const std::string &x) {
-            return "expf(" + x + " - " + maxName + ")";
-          });
-      if (failed(sum))
-        return failure();
-      softmaxStats[&op] = {*max, *sum};
+      std::string max = fresh(), sum = fresh();
+      code += "  float " + max + " = -__int_as_float(0x7f800000), " + sum + " = 0.0f;\n";
+      code += rowLoop(scope.code + "    parc_softmax_add(" + max + ", " + sum + ", (float)(" +
+                      *x + "));\n");
+      code += "  parc_block_reduce_softmax(" + max + ", " + sum + ");\n";
+      softmaxStats[&op] = {max, sum};
     } else if (isPerRow(op.getResult(0))) {
       // A per-row value from per-row values: once per row, in every thread.
       Scope scope;
@@ -322,26 +568,84 @@ FailureOr<CudaKernel> Emitter::emitRow() {
   }
   // Every result: per-row ones by thread 0, the others in one last pass over the row.
   Operation *yield = body.getTerminator();
-  Scope scope;
-  std::string stores;
+  SmallVector<unsigned> rowResults;
   for (auto [i, value] : llvm::enumerate(yield->getOperands())) {
-    ElementKind kind = *kindOf(value.getType(), fused);
-    if (isPerRow(value)) {
-      code += "  if (threadIdx.x == 0) out" + std::to_string(i) + "[row] = " +
-              kind.store(perRow.lookup(value)) + ";\n";
+    if (!isPerRow(value)) {
+      rowResults.push_back(i);
       continue;
     }
-    FailureOr<std::string> name = valueAt(value, scope);
-    if (failed(name))
-      return failure();
-    stores += "    out" + std::to_string(i) + "[i] = " + kind.store(*name) + ";\n";
+    ElementKind kind = *kindOf(value.getType(), fused);
+    code += "  if (threadIdx.x == 0) out" + std::to_string(i) + "[row] = " +
+            kind.store(perRow.lookup(value)) + ";\n";
   }
-  if (!stores.empty())
-    code += "  for (long long c = threadIdx.x; c < " + std::to_string(rowLength()) +
-            "LL; c += blockDim.x) {\n    long long i = row * " + std::to_string(rowLength()) +
-            "LL + c;\n" + scope.code + stores + "  }\n";
+  if (rowResults.empty()) {
+    kernel.source = std::string(kPrelude) + "\n" + signature() + " {\n" + code + "}\n";
+    return kernel;
+  }
+  SmallVector<Value> stored;
+  for (unsigned i : rowResults)
+    stored.push_back(fused.getResult(i));
+  int64_t lanes = lanesFor(stored);
+  if (hasReshape() || rowLength() % lanes != 0) {
+    Scope scope;
+    std::string stores;
+    for (unsigned i : rowResults) {
+      Value value = yield->getOperand(i);
+      FailureOr<std::string> name = valueAt(value, scope);
+      if (failed(name))
+        return failure();
+      stores += "    out" + std::to_string(i) + "[i] = " +
+                kindOf(value.getType(), fused)->store(*name) + ";\n";
+    }
+    code += rowLoop(scope.code + stores);
+  } else {
+    // Each thread computes `lanes` consecutive columns and stores them in 16-byte chunks.
+    std::string step = "  for (" + indexType() + " c0 = threadIdx.x * " + lit(lanes) +
+                       "; c0 < " + lit(rowLength()) + "; c0 += blockDim.x * " + lit(lanes) +
+                       ") {\n    const " + indexType() + " i0 = row * " + lit(rowLength()) +
+                       " + c0;\n";
+    FailureOr<std::string> lanesCode = emitLanes(rowResults, lanes, /*row=*/true);
+    if (failed(lanesCode))
+      return failure();
+    code += step + *lanesCode + "  }\n";
+  }
   kernel.source = std::string(kPrelude) + "\n" + signature() + " {\n" + code + "}\n";
   return kernel;
+}
+
+FailureOr<std::string> Emitter::emitLanes(ArrayRef<unsigned> results, int64_t lanes, bool row) {
+  Operation *yield = body.getTerminator();
+  std::string code;
+  SmallVector<SmallVector<std::string>> laneNames(results.size());
+  for (auto [k, i] : llvm::enumerate(results)) {
+    ElementKind kind = *kindOf(yield->getOperand(i).getType(), fused);
+    for (int64_t lane = 0; lane < lanes; ++lane) {
+      laneNames[k].push_back(fresh());
+      code += "    " + kind.compute + " " + laneNames[k].back() + ";\n";
+    }
+  }
+  llvm::DenseMap<Value, std::string> rowBound = boundInputs;
+  for (int64_t lane = 0; lane < lanes; ++lane) {
+    boundInputs = rowBound;
+    for (auto &[argument, values] : laneInputs)
+      boundInputs[argument] = values[lane];
+    Scope scope;
+    std::string assignments;
+    for (auto [k, i] : llvm::enumerate(results)) {
+      FailureOr<std::string> name = valueAt(yield->getOperand(i), scope);
+      if (failed(name))
+        return failure();
+      assignments += "      " + laneNames[k][lane] + " = " + *name + ";\n";
+    }
+    std::string position = "      const " + indexType() + " i = i0 + " + lit(lane) + ";\n";
+    if (row)
+      position += "      const " + indexType() + " c = c0 + " + lit(lane) + ";\n";
+    code += "    {\n" + position + scope.code + assignments + "    }\n";
+  }
+  boundInputs = rowBound;
+  for (auto [k, i] : llvm::enumerate(results))
+    storeChunks(i, laneNames[k], "i0", code);
+  return code;
 }
 
 FailureOr<std::string> Emitter::storeOutputs(
@@ -359,54 +663,63 @@ FailureOr<std::string> Emitter::storeOutputs(
 
 FailureOr<CudaKernel> Emitter::emitElementwise() {
   kernel.elements = elements();
-  // float4: every tensor f32, every input whole or a single value, a count divisible by 4.
-  bool vectorized = elements() % 4 == 0;
-  for (Value v : llvm::concat<Value>(body.getArguments(), fused.getResults())) {
-    auto type = cast<RankedTensorType>(v.getType());
-    vectorized &= type.getElementType().isF32() &&
-                  (type.getShape() == domain.getShape() || type.getNumElements() == 1);
+  // Vector steps when every output has the domain's element count (a trailing reshape
+  // keeps the flat index): `lanes` elements a step, 16 bytes of the narrowest tensor.
+  SmallVector<Value> moved;
+  bool vectorizable = fused.getNumResults() > 0;
+  for (Value result : fused.getResults()) {
+    vectorizable &= cast<RankedTensorType>(result.getType()).getNumElements() == elements();
+    moved.push_back(result);
   }
-  for (Value v : fused.getResults())
-    vectorized &= cast<RankedTensorType>(v.getType()).getShape() == domain.getShape();
-  kernel.vectorized = vectorized;
-  Operation *yield = body.getTerminator();
-  std::string code =
-      "  long long stride = (long long)gridDim.x * blockDim.x;\n"
-      "  long long first = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n";
-  if (vectorized) {
-    code += "  for (long long v = first; v < " + std::to_string(elements() / 4) +
-            "LL; v += stride) {\n";
-    SmallVector<std::string> wholeInputs;
+  for (BlockArgument argument : body.getArguments())
+    if (cast<RankedTensorType>(argument.getType()).getNumElements() == elements())
+      moved.push_back(argument);
+  int64_t lanes = vectorizable ? lanesFor(moved) : 1;
+  if (elements() % lanes != 0)
+    lanes = 1;
+  kernel.lanes = lanes;
+  std::string index = indexType();
+  std::string code = "  const " + index + " stride = (" + index + ")gridDim.x * blockDim.x;\n" +
+                     "  const " + index + " first = (" + index +
+                     ")blockIdx.x * blockDim.x + threadIdx.x;\n";
+  if (lanes > 1) {
+    code += "  for (" + index + " v = first; v < " + lit(elements() / lanes) +
+            "; v += stride) {\n    const " + index + " i0 = v * " + lit(lanes) + ";\n";
+    laneInputs.clear();
     for (BlockArgument argument : body.getArguments()) {
-      std::string in = "in" + std::to_string(argument.getArgNumber());
-      if (cast<RankedTensorType>(argument.getType()).getNumElements() == 1 && elements() != 1)
-        code += "    float " + in + "_s = " + in + "[0];\n";
-      else
-        code += "    float4 " + in + "_v = reinterpret_cast<const float4 *>(" + in + ")[v];\n";
-    }
-    for (auto [i, value] : llvm::enumerate(yield->getOperands()))
-      code += "    float4 out" + std::to_string(i) + "_v;\n";
-    for (const char *lane : {"x", "y", "z", "w"}) {
-      boundInputs.clear();
-      for (BlockArgument argument : body.getArguments()) {
-        std::string in = "in" + std::to_string(argument.getArgNumber());
-        bool single =
-            cast<RankedTensorType>(argument.getType()).getNumElements() == 1 && elements() != 1;
-        boundInputs[argument] = single ? in + "_s" : in + "_v." + lane;
+      if (argument.use_empty())
+        continue;
+      auto type = cast<RankedTensorType>(argument.getType());
+      switch (laneAccess(argument, lanes)) {
+      case LaneAccess::Chunks:
+        laneInputs[argument] = loadChunks(argument, indexOf(type, domain, "i0"), lanes, code);
+        break;
+      case LaneAccess::Uniform: {
+        std::string value;
+        if (std::optional<std::string> literal = literalOf(argument)) {
+          value = *literal;
+        } else {
+          ElementKind kind = *kindOf(type, fused);
+          value = fresh();
+          code += "    " + kind.compute + " " + value + " = " +
+                  kind.load("in" + std::to_string(argument.getArgNumber()) + "[" +
+                            indexOf(type, domain, "i0") + "]") +
+                  ";\n";
+        }
+        laneInputs[argument] = SmallVector<std::string>(lanes, value);
+        break;
       }
-      Scope scope;
-      FailureOr<std::string> stores =
-          storeOutputs(scope, [&](size_t i, const std::string &name, const ElementKind &) {
-            return "    out" + std::to_string(i) + "_v." + lane + " = " + name + ";\n";
-          });
-      if (failed(stores))
-        return failure();
-      code += "    {\n" + scope.code + *stores + "    }\n";
+      case LaneAccess::PerLane:
+        break; // loaded in each lane at its own index
+      }
     }
-    for (auto [i, value] : llvm::enumerate(yield->getOperands()))
-      code += "    reinterpret_cast<float4 *>(out" + std::to_string(i) + ")[v] = out" +
-              std::to_string(i) + "_v;\n";
-    code += "  }\n";
+    SmallVector<unsigned> results;
+    for (unsigned i = 0; i < fused.getNumResults(); ++i)
+      results.push_back(i);
+    FailureOr<std::string> lanesCode = emitLanes(results, lanes, /*row=*/false);
+    if (failed(lanesCode))
+      return failure();
+    code += *lanesCode + "  }\n";
   } else {
     Scope scope;
     FailureOr<std::string> stores =
@@ -415,8 +728,8 @@ FailureOr<CudaKernel> Emitter::emitElementwise() {
         });
     if (failed(stores))
       return failure();
-    code += "  for (long long i = first; i < " + std::to_string(elements()) +
-            "LL; i += stride) {\n" + scope.code + *stores + "  }\n";
+    code += "  for (" + index + " i = first; i < " + lit(elements()) + "; i += stride) {\n" +
+            scope.code + *stores + "  }\n";
   }
   kernel.source = std::string(kPrelude) + "\n" + signature() + " {\n" + code + "}\n";
   return kernel;

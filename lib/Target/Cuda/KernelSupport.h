@@ -90,6 +90,37 @@ __device__ __forceinline__ float parc_block_reduce(float v, bool max) {
   __syncthreads();  // parc_partial is reused by the next reduction
   return v;
 }
+/// Online softmax (one pass for the row's max and sum of exp(x - max)): folds element x
+/// into the running (max m, sum s), rescaling s when the max grows. x == m adds exp(0); a
+/// row that starts at -inf gets its 1s scaled to 0 by the first finite max.
+__device__ __forceinline__ void parc_softmax_add(float &m, float &s, float x) {
+  if (x > m) { s = s * expf(m - x) + 1.0f; m = x; }
+  else s += x == m ? 1.0f : expf(x - m);
+}
+/// Merges another thread's (max, sum); a side whose max is the merged one is not
+/// rescaled, so two empty sides (-inf, 0) stay (-inf, 0) instead of NaN.
+__device__ __forceinline__ void parc_softmax_merge(float &m, float &s, float om, float os) {
+  float mm = fmaxf(m, om);
+  s = (m == mm ? s : s * expf(m - mm)) + (om == mm ? os : os * expf(om - mm));
+  m = mm;
+}
+/// The row's (max, sum) over the block, in every thread.
+__device__ __forceinline__ void parc_block_reduce_softmax(float &m, float &s) {
+  __shared__ float parc_partial_max[32], parc_partial_sum[32];
+  for (int offset = 16; offset > 0; offset /= 2)
+    parc_softmax_merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset),
+                       __shfl_xor_sync(0xffffffffu, s, offset));
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) { parc_partial_max[warp] = m; parc_partial_sum[warp] = s; }
+  __syncthreads();
+  int warps = (blockDim.x + 31) >> 5;
+  m = lane < warps ? parc_partial_max[lane] : -__int_as_float(0x7f800000);
+  s = lane < warps ? parc_partial_sum[lane] : 0.0f;
+  for (int offset = 16; offset > 0; offset /= 2)
+    parc_softmax_merge(m, s, __shfl_xor_sync(0xffffffffu, m, offset),
+                       __shfl_xor_sync(0xffffffffu, s, offset));
+  __syncthreads();
+}
 )";
 
 /// The C types of an element type: how it is stored, and what it is computed in.
@@ -110,6 +141,17 @@ struct ElementKind {
     return "(" + storage + ")(" + x + ")";
   }
 };
+
+/// Bytes of one stored element.
+inline int64_t storageBytes(const ElementKind &kind) {
+  if (kind.storage == "long long")
+    return 8;
+  if (kind.storage == "float" || kind.storage == "int")
+    return 4;
+  if (kind.storage == "bool")
+    return 1;
+  return 2; // parc_f16, parc_bf16
+}
 
 inline FailureOr<ElementKind> kindOf(Type type, Operation *where) {
   Type element = cast<RankedTensorType>(type).getElementType();

@@ -17,7 +17,8 @@ LaunchShape parc::rt::launchShapeOf(const parc::artifact::CudaKernel &kernel,
     shape.blocks = std::max<int64_t>(1, kernel.rows());
     return shape;
   }
-  int64_t work = kernel.vectorized() ? kernel.elements() / 4 : kernel.elements();
+  int64_t lanes = kernel.lanes() > 1 ? kernel.lanes() : kernel.vectorized() ? 4 : 1;
+  int64_t work = kernel.elements() / lanes;
   shape.blocks = std::clamp<int64_t>((work + shape.threads - 1) / shape.threads, 1, maxBlocks);
   return shape;
 }

@@ -3,13 +3,17 @@
 // Each parc.fused op becomes one CUDA kernel, emitted as self-contained CUDA C++ (no
 // headers, so NVRTC compiles it without the toolkit's include folder):
 //
-//  * "elementwise": a grid-stride loop over the domain's elements; when every tensor is
-//    f32 and each input is whole or a single value and the count divides by 4, 16-byte
-//    float4 loads and stores;
-//  * "row": one thread block per row of the domain (its last dim); each reduction (sum,
-//    mean, max; softmax's max and sum) is a pass over the row, reduced with warp shuffles
-//    and shared memory, and the elementwise ops around them are recomputed in the pass
-//    that needs them.
+//  * "elementwise": a grid-stride loop over the domain's elements, in vector steps of 16
+//    bytes of its narrowest tensor when the count allows (4 f32, 8 f16/bf16 lanes): whole
+//    and bias-like inputs are loaded and the outputs stored in 16-byte chunks;
+//  * "row": one thread block per row of the domain (its last dim); the inputs read along
+//    the row are staged in shared memory with 16-byte loads, each reduction (sum, mean,
+//    max; softmax's max and sum, online in one pass) is a pass over the staged row,
+//    reduced with warp shuffles and shared memory, and the outputs are stored in 16-byte
+//    chunks in a last pass.
+//
+// Index arithmetic is 32-bit when the tensors allow; single-element constants (scales,
+// epsilons, GELU's exponent) are literals in the source.
 //
 // Inputs broadcast to the ops reading them (numpy rules). f16 and bf16 are loaded to f32,
 // computed in f32 and rounded once when stored.
@@ -30,10 +34,11 @@ namespace mlir::parc {
 struct CudaKernel {
   std::string name;
   std::string source;
-  /// Elementwise: grid-stride over `elements` (or elements / 4 with float4). Row: one
-  /// block per row, `rows` of `rowLength`.
+  /// Elementwise: grid-stride over `elements`, `lanes` consecutive elements a step (16-byte
+  /// vector loads and stores when more than 1). Row: one block per row, `rows` of
+  /// `rowLength`.
   bool row = false;
-  bool vectorized = false;
+  int64_t lanes = 1;
   int64_t elements = 0;
   int64_t rows = 0;
   int64_t rowLength = 0;
