@@ -189,9 +189,10 @@ int main(int argc, char **argv) {
         return WalkResult::interrupt();
       os << "// " << kernel->name << ": "
          << (fused ? fused.getKind().str() : op->getName().stripDialect().str()) << ", "
-         << (kernel->row ? std::to_string(kernel->rows) + " rows of " +
-                               std::to_string(kernel->rowLength)
-                         : std::to_string(kernel->elements) + " elements" +
+         << (kernel->row    ? std::to_string(kernel->rows) + " rows of " +
+                                  std::to_string(kernel->rowLength)
+             : kernel->tiles ? std::to_string(kernel->tiles) + " tiles of 32 x 32"
+                             : std::to_string(kernel->elements) + " elements" +
                                (kernel->lanes > 1 ? " (" + std::to_string(kernel->lanes) + " lanes, 16-byte)" : std::string()))
          << "\n"
          << kernel->source << "\n";

@@ -21,7 +21,10 @@ using namespace mlir::parc;
 
 namespace {
 
-std::string literal(int64_t value) { return std::to_string(value) + "LL"; }
+/// Literals carry no suffix: index arithmetic takes its width from `parc_index`, the type
+/// each kernel declares (int when its tensors allow, else long long), and a literal
+/// above int's range is a long long by C++'s rules.
+std::string literal(int64_t value) { return std::to_string(value); }
 
 /// The unsigned type of an element's size: copies move bits, not values.
 FailureOr<std::string> bitsType(Type type, Operation *where) {
@@ -48,7 +51,7 @@ std::string coordinates(ArrayRef<int64_t> shape) {
   int64_t stride = 1;
   SmallVector<std::string> lines(shape.size());
   for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-    lines[d] = "    long long c" + std::to_string(d) + " = (i / " + literal(stride) + ") % " +
+    lines[d] = "    parc_index c" + std::to_string(d) + " = (i / " + literal(stride) + ") % " +
                literal(shape[d]) + ";\n";
     stride *= shape[d];
   }
@@ -59,7 +62,7 @@ std::string coordinates(ArrayRef<int64_t> shape) {
 
 /// The row-major flat offset of coordinate expressions `coords` in `shape`.
 std::string flatOffset(ArrayRef<std::string> coords, ArrayRef<int64_t> shape) {
-  std::string offset = "0LL";
+  std::string offset = "0";
   int64_t stride = 1;
   for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
     if (shape[d] != 1)
@@ -89,6 +92,10 @@ private:
   FailureOr<std::string> reductionBody();
   FailureOr<std::string> scanBody(CumSumOp scan);
   FailureOr<std::string> topKBody(TopKOp topK);
+  /// A transpose that moves the input's last dim (K^T, head splits): through 32 x 32
+  /// tiles in shared memory, so that reads and writes are both along a contiguous dim.
+  FailureOr<CudaKernel> tiledTranspose(TransposeOp transpose, const std::string &parameters,
+                                       bool narrow);
   /// `out0[i] = in<k>[<offset>];`
   std::string copyFrom(int input, const std::string &offset) const {
     return "    out0[i] = in" + std::to_string(input) + "[" + offset + "];\n";
@@ -216,7 +223,7 @@ FailureOr<std::string> MovementEmitter::scanBody(CumSumOp scan) {
   for (int64_t d = 0; d < static_cast<int64_t>(in.size()); ++d)
     coords.push_back(d == axis ? std::string("r") : coordinate(d));
   return "    " + kind->compute + " total = 0;\n" +
-         "    for (long long r = 0; r <= " + coordinate(axis) + "; ++r)\n" +
+         "    for (parc_index r = 0; r <= " + coordinate(axis) + "; ++r)\n" +
          "      total += " + kind->load("in0[" + flatOffset(coords, in) + "]") + ";\n" +
          "    out0[i] = " + kind->store("total") + ";\n";
 }
@@ -240,11 +247,11 @@ FailureOr<std::string> MovementEmitter::topKBody(TopKOp topK) {
   };
   std::string before = topK.getLargest() ? ">" : "<";
   std::string length = literal(in[axis]);
-  return "    long long pick = 0;\n"
-         "    for (long long r = 0; r < " + length + "; ++r) {\n"
+  return "    parc_index pick = 0;\n"
+         "    for (parc_index r = 0; r < " + length + "; ++r) {\n"
          "      " + kind->compute + " x = " + kind->load(offsetAt("r")) + ";\n"
-         "      long long ahead = 0;\n"
-         "      for (long long s = 0; s < " + length + "; ++s) {\n"
+         "      parc_index ahead = 0;\n"
+         "      for (parc_index s = 0; s < " + length + "; ++s) {\n"
          "        " + kind->compute + " other = " + kind->load(offsetAt("s")) + ";\n"
          "        ahead += (other " + before + " x || (other == x && s < r)) ? 1 : 0;\n"
          "      }\n"
@@ -288,7 +295,7 @@ FailureOr<std::string> MovementEmitter::reductionBody() {
   }
   bool max = isa<ReduceMaxOp>(op);
   code += "    " + kind->compute + " total = 0;\n";
-  code += "    for (long long r = 0; r < " + literal(reduced) + "; ++r) {\n";
+  code += "    for (parc_index r = 0; r < " + literal(reduced) + "; ++r) {\n";
   code += "      " + kind->compute + " x = " + kind->load("in0[" + flatOffset(coords, in) + "]") +
           ";\n";
   // The maximum starts from the first element (no identity value per type needed).
@@ -327,15 +334,91 @@ FailureOr<CudaKernel> MovementEmitter::emit() {
   if (failed(resultType))
     return failure();
   parameters += *resultType + " * __restrict__ out0";
+  // 32-bit index arithmetic (64-bit division costs several times more) when every
+  // tensor has at most 2^30 elements, room for the grid-stride loop's last step.
+  bool narrow = true;
+  for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
+    narrow &= cast<RankedTensorType>(v.getType()).getNumElements() <= (int64_t(1) << 30);
+  if (auto transpose = dyn_cast<TransposeOp>(op);
+      transpose && transpose.getPermutation().back() != static_cast<int64_t>(out.size()) - 1)
+    return tiledTranspose(transpose, parameters, narrow);
   FailureOr<std::string> loopBody = body();
   if (failed(loopBody))
     return failure();
   kernel.source =
       std::string(kPrelude) + "\nextern \"C\" __global__ void __launch_bounds__(" +
       std::to_string(kernel.blockSize) + ") " + kernel.name + "(" + parameters + ") {\n" +
-      "  long long stride = (long long)gridDim.x * blockDim.x;\n"
-      "  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < " +
+      "  typedef " + (narrow ? "int" : "long long") + " parc_index;\n" +
+      "  parc_index stride = (parc_index)gridDim.x * blockDim.x;\n"
+      "  for (parc_index i = (parc_index)blockIdx.x * blockDim.x + threadIdx.x; i < " +
       literal(kernel.elements) + "; i += stride) {\n" + coordinates(out) + *loopBody + "  }\n}\n";
+  return kernel;
+}
+
+FailureOr<CudaKernel> MovementEmitter::tiledTranspose(TransposeOp transpose,
+                                                      const std::string &parameters,
+                                                      bool narrow) {
+  ArrayRef<int64_t> in = shapeOf(transpose.getInput()), out = shapeOf(transpose.getResult());
+  ArrayRef<int64_t> permutation = transpose.getPermutation();
+  int64_t last = static_cast<int64_t>(out.size()) - 1;
+  // The output's last dim is input dim `across`; the input's last dim is output dim `down`.
+  int64_t across = permutation[last];
+  int64_t down = llvm::find(permutation, last) - permutation.begin();
+  constexpr int64_t kTile = 32;
+  int64_t tilesAcross = (in[across] + kTile - 1) / kTile;
+  int64_t tilesDown = (in[last] + kTile - 1) / kTile;
+  // The other output dims, walked by the tile's batch index b (row-major).
+  SmallVector<int64_t> others;
+  int64_t batch = 1;
+  for (int64_t d = 0; d < last; ++d)
+    if (d != down) {
+      others.push_back(d);
+      batch *= out[d];
+    }
+  int64_t tiles = batch * tilesAcross * tilesDown;
+  // Output coordinates: the batch's from b, `down` from l, the last from a.
+  SmallVector<std::string> outCoords(out.size()), inCoords(in.size());
+  std::string code = "    const parc_index a0 = (tile % " + literal(tilesAcross) + ") * " +
+                     literal(kTile) + ";\n    const parc_index l0 = ((tile / " +
+                     literal(tilesAcross) + ") % " + literal(tilesDown) + ") * " +
+                     literal(kTile) + ";\n    const parc_index b = tile / " +
+                     literal(tilesAcross * tilesDown) + ";\n";
+  int64_t stride = 1;
+  for (int64_t k = static_cast<int64_t>(others.size()) - 1; k >= 0; --k) {
+    int64_t d = others[k];
+    code += "    const parc_index c" + std::to_string(d) + " = (b / " + literal(stride) + ") % " +
+            literal(out[d]) + ";\n";
+    stride *= out[d];
+  }
+  for (int64_t d = 0; d < last; ++d)
+    if (d != down)
+      outCoords[d] = inCoords[permutation[d]] = coordinate(d);
+  outCoords[down] = inCoords[last] = "l";
+  outCoords[last] = inCoords[across] = "a";
+  std::string element = *bitsType(transpose.getType(), op);
+  // 256 threads: 8 rows of 32. Reads walk the input's last dim (l) across a warp, writes
+  // the output's (a); the tile's padding column keeps the column reads conflict-free.
+  code += "    for (int r = threadIdx.x / 32; r < 32; r += 8) {\n"
+          "      const parc_index a = a0 + r, l = l0 + (threadIdx.x % 32);\n"
+          "      if (a < " + literal(in[across]) + " && l < " + literal(in[last]) + ")\n"
+          "        parc_tile[r][threadIdx.x % 32] = in0[" + flatOffset(inCoords, in) + "];\n"
+          "    }\n    __syncthreads();\n"
+          "    for (int r = threadIdx.x / 32; r < 32; r += 8) {\n"
+          "      const parc_index l = l0 + r, a = a0 + (threadIdx.x % 32);\n"
+          "      if (a < " + literal(in[across]) + " && l < " + literal(in[last]) + ")\n"
+          "        out0[" + flatOffset(outCoords, out) + "] = parc_tile[threadIdx.x % 32][r];\n"
+          "    }\n    __syncthreads();\n";
+  kernel.blockSize = 256;
+  // One block a tile (the launch gives elements / 256 blocks, up to a full wave; the loop
+  // strides over the rest).
+  kernel.elements = tiles * kernel.blockSize;
+  kernel.tiles = tiles;
+  kernel.source = std::string(kPrelude) +
+                  "\nextern \"C\" __global__ void __launch_bounds__(256) " + kernel.name +
+                  "(" + parameters + ") {\n  typedef " + (narrow ? "int" : "long long") +
+                  " parc_index;\n  __shared__ " + element + " parc_tile[32][33];\n" +
+                  "  for (parc_index tile = blockIdx.x; tile < " + literal(tiles) +
+                  "; tile += gridDim.x) {\n" + code + "  }\n}\n";
   return kernel;
 }
 

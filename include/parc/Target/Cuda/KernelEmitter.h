@@ -45,6 +45,8 @@ struct CudaKernel {
   /// Threads per block the kernel is written for: 256, or for a row kernel the row's
   /// length rounded up to whole warps when that is less.
   int64_t blockSize = 256;
+  /// A tiled transpose: its 32 x 32 tiles, one block each (`elements` is tiles x 256).
+  int64_t tiles = 0;
 };
 
 /// Emits the kernel computing `fused`; fails (with an error at the op) on an op or element
