@@ -41,6 +41,10 @@ struct Prelude {
   float (*loadF16)(uint16_t) = nullptr;
   uint16_t (*storeBf16)(float) = nullptr;
   float (*loadBf16)(uint16_t) = nullptr;
+  /// Row statistics over x[0, n): folded one by one into two halves [0, split) and
+  /// [split, n), then merged, as two threads of a block do.
+  void (*softmax)(const float *, int, int, float *, float *) = nullptr;
+  void (*welford)(const float *, int, int, float *, float *, float *) = nullptr;
   std::string error;
 };
 
@@ -60,6 +64,21 @@ extern "C" unsigned short prelude_store_f16(float f) { return parc_store_f16(f);
 extern "C" float prelude_load_f16(unsigned short h) { return parc_load_f16(h); }
 extern "C" unsigned short prelude_store_bf16(float f) { return parc_store_bf16(f); }
 extern "C" float prelude_load_bf16(unsigned short b) { return parc_load_bf16(b); }
+extern "C" void prelude_softmax(const float *x, int n, int split, float *m, float *s) {
+  float m1 = -__int_as_float(0x7f800000), s1 = 0.0f, m2 = m1, s2 = 0.0f;
+  for (int i = 0; i < split; ++i) parc_softmax_add(m1, s1, x[i]);
+  for (int i = split; i < n; ++i) parc_softmax_add(m2, s2, x[i]);
+  parc_softmax_merge(m1, s1, m2, s2);
+  *m = m1; *s = s1;
+}
+extern "C" void prelude_welford(const float *x, int n, int split, float *count, float *mean,
+                                float *m2) {
+  float n1 = 0.0f, mean1 = 0.0f, m21 = 0.0f, n2 = 0.0f, mean2 = 0.0f, m22 = 0.0f;
+  for (int i = 0; i < split; ++i) parc_welford_add(n1, mean1, m21, x[i]);
+  for (int i = split; i < n; ++i) parc_welford_add(n2, mean2, m22, x[i]);
+  parc_welford_merge(n1, mean1, m21, n2, mean2, m22);
+  *count = n1; *mean = mean1; *m2 = m21;
+}
 )";
     }
     const char *compiler = std::getenv("PARC_CUDA_EMULATOR_CXX");
@@ -79,6 +98,8 @@ extern "C" float prelude_load_bf16(unsigned short b) { return parc_load_bf16(b);
     result.loadF16 = reinterpret_cast<float (*)(uint16_t)>(dlsym(library, "prelude_load_f16"));
     result.storeBf16 = reinterpret_cast<uint16_t (*)(float)>(dlsym(library, "prelude_store_bf16"));
     result.loadBf16 = reinterpret_cast<float (*)(uint16_t)>(dlsym(library, "prelude_load_bf16"));
+    result.softmax = reinterpret_cast<decltype(result.softmax)>(dlsym(library, "prelude_softmax"));
+    result.welford = reinterpret_cast<decltype(result.welford)>(dlsym(library, "prelude_welford"));
     for (const char *file : {".cpp", ".so", ".log"})
       std::remove((base + file).c_str());
     rmdir(folder);
@@ -205,6 +226,81 @@ TEST(KernelPreludeTest, TiesGoToEvenOverflowGoesToInfinity) {
   EXPECT_EQ(p.storeF16(std::ldexp(3.0f, -25)), 0x0002);  // tie between 1 and 2 units: 2
   EXPECT_EQ(p.storeF16(std::ldexp(2047.0f, -25)), 0x0400); // up to the smallest normal
   EXPECT_EQ(p.storeF16(-0.0f), 0x8000);
+}
+
+/// Online softmax (one pass for a row's max and sum of exp(x - max), merged across
+/// threads) against the two-pass definition in double, on random rows split anywhere, and
+/// on rows with -inf (masked) entries: a -inf first element, an all -inf half, a row of
+/// -inf (NaN, as exp(-inf - -inf) on the CPU).
+TEST(KernelPreludeTest, OnlineSoftmaxMatchesTheTwoPassDefinition) {
+  const Prelude &p = prelude();
+  ASSERT_TRUE(p.error.empty()) << p.error;
+  std::mt19937 random(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  float inf = std::numeric_limits<float>::infinity();
+  std::vector<std::vector<float>> rows = {{-inf, 1.0f, 2.0f}, {-inf, -inf, 0.5f, -1.0f},
+                                          {3.0f, 3.0f, 3.0f}, {-inf, -inf}};
+  for (int length : {1, 7, 768, 1600}) {
+    std::vector<float> row(length);
+    for (float &x : row)
+      x = normal(random);
+    rows.push_back(row);
+  }
+  for (const std::vector<float> &row : rows) {
+    int n = static_cast<int>(row.size());
+    double max = -INFINITY, sum = 0;
+    for (float x : row)
+      max = std::max(max, static_cast<double>(x));
+    for (float x : row)
+      sum += std::exp(static_cast<double>(x) - max);
+    for (int split : {0, n / 3, n}) {
+      float m = 0, s = 0;
+      p.softmax(row.data(), n, split, &m, &s);
+      if (std::isinf(max)) { // every element -inf
+        EXPECT_TRUE(std::isinf(m) && m < 0);
+        continue;
+      }
+      EXPECT_EQ(m, static_cast<float>(max)) << "length " << n << " split " << split;
+      EXPECT_NEAR(s, sum, 1e-5 * sum) << "length " << n << " split " << split;
+    }
+  }
+  // Two empty halves merge to an empty row, not NaN.
+  float m = 0, s = 0;
+  p.softmax(nullptr, 0, 0, &m, &s);
+  EXPECT_TRUE(std::isinf(m) && m < 0);
+  EXPECT_EQ(s, 0.0f);
+}
+
+/// Welford's single pass against the two-pass mean and variance in double, on rows far
+/// from zero (where sum-of-squares formulas lose every digit), split anywhere.
+TEST(KernelPreludeTest, WelfordMatchesTheTwoPassMeanAndVariance) {
+  const Prelude &p = prelude();
+  ASSERT_TRUE(p.error.empty()) << p.error;
+  std::mt19937 random(9);
+  for (float offset : {0.0f, 3.0f, 1000.0f}) {
+    for (int length : {1, 7, 64, 768, 1600}) {
+      std::normal_distribution<float> normal(offset, 1.0f);
+      std::vector<float> row(length);
+      for (float &x : row)
+        x = normal(random);
+      double mean = 0, variance = 0;
+      for (float x : row)
+        mean += x;
+      mean /= length;
+      for (float x : row)
+        variance += (x - mean) * (x - mean);
+      variance /= length;
+      for (int split : {0, length / 2, length}) {
+        float count = 0, m = 0, m2 = 0;
+        p.welford(row.data(), length, split, &count, &m, &m2);
+        EXPECT_EQ(count, static_cast<float>(length));
+        EXPECT_NEAR(m, mean, 1e-6 * std::max(1.0, std::abs(mean)))
+            << "offset " << offset << " length " << length << " split " << split;
+        EXPECT_NEAR(m2 / length, variance, 2e-5 * std::max(variance, 1e-3))
+            << "offset " << offset << " length " << length << " split " << split;
+      }
+    }
+  }
 }
 
 } // namespace

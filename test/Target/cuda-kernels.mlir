@@ -5,10 +5,11 @@
 // FUSED-COUNT-6: parc.fused "{{row|elementwise}}"
 //
 // Layer norm over rows of 64: one block per row; the inputs read along the row (x, the
-// gain, the bias) staged in shared memory with 16-byte loads; two passes over the staged
-// row reduced with warp shuffles and shared memory (parc_block_reduce), the per-row
-// arithmetic once per row with the epsilon a literal, and the output in a last pass of
-// 4 columns a thread stored in one 16-byte chunk. The index math is 32-bit.
+// gain, the bias) staged in shared memory with 16-byte loads; the mean and the variance
+// in one Welford pass over the staged row, merged across the block with warp shuffles and
+// shared memory; the per-row arithmetic once per row with the epsilon a literal, and the
+// output in a last pass of 4 columns a thread stored in one 16-byte chunk. The index
+// math is 32-bit.
 // CHECK: // parc_kernel_0: row, 8 rows of 64
 // CHECK: __device__ __forceinline__ float parc_block_reduce(float v, bool max)
 // CHECK: __shfl_xor_sync
@@ -23,11 +24,11 @@
 // CHECK: reinterpret_cast<const uint4 *>(in2 + (0 + (i % 64)))[0];
 // CHECK: __syncthreads();
 // CHECK: for (int c = threadIdx.x; c < 64; c += blockDim.x) {
-// CHECK: += (float)(parc_row0[c]);
-// CHECK: parc_block_reduce({{t[0-9]+}}, false);
-// CHECK: (parc_row0[c] - {{t[0-9]+}})
-// CHECK: parc_block_reduce({{t[0-9]+}}, false);
-// CHECK: = ({{t[0-9]+}} + (0x1.4f8b58p-17f));
+// CHECK: parc_welford_add([[N:t[0-9]+]], [[MEAN:t[0-9]+]], [[M2:t[0-9]+]], (float)(parc_row0[c]));
+// CHECK: parc_block_reduce_welford([[N]], [[MEAN]], [[M2]]);
+// CHECK: float [[VAR:t[0-9]+]] = [[M2]] / (float)64;
+// CHECK-NOT: parc_block_reduce(
+// CHECK: = ([[VAR]] + (0x1.4f8b58p-17f));
 // CHECK: sqrtf(
 // CHECK: for (int c0 = threadIdx.x * 4; c0 < 64; c0 += blockDim.x * 4) {
 // CHECK: const int c = c0 + 3;

@@ -104,6 +104,9 @@ private:
   FailureOr<CudaKernel> emitRow();
   /// A loop of the row kernel's threads over the row's columns c, with i the element.
   std::string rowLoop(const std::string &inner) const;
+  /// When `op` is a row's mean m = mean(x) and the body later takes the variance
+  /// mean((x - m)^2) (as x - m times itself or to the power 2), that variance.
+  ReduceMeanOp varianceOf(Operation &op) const;
   /// Stages in shared memory (as f32) the inputs a row kernel reads along the whole row,
   /// with 16-byte loads, so that its passes read the row from global memory once; binds
   /// them to the staged values. Returns the staging code ("" when none is staged).
@@ -477,6 +480,32 @@ std::string Emitter::signature() {
          std::to_string(kernel.blockSize) + ") " + kernel.name + "(" + parameters + ")";
 }
 
+ReduceMeanOp Emitter::varianceOf(Operation &op) const {
+  auto mean = dyn_cast<ReduceMeanOp>(op);
+  if (!mean)
+    return nullptr;
+  Value x = mean->getOperand(0);
+  for (Operation *user : mean->getResult(0).getUsers()) {
+    auto deviation = dyn_cast<SubOp>(user);
+    if (!deviation || deviation->getOperand(0) != x || deviation->getOperand(1) != mean->getResult(0))
+      continue;
+    for (Operation *square : deviation->getResult(0).getUsers()) {
+      bool squared =
+          (isa<MulOp>(square) && square->getOperand(0) == deviation->getResult(0) &&
+           square->getOperand(1) == deviation->getResult(0)) ||
+          (isa<PowOp>(square) && constantOf(square->getOperand(1)) == 2.0);
+      if (!squared || !square->getResult(0).hasOneUse())
+        continue;
+      auto variance = dyn_cast<ReduceMeanOp>(*square->getResult(0).getUsers().begin());
+      if (variance && variance->getBlock() == &body &&
+          variance->getResult(0).getType() == mean->getResult(0).getType() &&
+          isPerRow(variance->getResult(0)))
+        return variance;
+    }
+  }
+  return nullptr;
+}
+
 std::string Emitter::stageRowInputs() {
   if (hasReshape() || rowLength() <= 1)
     return "";
@@ -535,7 +564,24 @@ FailureOr<CudaKernel> Emitter::emitRow() {
       perRow[op.getResult(0)] = *total;
       return success();
     };
-    if (isa<ReduceSumOp>(op)) {
+    if (perRow.count(op.getResult(0))) {
+      continue; // a variance computed with its mean
+    } else if (ReduceMeanOp variance = varianceOf(op)) {
+      // Welford: the mean and the mean of squared deviations from it in one pass.
+      Scope scope;
+      FailureOr<std::string> x = valueAt(op.getOperand(0), scope);
+      if (failed(x))
+        return failure();
+      std::string count = fresh(), mean = fresh(), m2 = fresh();
+      code += "  float " + count + " = 0.0f, " + mean + " = 0.0f, " + m2 + " = 0.0f;\n";
+      code += rowLoop(scope.code + "    parc_welford_add(" + count + ", " + mean + ", " + m2 +
+                      ", (float)(" + *x + "));\n");
+      code += "  parc_block_reduce_welford(" + count + ", " + mean + ", " + m2 + ");\n";
+      std::string var = fresh();
+      code += "  float " + var + " = " + m2 + " / (float)" + std::to_string(rowLength()) + ";\n";
+      perRow[op.getResult(0)] = mean;
+      perRow[variance.getResult()] = var;
+    } else if (isa<ReduceSumOp>(op)) {
       if (failed(reduce(false, 1)))
         return failure();
     } else if (isa<ReduceMeanOp>(op)) {

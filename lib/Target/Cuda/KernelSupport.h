@@ -90,6 +90,44 @@ __device__ __forceinline__ float parc_block_reduce(float v, bool max) {
   __syncthreads();  // parc_partial is reused by the next reduction
   return v;
 }
+/// Welford's running mean and sum of squared deviations (M2) over n values: one pass for
+/// a layer norm's mean and variance, as stable as the two-pass form.
+__device__ __forceinline__ void parc_welford_add(float &n, float &mean, float &m2, float x) {
+  n += 1.0f;
+  float delta = x - mean;
+  mean += delta / n;
+  m2 += delta * (x - mean);
+}
+/// Merges another thread's (n, mean, M2) (Chan et al.'s pairwise update).
+__device__ __forceinline__ void parc_welford_merge(float &n, float &mean, float &m2, float on,
+                                                  float omean, float om2) {
+  if (on == 0.0f) return;
+  if (n == 0.0f) { n = on; mean = omean; m2 = om2; return; }
+  float total = n + on, delta = omean - mean;
+  mean += delta * (on / total);
+  m2 += om2 + delta * delta * (n * on / total);
+  n = total;
+}
+/// The row's (n, mean, M2) over the block, in every thread.
+__device__ __forceinline__ void parc_block_reduce_welford(float &n, float &mean, float &m2) {
+  __shared__ float parc_partial_n[32], parc_partial_mean[32], parc_partial_m2[32];
+  for (int offset = 16; offset > 0; offset /= 2)
+    parc_welford_merge(n, mean, m2, __shfl_xor_sync(0xffffffffu, n, offset),
+                       __shfl_xor_sync(0xffffffffu, mean, offset),
+                       __shfl_xor_sync(0xffffffffu, m2, offset));
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) { parc_partial_n[warp] = n; parc_partial_mean[warp] = mean; parc_partial_m2[warp] = m2; }
+  __syncthreads();
+  int warps = (blockDim.x + 31) >> 5;
+  n = lane < warps ? parc_partial_n[lane] : 0.0f;
+  mean = lane < warps ? parc_partial_mean[lane] : 0.0f;
+  m2 = lane < warps ? parc_partial_m2[lane] : 0.0f;
+  for (int offset = 16; offset > 0; offset /= 2)
+    parc_welford_merge(n, mean, m2, __shfl_xor_sync(0xffffffffu, n, offset),
+                       __shfl_xor_sync(0xffffffffu, mean, offset),
+                       __shfl_xor_sync(0xffffffffu, m2, offset));
+  __syncthreads();
+}
 /// Online softmax (one pass for the row's max and sum of exp(x - max)): folds element x
 /// into the running (max m, sum s), rescaling s when the max grows. x == m adds exp(0); a
 /// row that starts at -inf gets its 1s scaled to 0 by the first finite max.

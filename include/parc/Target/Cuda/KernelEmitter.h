@@ -8,7 +8,8 @@
 //    and bias-like inputs are loaded and the outputs stored in 16-byte chunks;
 //  * "row": one thread block per row of the domain (its last dim); the inputs read along
 //    the row are staged in shared memory with 16-byte loads, each reduction (sum, mean,
-//    max; softmax's max and sum, online in one pass) is a pass over the staged row,
+//    max; softmax's max and sum, online in one pass; a layer norm's mean and variance,
+//    Welford's one pass) is a pass over the staged row,
 //    reduced with warp shuffles and shared memory, and the outputs are stored in 16-byte
 //    chunks in a last pass.
 //
