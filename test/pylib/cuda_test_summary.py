@@ -5,7 +5,7 @@
 Reads the lit suite's results (BUILD_DIR/test/lit-results.json, written by the ctest test
 `lit`) and the CUDA features lit found (BUILD_DIR/test/cuda-features.txt, with the reason
 each missing one is missing). A CUDA test is a lit test that REQUIRES one of nvrtc, nvcc,
-cuda-driver or cuda-toolkit. Prints one line with the counts and one per missing feature
+cuobjdump, cuda-driver or cuda-toolkit. Prints one line with the counts and one per missing feature
 with the tests it kept from running; the CUDA backend's unit tests (fakes of the NVIDIA
 APIs and the emulator) need none of these and always run with the other unit tests.
 """
@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-CUDA_FEATURES = ("nvrtc", "nvcc", "cuda-driver", "cuda-toolkit")
+CUDA_FEATURES = ("nvrtc", "nvcc", "cuobjdump", "cuda-driver", "cuda-toolkit")
 
 
 def main():
