@@ -21,7 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ::parc::fuzz::refused();
     return 0;
   }
-  FUZZ_CHECK(options.help || !options.artifact.empty(), "accepted without an artifact");
+  // --cuda-libraries takes no artifact, and refuses one.
+  FUZZ_CHECK(options.help || options.cudaLibraries != !options.artifact.empty(),
+             "accepted without an artifact, or --cuda-libraries with one");
   FUZZ_CHECK(options.repeat >= 1 && options.nproc >= 0 && options.threads >= 0 &&
                  options.steps >= 0 && options.timeoutSeconds >= 0,
              "a count out of range");

@@ -2,7 +2,7 @@
 // RUN: parc-compile %s --target=cuda --emit=fused -o - | FileCheck %s --check-prefix=FUSED
 
 // The CUDA C++ parc emits for each fused region (no headers: NVRTC compiles it as is).
-// FUSED-COUNT-6: parc.fused "{{row|elementwise}}"
+// FUSED-COUNT-7: parc.fused "{{row|elementwise}}"
 //
 // Layer norm over rows of 64: one block per row; the inputs read along the row (x, the
 // gain, the bias) staged in shared memory with 16-byte loads; the mean and the variance
@@ -71,10 +71,18 @@
 // CHECK: const int i = i0 + 1;
 // CHECK-NEXT: float {{t[0-9]+}} = in1[(0 + (i % 32))];
 // CHECK: erff(
+//
+// 63 elements: 15 steps of 4 lanes, then the last 3 one at a time.
+// CHECK: // parc_kernel_6: elementwise, 63 elements (4 lanes, 16-byte)
+// CHECK: for (int v = first; v < 15; v += stride) {
+// CHECK: reinterpret_cast<uint4 *>(out0 + i0)[0] =
+// CHECK: for (int i = 60 + first; i < 63; i += stride) {
+// CHECK-NEXT: float {{t[0-9]+}} = in0[i];
+// CHECK: out0[i] = (float)(
 module {
   parc.weight @g = dense<1.0> : tensor<64xf32>
   parc.weight @b = dense<0.0> : tensor<64xf32>
-  func.func @main(%x: tensor<8x64xf32> {parc.name = "x"}, %s: tensor<2x1x8x8xf32> {parc.name = "scores"}, %m: tensor<8x8xf32> {parc.name = "mask"}, %h: tensor<4x64xf32> {parc.name = "h"}, %bias: tensor<64xf32> {parc.name = "bias"}, %a: tensor<8x64xf16> {parc.name = "a"}, %c: tensor<8x64xf16> {parc.name = "c"}, %e: tensor<8x64xf32> {parc.name = "e"}, %z: tensor<8x32xf32> {parc.name = "z"}, %zb: tensor<32xf32> {parc.name = "zb"}) -> (tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>, tensor<2x4x32xf32>) {
+  func.func @main(%x: tensor<8x64xf32> {parc.name = "x"}, %s: tensor<2x1x8x8xf32> {parc.name = "scores"}, %m: tensor<8x8xf32> {parc.name = "mask"}, %h: tensor<4x64xf32> {parc.name = "h"}, %bias: tensor<64xf32> {parc.name = "bias"}, %a: tensor<8x64xf16> {parc.name = "a"}, %c: tensor<8x64xf16> {parc.name = "c"}, %e: tensor<8x64xf32> {parc.name = "e"}, %z: tensor<8x32xf32> {parc.name = "z"}, %zb: tensor<32xf32> {parc.name = "zb"}, %w: tensor<7x9xf32> {parc.name = "w"}) -> (tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>, tensor<2x4x32xf32>, tensor<7x9xf32>) {
     %eps = parc.constant dense<1.0e-5> : tensor<f32>
     %g = parc.load_weight @g : tensor<64xf32>
     %b = parc.load_weight @b : tensor<64xf32>
@@ -98,6 +106,7 @@ module {
     %zh = parc.add %z, %zb : tensor<8x32xf32>, tensor<32xf32> -> tensor<8x32xf32>
     %zr = parc.reshape %zh : tensor<8x32xf32> -> tensor<2x4x32xf32>
     %zg = parc.gelu %zr : tensor<2x4x32xf32>
-    return %y, %p, %gl, %ac, %ee, %zg : tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>, tensor<2x4x32xf32>
+    %we = parc.exp %w : tensor<7x9xf32>
+    return %y, %p, %gl, %ac, %ee, %zg, %we : tensor<8x64xf32>, tensor<2x1x8x8xf32>, tensor<4x64xf32>, tensor<8x64xf16>, tensor<8x64xf32>, tensor<2x4x32xf32>, tensor<7x9xf32>
   }
 }

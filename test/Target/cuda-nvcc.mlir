@@ -6,6 +6,6 @@
 
 // Every emitted kernel compiles with nvcc too (the compiler uses NVRTC), for Hopper and
 // for Ampere.
-// CHECK-COUNT-6: parc_kernel_{{[0-9]}}: cubin of {{[0-9]+}} bytes
-// CHECK: 6 kernels compiled for sm_90
-// AMPERE: 6 kernels compiled for sm_80
+// CHECK-COUNT-7: parc_kernel_{{[0-9]}}: cubin of {{[0-9]+}} bytes
+// CHECK: 7 kernels compiled for sm_90
+// AMPERE: 7 kernels compiled for sm_80

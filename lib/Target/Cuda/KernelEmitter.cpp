@@ -710,7 +710,8 @@ FailureOr<std::string> Emitter::storeOutputs(
 FailureOr<CudaKernel> Emitter::emitElementwise() {
   kernel.elements = elements();
   // Vector steps when every output has the domain's element count (a trailing reshape
-  // keeps the flat index): `lanes` elements a step, 16 bytes of the narrowest tensor.
+  // keeps the flat index): `lanes` elements a step, 16 bytes of the narrowest tensor; the
+  // elements past the last whole step one at a time.
   SmallVector<Value> moved;
   bool vectorizable = fused.getNumResults() > 0;
   for (Value result : fused.getResults()) {
@@ -721,15 +722,29 @@ FailureOr<CudaKernel> Emitter::emitElementwise() {
     if (cast<RankedTensorType>(argument.getType()).getNumElements() == elements())
       moved.push_back(argument);
   int64_t lanes = vectorizable ? lanesFor(moved) : 1;
-  if (elements() % lanes != 0)
+  if (elements() < lanes)
     lanes = 1;
+  // Whole steps over the first `steps * lanes` elements, then a scalar tail.
+  int64_t steps = elements() / lanes;
   kernel.lanes = lanes;
   std::string index = indexType();
   std::string code = "  const " + index + " stride = (" + index + ")gridDim.x * blockDim.x;\n" +
                      "  const " + index + " first = (" + index +
                      ")blockIdx.x * blockDim.x + threadIdx.x;\n";
+  auto scalarLoop = [&](int64_t begin) -> FailureOr<std::string> {
+    Scope scope;
+    FailureOr<std::string> stores =
+        storeOutputs(scope, [&](size_t i, const std::string &name, const ElementKind &kind) {
+          return "    out" + std::to_string(i) + "[i] = " + kind.store(name) + ";\n";
+        });
+    if (failed(stores))
+      return failure();
+    return "  for (" + index + " i = " + (begin ? lit(begin) + " + " : std::string()) +
+           "first; i < " + lit(elements()) + "; i += stride) {\n" + scope.code + *stores +
+           "  }\n";
+  };
   if (lanes > 1) {
-    code += "  for (" + index + " v = first; v < " + lit(elements() / lanes) +
+    code += "  for (" + index + " v = first; v < " + lit(steps) +
             "; v += stride) {\n    const " + index + " i0 = v * " + lit(lanes) + ";\n";
     laneInputs.clear();
     for (BlockArgument argument : body.getArguments()) {
@@ -766,16 +781,12 @@ FailureOr<CudaKernel> Emitter::emitElementwise() {
     if (failed(lanesCode))
       return failure();
     code += *lanesCode + "  }\n";
-  } else {
-    Scope scope;
-    FailureOr<std::string> stores =
-        storeOutputs(scope, [&](size_t i, const std::string &name, const ElementKind &kind) {
-          return "    out" + std::to_string(i) + "[i] = " + kind.store(name) + ";\n";
-        });
-    if (failed(stores))
+  }
+  if (lanes == 1 || steps * lanes < elements()) {
+    FailureOr<std::string> tail = scalarLoop(lanes > 1 ? steps * lanes : 0);
+    if (failed(tail))
       return failure();
-    code += "  for (" + index + " i = first; i < " + lit(elements()) + "; i += stride) {\n" +
-            scope.code + *stores + "  }\n";
+    code += *tail;
   }
   kernel.source = std::string(kPrelude) + "\n" + signature() + " {\n" + code + "}\n";
   return kernel;
