@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <glob.h>
 #include <link.h>
@@ -49,8 +50,8 @@ bool isFile(const std::string &path) {
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
 }
 
-/// The files `pattern` (a glob) matches, sorted newest Python last as glob sorts them;
-/// reversed so python3.12's wheels come before python3.10's.
+/// The files `pattern` (a glob) matches, the newest Python's first: in version order
+/// (strverscmp: python3.12 after python3.9), reversed.
 std::vector<std::string> matching(const std::string &pattern) {
   std::vector<std::string> files;
   glob_t found{};
@@ -58,7 +59,9 @@ std::vector<std::string> matching(const std::string &pattern) {
     for (size_t i = 0; i < found.gl_pathc; ++i)
       files.push_back(found.gl_pathv[i]);
   globfree(&found);
-  std::sort(files.rbegin(), files.rend());
+  std::sort(files.begin(), files.end(), [](const std::string &a, const std::string &b) {
+    return strverscmp(a.c_str(), b.c_str()) > 0;
+  });
   return files;
 }
 

@@ -67,6 +67,14 @@ TEST_F(LibraryDiscoveryTest, OrderIsLinkerThenToolkitThenPythonEnvironments) {
   EXPECT_EQ(librarySearchOrder(fake, environment()), expected);
 }
 
+TEST_F(LibraryDiscoveryTest, TheNewestPythonsWheelsComeFirst) {
+  std::string old = install("venv/lib/python3.9/site-packages/nvidia/fakelib/lib/libparcfake.so.2");
+  std::string newer = install("venv/lib/python3.12/site-packages/nvidia/fakelib/lib/libparcfake.so.2");
+  variables = {{"VIRTUAL_ENV", (root / "venv").string()}};
+  std::vector<std::string> expected = {"libparcfake.so.3", "libparcfake.so.2", newer, old};
+  EXPECT_EQ(librarySearchOrder(fake, environment()), expected);
+}
+
 TEST_F(LibraryDiscoveryTest, FindsTheLibraryInAVirtualEnvironmentsWheel) {
   std::string wheel = install("venv/lib/python3.11/site-packages/nvidia/cu13/lib/libparcfake.so.3");
   variables = {{"VIRTUAL_ENV", (root / "venv").string()}};

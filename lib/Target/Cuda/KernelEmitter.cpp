@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
-#include <functional>
 #include <map>
 #include "llvm/Support/raw_ostream.h"
 
@@ -18,6 +17,9 @@ using namespace mlir;
 using namespace mlir::parc;
 
 namespace {
+
+/// The 32-bit words of a uint4, in memory order.
+constexpr const char *kWords[] = {"x", "y", "z", "w"};
 
 /// Code computing values at one element, with each value computed once.
 struct Scope {
@@ -92,9 +94,7 @@ private:
   /// The expression of elementwise `op` from its operands' names.
   FailureOr<std::string> expression(Operation *op, ArrayRef<std::string> operands);
   /// Emits a pass over the row reducing `input` (sum or max) into a new per-row name.
-  FailureOr<std::string> reduceRow(
-      Value input, bool max, std::string &code,
-      std::function<std::string(const std::string &)> transform = nullptr);
+  FailureOr<std::string> reduceRow(Value input, bool max, std::string &code);
   /// Emits into `scope` every output's value; `store(i, name, kind)` gives the statement
   /// writing output i.
   FailureOr<std::string>
@@ -102,8 +102,11 @@ private:
                llvm::function_ref<std::string(size_t, const std::string &, const ElementKind &)>
                    store);
   FailureOr<CudaKernel> emitRow();
-  /// A loop of the row kernel's threads over the row's columns c, with i the element.
-  std::string rowLoop(const std::string &inner) const;
+  /// A loop of the row kernel's threads over the row's columns `column`, `lanes` of them
+  /// a thread and step, with `element` the domain index of the first.
+  std::string rowLoop(const std::string &inner, int64_t lanes = 1,
+                      const std::string &column = "c",
+                      const std::string &element = "i") const;
   /// When `op` is a row's mean m = mean(x) and the body later takes the variance
   /// mean((x - m)^2) (as x - m times itself or to the power 2), that variance.
   ReduceMeanOp varianceOf(Operation &op) const;
@@ -249,17 +252,16 @@ SmallVector<std::string> Emitter::loadChunks(BlockArgument argument, const std::
   ElementKind kind = *kindOf(argument.getType(), fused);
   int64_t bytes = storageBytes(kind), perChunk = 16 / bytes;
   std::string in = "in" + std::to_string(argument.getArgNumber());
-  static const char *words[] = {"x", "y", "z", "w"};
   SmallVector<std::string> values;
   for (int64_t chunk = 0; chunk * perChunk < lanes; ++chunk) {
     std::string raw = fresh();
     code += "    uint4 " + raw + " = reinterpret_cast<const uint4 *>(" + in + " + " + base +
             ")[" + std::to_string(chunk) + "];\n";
     for (int64_t e = 0; e < perChunk; ++e) {
-      std::string word = raw + "." + words[e * bytes / 4];
+      std::string word = raw + "." + kWords[e * bytes / 4];
       std::string value;
       if (bytes == 8)
-        value = "(long long)(((unsigned long long)" + raw + "." + words[2 * e + 1] +
+        value = "(long long)(((unsigned long long)" + raw + "." + kWords[2 * e + 1] +
                 " << 32) | " + word + ")";
       else if (bytes == 4)
         value = kind.compute == "float" ? "__uint_as_float(" + word + ")" : "(int)" + word;
@@ -280,7 +282,6 @@ void Emitter::storeChunks(unsigned result, ArrayRef<std::string> values,
                           const std::string &base, std::string &code) {
   ElementKind kind = *kindOf(fused.getResult(result).getType(), fused);
   int64_t bytes = storageBytes(kind), perChunk = 16 / bytes;
-  static const char *words[] = {"x", "y", "z", "w"};
   auto bits = [&](const std::string &value) -> std::string {
     if (bytes == 8)
       return "(unsigned long long)(" + value + ")";
@@ -307,7 +308,7 @@ void Emitter::storeChunks(unsigned result, ArrayRef<std::string> values,
           word += (word.empty() ? "" : " | ") + shifted;
         }
       }
-      code += "    " + raw + "." + words[w] + " = " + word + ";\n";
+      code += "    " + raw + "." + kWords[w] + " = " + word + ";\n";
     }
     code += "    reinterpret_cast<uint4 *>(" + out + " + " + base + ")[" + std::to_string(chunk) +
             "] = " + raw + ";\n";
@@ -439,26 +440,26 @@ FailureOr<std::string> Emitter::valueAt(Value v, Scope &scope, RankedTensorType 
   return scope.names[v] = name;
 }
 
-std::string Emitter::rowLoop(const std::string &inner) const {
-  return "  for (" + indexType() + " c = threadIdx.x; c < " + lit(rowLength()) +
-         "; c += blockDim.x) {\n    const " + indexType() + " i = row * " + lit(rowLength()) +
-         " + c;\n" + inner + "  }\n";
+std::string Emitter::rowLoop(const std::string &inner, int64_t lanes, const std::string &column,
+                             const std::string &element) const {
+  std::string perThread = lanes == 1 ? "" : " * " + lit(lanes);
+  return "  for (" + indexType() + " " + column + " = threadIdx.x" + perThread + "; " + column +
+         " < " + lit(rowLength()) + "; " + column + " += blockDim.x" + perThread +
+         ") {\n    const " + indexType() + " " + element + " = row * " + lit(rowLength()) +
+         " + " + column + ";\n" + inner + "  }\n";
 }
 
-FailureOr<std::string>
-Emitter::reduceRow(Value input, bool max, std::string &code,
-                   std::function<std::string(const std::string &)> transform) {
+FailureOr<std::string> Emitter::reduceRow(Value input, bool max, std::string &code) {
   Scope scope;
   FailureOr<std::string> x = valueAt(input, scope);
   if (failed(x))
     return failure();
   std::string accumulator = fresh();
-  std::string value = transform ? transform(*x) : *x;
   code += "  float " + accumulator + " = " +
           (max ? "-__int_as_float(0x7f800000)" : "0.0f") + ";\n";
   code += rowLoop(scope.code + (max ? "    " + accumulator + " = fmaxf(" + accumulator +
-                                          ", (float)(" + value + "));\n"
-                                    : "    " + accumulator + " += (float)(" + value + ");\n"));
+                                          ", (float)(" + *x + "));\n"
+                                    : "    " + accumulator + " += (float)(" + *x + ");\n"));
   code += "  " + accumulator + " = parc_block_reduce(" + accumulator + ", " +
           (max ? "true" : "false") + ");\n";
   return accumulator;
@@ -509,32 +510,30 @@ ReduceMeanOp Emitter::varianceOf(Operation &op) const {
 std::string Emitter::stageRowInputs() {
   if (hasReshape() || rowLength() <= 1)
     return "";
-  SmallVector<BlockArgument> staged;
+  SmallVector<std::pair<BlockArgument, int64_t>> staged; // with its lanes a 16-byte load
   for (BlockArgument argument : body.getArguments()) {
     auto type = cast<RankedTensorType>(argument.getType());
     ElementKind kind = *kindOf(type, fused);
+    int64_t lanes = 16 / storageBytes(kind);
     if (argument.use_empty() || kind.compute != "float" || literalOf(argument) ||
         isPerRow(argument) || type.getRank() == 0 || type.getShape().back() != rowLength() ||
-        rowLength() % (16 / storageBytes(kind)) != 0)
+        rowLength() % lanes != 0)
       continue;
-    staged.push_back(argument);
+    staged.push_back({argument, lanes});
   }
   // Static shared memory is 48 KB a block; the block reductions take 384 bytes of it.
   if (staged.empty() || int64_t(staged.size()) * rowLength() * 4 > 40 * 1024)
     return "";
   std::string code;
-  for (BlockArgument argument : staged) {
+  for (auto [argument, lanes] : staged) {
     auto type = cast<RankedTensorType>(argument.getType());
-    int64_t lanes = 16 / storageBytes(*kindOf(type, fused));
     std::string array = "parc_row" + std::to_string(argument.getArgNumber());
     std::string loop;
     SmallVector<std::string> values = loadChunks(argument, indexOf(type, domain), lanes, loop);
     for (auto [lane, value] : llvm::enumerate(values))
       loop += "    " + array + "[c + " + std::to_string(lane) + "] = " + value + ";\n";
-    code += "  __shared__ float " + array + "[" + std::to_string(rowLength()) + "];\n";
-    code += "  for (" + indexType() + " c = threadIdx.x * " + lit(lanes) + "; c < " +
-            lit(rowLength()) + "; c += blockDim.x * " + lit(lanes) + ") {\n    const " +
-            indexType() + " i = row * " + lit(rowLength()) + " + c;\n" + loop + "  }\n";
+    code += "  __shared__ float " + array + "[" + std::to_string(rowLength()) + "];\n" +
+            rowLoop(loop, lanes);
     boundInputs[argument] = array + "[c]";
   }
   return code + "  __syncthreads();\n";
@@ -646,14 +645,10 @@ FailureOr<CudaKernel> Emitter::emitRow() {
     code += rowLoop(scope.code + stores);
   } else {
     // Each thread computes `lanes` consecutive columns and stores them in 16-byte chunks.
-    std::string step = "  for (" + indexType() + " c0 = threadIdx.x * " + lit(lanes) +
-                       "; c0 < " + lit(rowLength()) + "; c0 += blockDim.x * " + lit(lanes) +
-                       ") {\n    const " + indexType() + " i0 = row * " + lit(rowLength()) +
-                       " + c0;\n";
     FailureOr<std::string> lanesCode = emitLanes(rowResults, lanes, /*row=*/true);
     if (failed(lanesCode))
       return failure();
-    code += step + *lanesCode + "  }\n";
+    code += rowLoop(*lanesCode, lanes, "c0", "i0");
   }
   kernel.source = std::string(kPrelude) + "\n" + signature() + " {\n" + code + "}\n";
   return kernel;

@@ -12,32 +12,19 @@ using namespace parc::rt;
 
 namespace {
 
-/// Binds entry points of one library: the file `path` names (tests' fakes), or else the
-/// first of `names` the dynamic linker finds (the driver), or else `kind` looked for where
-/// LibraryDiscovery.h says.
+/// Binds entry points of one library: the file `path` names (tests' fakes), or else the one
+/// `find` opens.
 class Binder {
 public:
-  Binder(std::initializer_list<const char *> names, const char *path, const char *what,
-         std::string &error)
+  template <typename Find>
+  Binder(const std::string &what, const char *path, std::string &error, Find find)
       : error(error) {
-    if (path)
-      handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    for (const char *name : names)
-      if (!handle && !path)
-        handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (!handle)
-      error = std::string(what) + " (" + (path ? path : *names.begin()) +
-              ") could not be loaded: " + dlerror();
-  }
-  Binder(const LibraryKind &kind, const char *path, std::string &error) : error(error) {
-    if (path) {
-      if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
-        error = kind.name + " (" + path + ") could not be loaded: " + dlerror();
+    if (!path) {
+      handle = find();
       return;
     }
-    OpenedLibrary library;
-    if (openLibrary(kind, library, error))
-      handle = library.handle;
+    if (!(handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+      error = what + " (" + path + ") could not be loaded: " + dlerror();
   }
   template <typename Function> void operator()(Function &function, const char *symbol) {
     if (!handle)
@@ -65,11 +52,23 @@ private:
   std::string &error;
 };
 
+/// Opens `kind` where LibraryDiscovery.h looks for it.
+void *discover(const LibraryKind &kind, std::string &error) {
+  OpenedLibrary library;
+  return openLibrary(kind, library, error) ? library.handle : nullptr;
+}
+
 } // namespace
 
 bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
   // The versioned names are those cuda.h maps the plain names to.
-  Binder bind({"libcuda.so.1"}, path, "the NVIDIA driver", error);
+  // The driver comes with the GPU's kernel module: the dynamic linker finds it.
+  Binder bind("the NVIDIA driver", path, error, [&]() -> void * {
+    void *handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+      error = std::string("the NVIDIA driver (libcuda.so.1) could not be loaded: ") + dlerror();
+    return handle;
+  });
   bind(driver.init, "cuInit");
   bind(driver.deviceGet, "cuDeviceGet");
   bind(driver.deviceGetName, "cuDeviceGetName");
@@ -108,7 +107,8 @@ bool cuda::loadDriver(Driver &driver, std::string &error, const char *path) {
 }
 
 bool cuda::loadBlasLt(BlasLt &blas, std::string &error, const char *path) {
-  Binder bind(cublasLtLibrary(), path, error);
+  Binder bind(cublasLtLibrary().name, path, error,
+              [&] { return discover(cublasLtLibrary(), error); });
   bind(blas.create, "cublasLtCreate");
   bind(blas.matmulDescCreate, "cublasLtMatmulDescCreate");
   bind(blas.matmulDescSetAttribute, "cublasLtMatmulDescSetAttribute");
@@ -125,7 +125,7 @@ bool cuda::loadBlasLt(BlasLt &blas, std::string &error, const char *path) {
 }
 
 bool cuda::loadNccl(Nccl &nccl, std::string &error, const char *path) {
-  Binder bind(ncclLibrary(), path, error);
+  Binder bind(ncclLibrary().name, path, error, [&] { return discover(ncclLibrary(), error); });
   bind(nccl.getUniqueId, "ncclGetUniqueId");
   bind(nccl.commInitRank, "ncclCommInitRank");
   bind(nccl.commDestroy, "ncclCommDestroy");
