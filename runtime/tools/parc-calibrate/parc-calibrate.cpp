@@ -299,7 +299,10 @@ double measureMemoryBandwidth(bool quick) {
 
 /// The memory bandwidth the cores share: one process per core, each streaming the
 /// backend's elementwise add over its own large tensors for the same stretch of time; the
-/// sum of their median rates. (Forked before anything starts a thread.)
+/// sum of their median rates. Every process allocates and touches its tensors first and
+/// then waits at a start barrier (the parent closing a pipe), so that no process streams
+/// alone while the others are still faulting their pages in: the rates are those of all
+/// cores at once. (Forked before anything starts a thread.)
 bool measureNodeBandwidth(int cores, bool quick, double &bandwidth, std::string &error) {
   std::string dir = (std::filesystem::temp_directory_path() /
                      ("parc-calibrate-memory-" + std::to_string(getpid())))
@@ -307,6 +310,11 @@ bool measureNodeBandwidth(int cores, bool quick, double &bandwidth, std::string 
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   double duration = quick ? 0.15 : 0.4;
+  int ready[2], go[2];
+  if (pipe(ready) != 0 || pipe(go) != 0) {
+    error = "cannot make the start barrier's pipes: " + std::string(std::strerror(errno));
+    return false;
+  }
   std::vector<pid_t> children;
   for (int core = 0; core < cores; ++core) {
     pid_t pid = fork();
@@ -315,11 +323,18 @@ bool measureNodeBandwidth(int cores, bool quick, double &bandwidth, std::string 
       break;
     }
     if (pid == 0) {
+      close(ready[0]);
+      close(go[1]);
       cpu::setCpuThreads(1);
       int64_t elements = int64_t(16) << 20;
       std::vector<float> a(elements, 1.0f), b(elements, 2.0f), c(elements, 0.0f);
       TensorRef lhs{a.data(), DType::F32, {elements}}, rhs{b.data(), DType::F32, {elements}};
       TensorRef out{c.data(), DType::F32, {elements}};
+      char byte = 1;
+      bool signalled = write(ready[1], &byte, 1) == 1;
+      close(ready[1]); // so that the parent's read ends if a sibling dies before signalling
+      if (!signalled || read(go[0], &byte, 1) != 0)
+        _exit(1); // The parent closes `go` without writing: read returns 0 for all at once.
       std::vector<double> rates;
       Clock::time_point start = Clock::now();
       while (secondsSince(start) < duration || rates.size() < 3) {
@@ -333,6 +348,14 @@ bool measureNodeBandwidth(int cores, bool quick, double &bandwidth, std::string 
     }
     children.push_back(pid);
   }
+  close(ready[1]);
+  close(go[0]);
+  // Wait until every child holds its tensors (or has died: read then returns 0).
+  char byte;
+  for (size_t waiting = children.size(); waiting > 0 && read(ready[0], &byte, 1) == 1;)
+    --waiting;
+  close(ready[0]);
+  close(go[1]); // Start them all.
   bool ok = children.size() == size_t(cores);
   for (pid_t child : children) {
     int code = 0;
