@@ -168,6 +168,7 @@ std::unique_ptr<Artifact> Artifact::open(const std::string &path,
   const char *manifestBytes = static_cast<const char *>(mapping) + sizeof(header);
   if (crc32(manifestBytes, header.manifestSize) != header.manifestCrc32)
     return fail("corrupt artifact (manifest checksum mismatch)");
+  artifact->manifestCrc32 = header.manifestCrc32;
   artifact->manifestProto = std::make_unique<pa::Manifest>();
   if (!artifact->manifestProto->ParseFromArray(manifestBytes,
                                                static_cast<int>(header.manifestSize)))

@@ -2,6 +2,8 @@
 
 #include "LaunchOptions.h"
 
+#include "parc/Runtime/Rendezvous.h"
+
 #include <cstdlib>
 #include <set>
 
@@ -13,6 +15,9 @@ const char *parc::rt::launchUsage() {
          "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
          "[--cuda-graphs] [--verify] "
          "[--steps N] [--save DIR] [--resume DIR]\n"
+         "       [--nnodes K --node-rank R [--nproc-per-node P]] [--master-addr HOST] "
+         "[--master-port PORT] [--rendezvous tcp|redis://HOST:PORT|file:///DIR] "
+         "[--node-addr ADDR] [--rendezvous-timeout SECONDS] [--print-env]\n"
          "       parc-run --cuda-libraries\n";
 }
 
@@ -131,6 +136,48 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (value.empty())
         return Status::error("--trace needs a file name");
       options.tracePath = value;
+    } else if (arg == "--nnodes") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.nnodes))
+        return Status::error("--nnodes '" + value + "': expected a positive number");
+    } else if (arg == "--node-rank") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      char *end = nullptr;
+      long rank = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || rank < 0 || rank >= 1 << 20)
+        return Status::error("--node-rank '" + value + "': expected a node index (0, 1, ...)");
+      options.nodeRank = static_cast<int>(rank);
+    } else if (arg == "--nproc-per-node") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.nprocPerNode))
+        return Status::error("--nproc-per-node '" + value + "': expected a positive number");
+    } else if (arg == "--master-addr") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (value.empty())
+        return Status::error("--master-addr needs a host name or address");
+      options.masterAddr = value;
+    } else if (arg == "--master-port") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.masterPort) || options.masterPort > 65535)
+        return Status::error("--master-port '" + value + "': expected a port (1-65535)");
+    } else if (arg == "--rendezvous") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      options.rendezvous = value;
+    } else if (arg == "--node-addr") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (value.empty())
+        return Status::error("--node-addr needs an address");
+      options.nodeAddr = value;
+    } else if (arg == "--rendezvous-timeout") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      char *end = nullptr;
+      options.rendezvousTimeoutSeconds = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end != '\0' || !(options.rendezvousTimeoutSeconds > 0))
+        return Status::error("--rendezvous-timeout '" + value + "': expected seconds > 0");
+    } else if (arg == "--print-env") {
+      if (hasValue)
+        return Status::error("--print-env takes no value");
+      options.printEnv = true;
     } else if (arg == "--worker-rank") {
       PARC_RETURN_IF_ERROR(takeValue());
       options.worker = true;
@@ -151,7 +198,16 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
                            "' (one artifact at a time)");
     }
   }
-  if (options.artifact.empty() && !options.cudaLibraries)
+  if (!options.rendezvous.empty()) {
+    RendezvousOptions parsed;
+    PARC_RETURN_IF_ERROR(parseRendezvous(options.rendezvous, parsed));
+  }
+  if (options.nnodes == 1 && (options.nodeRank > 0 || options.nprocPerNode > 0) && !options.worker)
+    return Status::error(options.nodeRank > 0
+                             ? "--node-rank=" + std::to_string(options.nodeRank) +
+                                   " needs --nnodes (the number of machines)"
+                             : std::string("--nproc-per-node needs --nnodes (use --nproc on one machine)"));
+  if (options.artifact.empty() && !options.cudaLibraries && !options.printEnv)
     return Status::error("no artifact given");
   if (!options.artifact.empty() && options.cudaLibraries)
     return Status::error("--cuda-libraries takes no artifact");

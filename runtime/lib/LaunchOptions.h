@@ -30,6 +30,16 @@ struct LaunchOptions {
   std::string resumeDir;     // start from the weights and state saved here
   bool help = false;         // --help: print the usage and exit
   bool cudaLibraries = false; // --cuda-libraries: say where the NVIDIA libraries are, exit
+  // Runs across machines (docs/runtime.md, "Several machines").
+  int nnodes = 1;              // --nnodes: machines in the run
+  int nodeRank = -1;           // --node-rank: this machine's index
+  int nprocPerNode = 0;        // --nproc-per-node; 0: world size / nnodes
+  std::string masterAddr;      // --master-addr; else MASTER_ADDR, SLURM's launch node, 127.0.0.1
+  int masterPort = 0;          // --master-port; else MASTER_PORT, 29500
+  std::string rendezvous;      // --rendezvous=tcp|redis://HOST:PORT|file:///DIR
+  std::string nodeAddr;        // --node-addr: where this node's ranks listen
+  double rendezvousTimeoutSeconds = 300; // --rendezvous-timeout
+  bool printEnv = false;       // --print-env: say which rank this is, and exit
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

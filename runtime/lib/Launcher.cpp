@@ -12,6 +12,7 @@
 
 #include "BackendRegistry.h"
 #include "CudaDevice.h"
+#include "JobPlacement.h"
 #include "LaunchOptions.h"
 #include "Trace.h"
 #include "Worker.h"
@@ -21,6 +22,8 @@
 
 #include "parc/artifact/artifact.pb.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -31,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -179,7 +183,7 @@ bool failedConnecting(const std::string &workDir, size_t ranks) {
 /// own, stops the rest, and returns the earliest error any rank recorded (the root cause;
 /// later errors are peers losing their connection to it).
 Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
-                      double timeoutSeconds) {
+                      double timeoutSeconds, int firstRank = 0, bool distributedRun = false) {
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
   size_t running = pids.size();
@@ -213,7 +217,7 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !firstFailure)
         firstFailure = Clock::now();
       if (WIFSIGNALED(status))
-        crashes += "; rank " + std::to_string(rank) + " " + describeExit(status);
+        crashes += "; rank " + std::to_string(firstRank + rank) + " " + describeExit(status);
       continue;
     }
     auto now = Clock::now();
@@ -222,10 +226,17 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
     for (size_t rank = 0; rank < pids.size(); ++rank)
       if (stoppedSince[rank] &&
           now - *stoppedSince[rank] > std::chrono::duration<double>(kStoppedRankSeconds)) {
+        // The stopped rank goes first, so that a run across machines learns from the job
+        // store that it was this rank (its heartbeat connection closes first).
+        kill(pids[rank], SIGKILL);
+        waitpid(pids[rank], nullptr, 0);
+        pids[rank] = -1;
+        if (distributedRun)
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
         stopAll(pids);
         char seconds[32];
         std::snprintf(seconds, sizeof(seconds), "%g", kStoppedRankSeconds);
-        return Status::error("rank " + std::to_string(rank) + " was stopped by signal " +
+        return Status::error("rank " + std::to_string(firstRank + rank) + " was stopped by signal " +
                              std::to_string(stopSignal[rank]) + " (" +
                              strsignal(stopSignal[rank]) + ") and not continued within " +
                              seconds + " s; all ranks were stopped");
@@ -246,18 +257,116 @@ Status superviseRanks(std::vector<pid_t> &pids, const std::string &workDir,
   // The earliest recorded error, else the first rank that died without one.
   std::optional<std::pair<long long, size_t>> earliest;
   for (size_t rank = 0; rank < exitStatus.size(); ++rank) {
-    auto [when, message, connecting] = readRankError(workDir, rank);
+    auto [when, message, connecting] = readRankError(workDir, firstRank + rank);
     if (!message.empty() && (!earliest || when < earliest->first))
-      earliest = {when, rank};
+      earliest = {when, firstRank + rank};
   }
+  // A rank of a run across machines names itself and its node in its message.
+  std::string prefix = distributedRun ? "" : "rank ";
   if (earliest)
-    return Status::error("rank " + std::to_string(earliest->second) + ": " +
-                         readRankError(workDir, earliest->second).message + crashes);
+    return Status::error(
+        (prefix.empty() ? "" : prefix + std::to_string(earliest->second) + ": ") +
+        readRankError(workDir, earliest->second).message + crashes);
   for (size_t rank = 0; rank < exitStatus.size(); ++rank)
     if (exitStatus[rank] != 0)
-      return Status::error("rank " + std::to_string(rank) + " " +
+      return Status::error("rank " + std::to_string(firstRank + rank) + " " +
                            describeExit(exitStatus[rank]));
   return Status::error("a rank failed");
+}
+
+/// This launcher's work folder prefix, `.parc-run-HOST-PID-`: on a folder several
+/// machines share, a launcher only judges its own machine's processes.
+std::string workDirPrefix(pid_t pid) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  std::string name = host;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return ".parc-run-" + name + "-" + std::to_string(pid) + "-";
+}
+
+/// Removes the work folders that launchers of this machine killed with SIGKILL left in
+/// `parent`: those whose process is gone.
+void removeAbandonedWorkDirs(const fs::path &parent) {
+  std::string mine = workDirPrefix(0);
+  std::string hostPrefix = mine.substr(0, mine.size() - 2); // ".parc-run-HOST-"
+  std::error_code error;
+  for (const fs::directory_entry &entry : fs::directory_iterator(parent, error)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(hostPrefix, 0) != 0)
+      continue;
+    char *end = nullptr;
+    long pid = std::strtol(name.c_str() + hostPrefix.size(), &end, 10);
+    if (pid <= 0 || *end != '-')
+      continue;
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue; // alive, or not ours to judge
+    fs::remove_all(entry.path(), error);
+  }
+}
+
+/// The graph outputs whose owner (the lowest rank holding them) is one of `ranks`.
+std::vector<std::string> outputsOwnedBy(const pa::Manifest &manifest, int first, int count) {
+  std::vector<std::string> files;
+  for (int i = 0; i < manifest.outputs_size(); ++i)
+    for (int r = 0; r < manifest.programs_size(); ++r)
+      if (manifest.programs(r).outputs(i) >= 0) {
+        if (r >= first && r < first + count)
+          files.push_back(outputFileName(manifest.outputs(i).name()));
+        break;
+      }
+  return files;
+}
+
+/// A run across machines, as this node sees it: one rank started by torchrun, srun or
+/// mpirun, or this node's ranks under parc-run's own per-node launcher (--nnodes). Each
+/// node publishes the outputs its ranks own into its --output-dir; --save is published by
+/// the ranks (Worker.cpp) once all of them are done.
+int runDistributed(LaunchOptions &options, const JobPlacement &placement,
+                   const Artifact &artifact, const std::string &workDir, int argc,
+                   char **argv) {
+  const pa::Manifest &manifest = artifact.manifest();
+  std::error_code error;
+  int first = placement.launchedPerRank ? placement.rank
+                                        : placement.nodeRank * placement.nprocPerNode;
+  int count = placement.launchedPerRank ? 1 : placement.nprocPerNode;
+  Status ranks;
+  if (placement.launchedPerRank) {
+    options.workDir = workDir;
+    // Ends with the process that started it (srun's step daemon, mpirun's orted).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (runRankProcess(options, placement) != 0) {
+      fs::remove_all(workDir, error);
+      return 1; // the rank printed its error
+    }
+  } else {
+    std::vector<pid_t> pids(count, -1);
+    for (int local = 0; local < count; ++local) {
+      Status spawned = spawnWorker(first + local, workDir, argc, argv, pids[local]);
+      if (!spawned) {
+        stopAll(pids);
+        fs::remove_all(workDir, error);
+        return reportError(spawned.message());
+      }
+    }
+    ranks = superviseRanks(pids, workDir, options.timeoutSeconds, first, true);
+  }
+  if (ranks && !options.tracePath.empty())
+    ranks = Status::error("--trace is not supported across machines yet");
+  if (ranks && !options.outputDir.empty())
+    for (const std::string &file : outputsOwnedBy(manifest, first, count)) {
+      fs::rename(fs::path(workDir) / file, fs::path(options.outputDir) / file, error);
+      if (error) {
+        ranks = Status::error("cannot write " + (fs::path(options.outputDir) / file).string() +
+                              ": " + error.message());
+        break;
+      }
+    }
+  if (!ranks && !options.saveDir.empty())
+    fs::remove_all(checkpointStagingDir(options.saveDir), error);
+  fs::remove_all(workDir, error);
+  if (!ranks)
+    return reportError(ranks.message());
+  return 0;
 }
 
 } // namespace
@@ -280,6 +389,13 @@ int parc::rt::runParcRun(int argc, char **argv) {
     return reportCudaLibraries(std::cout) ? 0 : 1;
   if (options.worker)
     return runWorker(options);
+  if (options.printEnv && options.artifact.empty()) {
+    JobPlacement placement;
+    if (Status placed = placeJob(options, 0, placement); !placed)
+      return reportError(placed.message());
+    std::cout << describePlacement(placement);
+    return 0;
+  }
 
   Status status;
   std::unique_ptr<Artifact> artifact = Artifact::open(options.artifact, status);
@@ -287,6 +403,20 @@ int parc::rt::runParcRun(int argc, char **argv) {
     return reportError(status.message());
   const pa::Manifest &manifest = artifact->manifest();
   int world = manifest.world_size();
+  JobPlacement placement;
+  if (Status placed = placeJob(options, world, placement); !placed)
+    return reportError(placed.message());
+  if (options.printEnv) {
+    std::cout << describePlacement(placement);
+    return 0;
+  }
+  if (placement.distributed && options.nproc > 0 && options.nproc != placement.nprocPerNode)
+    return reportError("--nproc " + std::to_string(options.nproc) + " on several machines: use "
+                       "--nproc-per-node (this node runs " +
+                       std::to_string(placement.launchedPerRank ? 1 : placement.nprocPerNode) +
+                       " of the " + std::to_string(world) + " ranks)");
+  if (placement.distributed)
+    options.nproc = world;
   if (options.nproc == 0)
     options.nproc = world;
   if (options.nproc != world)
@@ -323,7 +453,8 @@ int parc::rt::runParcRun(int argc, char **argv) {
     fs::create_directories(parent, error);
   if (error)
     return reportError(parentFlag + ": " + error.message());
-  std::string pattern = (parent / ".parc-run-XXXXXX").string();
+  removeAbandonedWorkDirs(parent);
+  std::string pattern = (parent / (workDirPrefix(getpid()) + "XXXXXX")).string();
   std::vector<char> buffer(pattern.begin(), pattern.end());
   buffer.push_back('\0');
   if (!mkdtemp(buffer.data()))
@@ -333,6 +464,8 @@ int parc::rt::runParcRun(int argc, char **argv) {
   fs::create_directories(fs::path(workDir) / "rendezvous", error);
 
   std::string checkpointDir = checkpointStagingDir(options.saveDir);
+  if (placement.distributed)
+    return runDistributed(options, placement, *artifact, workDir, argc, argv);
   if (!options.saveDir.empty()) {
     fs::remove_all(checkpointDir, error);
     fs::create_directories(checkpointDir, error);

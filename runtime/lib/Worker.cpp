@@ -4,6 +4,7 @@
 
 #include "BackendRegistry.h"
 #include "Fault.h"
+#include "JobPlacement.h"
 #include "Profile.h"
 #include "SplitBlocks.h"
 #include "Trace.h"
@@ -13,6 +14,7 @@
 #include "parc/Runtime/Executor.h"
 #include "parc/Runtime/Npy.h"
 #include "parc/Runtime/ProcessMemory.h"
+#include "parc/Runtime/Rendezvous.h"
 
 #include "parc/artifact/artifact.pb.h"
 
@@ -23,6 +25,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <csignal>
 #include <sys/prctl.h>
@@ -112,6 +115,8 @@ static Status saveCheckpoint(const std::string &dir, const Executor &executor,
     }
     if (program.tp_index() != 0 || !firstReplica)
       continue;
+    std::error_code made;
+    std::filesystem::create_directories(dir, made);
     std::string path = checkpointFile(dir, fileName);
     std::string mine = path + ".rank" + std::to_string(rank);
     PARC_RETURN_IF_ERROR(writeNpy(mine, whole));
@@ -167,6 +172,31 @@ static Status loadCheckpoint(const std::string &dir, Executor &executor,
   return Status::ok();
 }
 
+/// --save in a run across machines: the checkpoint is complete once every rank passed the
+/// final barrier. Global rank 0 renames its node's DIR.partial to DIR; then each other
+/// node's first rank renames its own if it is still there (the folder is per node, not
+/// shared): that node's part, to be merged with `python -m parc.checkpoint merge`.
+static Status publishCheckpoint(const LaunchOptions &options, const JobPlacement &placement,
+                                Communicator &world) {
+  std::string staging = checkpointStagingDir(options.saveDir);
+  auto publish = [&]() -> Status {
+    std::error_code error;
+    if (!std::filesystem::exists(staging))
+      return Status::ok();
+    std::filesystem::remove_all(options.saveDir, error);
+    std::filesystem::rename(staging, options.saveDir, error);
+    if (error)
+      return Status::error("--save " + options.saveDir + ": " + error.message());
+    return Status::ok();
+  };
+  if (placement.rank == 0)
+    PARC_RETURN_IF_ERROR(publish());
+  PARC_RETURN_IF_ERROR(world.barrier());
+  if (placement.rank != 0 && placement.localRank == 0)
+    PARC_RETURN_IF_ERROR(publish());
+  return world.barrier();
+}
+
 /// Where a rank was when it failed. Only a failure while connecting (Gloo's rendezvous
 /// occasionally drops a connection) makes the launcher start the ranks once more; one
 /// while loading (a corrupt artifact, --verify) would fail again the same way.
@@ -174,7 +204,76 @@ enum class RankPhase { Loading, Connecting, Running };
 
 /// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
 /// the connections to the other ranks outlive a failure until it has been recorded.
-static Status runRank(const LaunchOptions &options,
+/// What a rank of a run across machines holds besides its connections: the job store it
+/// serves (global rank 0 with --rendezvous=tcp) and its heartbeat to it.
+struct JobSession {
+  std::unique_ptr<JobStoreServer> server;
+  std::unique_ptr<JobHeartbeat> heartbeat;
+};
+
+/// What rank 0 and every other rank must agree on before they connect: the world, the
+/// artifact (its manifest checksum) and the input shapes. One line each, so that the first
+/// line that differs says what.
+static std::string jobRecord(const Artifact &artifact, const LaunchOptions &options) {
+  const pa::Manifest &manifest = artifact.manifest();
+  char checksum[16];
+  std::snprintf(checksum, sizeof(checksum), "%08x", artifact.manifestChecksum());
+  std::string record = "world " + std::to_string(manifest.world_size()) + "\n";
+  record += "artifact with manifest checksum " + std::string(checksum) + "\n";
+  for (const auto &[name, path] : options.inputs) {
+    NpyArray array;
+    std::string shape = readNpy(path, array) ? std::string(dtypeName(array.dtype)) + " " +
+                                                   formatShape(array.shape)
+                                             : "unreadable";
+    record += "input '" + name + "' " + shape + "\n";
+  }
+  return record;
+}
+
+/// Joins a run across machines: global rank 0 serves the job store (tcp), every rank
+/// starts its heartbeat, and every rank checks that it runs rank 0's job.
+static Status joinJob(const LaunchOptions &options, const JobPlacement &placement,
+                      const Artifact &artifact, JobSession &session,
+                      std::function<void(const std::string &)> onAbort) {
+  const RendezvousOptions &rendezvous = placement.rendezvous;
+  if (rendezvous.kind == RendezvousOptions::Kind::Tcp) {
+    Status status;
+    if (placement.rank == 0) {
+      session.server =
+          JobStoreServer::start("0.0.0.0", rendezvous.port, placement.world, status);
+      if (!session.server)
+        return status;
+    }
+    session.heartbeat =
+        JobHeartbeat::start(rendezvous.host, rendezvous.port, placement.rank,
+                            placement.where(placement.rank), rendezvous.joinTimeoutSeconds,
+                            std::move(onAbort), status);
+    if (!session.heartbeat)
+      return status;
+  }
+  std::string mine = jobRecord(artifact, options), rankZero;
+  std::string line = "artifact " + artifact.path() + "\n";
+  PARC_RETURN_IF_ERROR(exchangeWithRankZero(rendezvous, placement.rank, line + mine, rankZero));
+  std::string zeroArtifact = rankZero.substr(0, rankZero.find('\n'));
+  std::string theirs = rankZero.substr(rankZero.find('\n') + 1);
+  if (theirs == mine)
+    return Status::ok();
+  // The first line that differs.
+  size_t at = 0;
+  while (at < mine.size() && at < theirs.size() && mine[at] == theirs[at])
+    ++at;
+  size_t begin = mine.rfind('\n', at == 0 ? 0 : at - 1);
+  begin = begin == std::string::npos || at == 0 ? 0 : begin + 1;
+  auto lineAt = [&](const std::string &text) {
+    return text.substr(begin, text.find('\n', begin) - begin);
+  };
+  return Status::error(artifact.path() + " (" + lineAt(mine) + ") is not rank 0's job: rank 0 has " +
+                       zeroArtifact.substr(std::string("artifact ").size()) + " (" +
+                       lineAt(theirs) + ")");
+}
+
+static Status runRank(const LaunchOptions &options, const JobPlacement &placement,
+                      JobSession &session, std::function<void(const std::string &)> onAbort,
                       std::unique_ptr<CommContext> &comm, RankPhase &phase) {
   using Clock = std::chrono::steady_clock;
   auto milliseconds = [](Clock::time_point from) {
@@ -216,8 +315,19 @@ static Status runRank(const LaunchOptions &options,
       }
     }
     double timeout = options.timeoutSeconds > 0 ? options.timeoutSeconds : 300;
-    comm = CommContext::connect(options.rank, world, options.workDir + "/rendezvous",
-                                timeout, status);
+    if (placement.distributed) {
+      // A previous run's partial checkpoint goes before any rank can write into it (none
+      // passes the world barrier before rank 0 has joined).
+      if (placement.rank == 0 && !options.saveDir.empty()) {
+        std::error_code error;
+        std::filesystem::remove_all(checkpointStagingDir(options.saveDir), error);
+      }
+      PARC_RETURN_IF_ERROR(joinJob(options, placement, *artifact, session, std::move(onAbort)));
+      comm = CommContext::connect(options.rank, world, placement.rendezvous, timeout, status);
+    } else {
+      comm = CommContext::connect(options.rank, world, options.workDir + "/rendezvous",
+                                  timeout, status);
+    }
     if (!comm)
       return status;
     for (const pa::Group &group : manifest.programs(options.rank).groups()) {
@@ -369,7 +479,81 @@ static Status runRank(const LaunchOptions &options,
   // the connection under that read.
   if (world > 1)
     PARC_RETURN_IF_ERROR(groups["world"]->barrier());
+  if (placement.distributed && !options.saveDir.empty())
+    PARC_RETURN_IF_ERROR(publishCheckpoint(options, placement, *groups["world"]));
+  if (session.heartbeat)
+    session.heartbeat->done();
+  // The store outlives every rank's last request.
+  if (session.server)
+    session.server->waitUntilAllDone(10);
   return Status::ok();
+}
+
+/// Records this rank's failure where its launcher looks: the rank's error file for a
+/// worker of parc-run's launcher, standard error for a rank another launcher started.
+static void recordFailure(const LaunchOptions &options, const std::string &message,
+                          bool connecting) {
+  if (!options.worker) {
+    std::fprintf(stderr, "parc-run: error: %s\n", printableOneLine(message).c_str());
+    std::fflush(stderr);
+    return;
+  }
+  // The launcher reports the earliest error: a rank that fails first makes its peers fail
+  // too (their collectives lose the connection), and those later errors are only echoes.
+  auto now = std::chrono::steady_clock::now().time_since_epoch();
+  std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
+      << std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() << "\n"
+      << printableOneLine(message) << "\n"
+      << (connecting ? kConnectingMarker : "") << "\n";
+}
+
+int parc::rt::runRankProcess(const LaunchOptions &given, const JobPlacement &placement) {
+  LaunchOptions options = given;
+  options.rank = placement.distributed ? placement.rank : given.rank;
+  std::unique_ptr<CommContext> comm;
+  RankPhase phase = RankPhase::Loading;
+  JobSession session;
+  // Another rank's failure, as the job store reports it: this rank ends at once, naming it.
+  auto onAbort = [options](const std::string &message) {
+    recordFailure(options, message, false);
+    if (!options.worker && !options.workDir.empty()) {
+      std::error_code error;
+      std::filesystem::remove_all(options.workDir, error);
+    }
+    std::_Exit(1);
+  };
+  Status status = runRank(options, placement, session, onAbort, comm, phase);
+  if (status)
+    return 0;
+  std::string message = status.message();
+  if (placement.distributed) {
+    // The job's first failure is the cause; this rank's error may be its echo (a closed
+    // connection). Otherwise this rank is the first, and every node hears of it.
+    std::string where = placement.where(options.rank);
+    if (session.heartbeat) {
+      // A peer's death reaches this rank through a closed connection and the store
+      // through the peer's heartbeat connection at about the same time: give the store a
+      // moment to name it.
+      std::string abort;
+      for (int wait = 0; wait < 10 && abort.empty(); ++wait) {
+        abort = session.heartbeat->abortMessage();
+        if (abort.empty())
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (!abort.empty() && abort.find(where + ":") != 0)
+        message = abort;
+      else
+        session.heartbeat->fail(message = where + ": " + message);
+    } else {
+      message = where + ": " + message;
+    }
+  }
+  recordFailure(options, message, phase == RankPhase::Connecting);
+  // Only now may the peers notice this rank is gone.
+  comm.reset();
+  session.heartbeat.reset();
+  session.server.reset();
+  return 1;
 }
 
 int parc::rt::runWorker(const LaunchOptions &options) {
@@ -380,19 +564,16 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != launcher)
     return 1;
-  std::unique_ptr<CommContext> comm;
-  RankPhase phase = RankPhase::Loading;
-  Status status = runRank(options, comm, phase);
-  if (status)
-    return 0;
-  // The launcher reports the earliest error: a rank that fails first makes its peers fail
-  // too (their collectives lose the connection), and those later errors are only echoes.
-  auto now = std::chrono::steady_clock::now().time_since_epoch();
-  std::ofstream(options.workDir + "/rank" + std::to_string(options.rank) + ".error")
-      << std::chrono::duration_cast<std::chrono::nanoseconds>(now).count() << "\n"
-      << printableOneLine(status.message()) << "\n"
-      << (phase == RankPhase::Connecting ? kConnectingMarker : "") << "\n";
-  // Only now may the peers notice this rank is gone.
-  comm.reset();
-  return 1;
+  // The world size places the node's ranks (--nproc-per-node defaults to world / nnodes);
+  // a bad artifact is reported when the rank opens it again.
+  int world = 0;
+  Status opened;
+  if (std::unique_ptr<Artifact> artifact = Artifact::open(options.artifact, opened))
+    world = artifact->manifest().world_size();
+  JobPlacement placement;
+  if (Status placed = placeJob(options, world, placement); !placed) {
+    recordFailure(options, placed.message(), false);
+    return 1;
+  }
+  return runRankProcess(options, placement);
 }

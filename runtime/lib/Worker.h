@@ -14,6 +14,13 @@ namespace parc::rt {
 /// `<work>/rank<R>.error`; the exit code is non-zero on failure.
 int runWorker(const LaunchOptions &options);
 
+struct JobPlacement;
+/// Runs one rank in this process as `placement` places it (a worker of parc-run's
+/// launcher, or a rank torchrun, srun or mpirun started); returns the exit code. A failure
+/// goes to the rank's error file (a worker) or standard error, and in a run across machines
+/// to the job store, which ends the job on every node.
+int runRankProcess(const LaunchOptions &options, const JobPlacement &placement);
+
 /// The file an output is written to: its name with '/' replaced, plus ".npy".
 std::string outputFileName(const std::string &outputName);
 

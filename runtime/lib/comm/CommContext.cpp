@@ -48,26 +48,36 @@ CommContext::~CommContext() {
 std::unique_ptr<CommContext>
 CommContext::connect(int rank, int world, const std::string &rendezvousDir,
                      double timeoutSeconds, Status &status) {
+  if (rendezvousDir.empty()) {
+    status = Status::error("CommContext::connect: no rendezvous folder");
+    return nullptr;
+  }
+  RendezvousOptions rendezvous;
+  rendezvous.path = rendezvousDir;
+  rendezvous.joinTimeoutSeconds = timeoutSeconds;
+  return connect(rank, world, rendezvous, timeoutSeconds, status);
+}
+
+std::unique_ptr<CommContext>
+CommContext::connect(int rank, int world, const RendezvousOptions &rendezvous,
+                     double timeoutSeconds, Status &status) {
   std::string who =
       "rank " + std::to_string(rank) + " of " + std::to_string(world);
   if (world < 1 || rank < 0 || rank >= world) {
     status = Status::error("CommContext::connect: invalid " + who);
     return nullptr;
   }
-  if (!(timeoutSeconds > 0)) {
-    status = Status::error("CommContext::connect: the timeout must be "
+  if (!(timeoutSeconds > 0) || !(rendezvous.joinTimeoutSeconds > 0)) {
+    status = Status::error("CommContext::connect: the timeouts must be "
                            "positive, got " +
-                           comm::formatSeconds(timeoutSeconds));
-    return nullptr;
-  }
-  if (rendezvousDir.empty()) {
-    status = Status::error("CommContext::connect: no rendezvous folder");
+                           comm::formatSeconds(timeoutSeconds) + " and " +
+                           comm::formatSeconds(rendezvous.joinTimeoutSeconds));
     return nullptr;
   }
   ignoreSigpipe();
 
   std::unique_ptr<Transport> transport;
-  status = comm::openTransport(rank, rendezvousDir, timeoutSeconds, transport);
+  status = comm::openTransport(rank, rendezvous, timeoutSeconds, transport);
   if (!status.isOk()) {
     status = Status::error("CommContext::connect (" + who +
                            "): " + status.message());

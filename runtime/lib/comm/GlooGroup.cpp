@@ -10,9 +10,11 @@
 #include "GlooGroup.h"
 
 #include "GlooError.h"
+#include "JobStoreClient.h"
 
 #include <gloo/rendezvous/context.h>
 #include <gloo/rendezvous/prefix_store.h>
+#include <gloo/rendezvous/redis_store.h>
 #include <gloo/transport/tcp/device.h>
 
 #include <algorithm>
@@ -53,35 +55,98 @@ bool appears(gloo::rendezvous::Store &store, const std::string &key,
 
 } // namespace
 
-Status openTransport(int worldRank, const std::string &rendezvousDir,
+Status openTransport(int worldRank, const RendezvousOptions &rendezvous,
                      double timeoutSeconds,
                      std::unique_ptr<CommContext::Transport> &transport) {
+  auto milliseconds = [](double seconds) {
+    return std::chrono::milliseconds(
+        std::max<int64_t>(1, static_cast<int64_t>(seconds * 1000.0)));
+  };
   auto result = std::make_unique<CommContext::Transport>();
   result->worldRank = worldRank;
-  result->rendezvousDir = rendezvousDir;
+  result->rendezvousDir = rendezvous.describe();
   result->timeoutSeconds = timeoutSeconds;
-  result->timeout = std::chrono::milliseconds(
-      std::max<int64_t>(1, static_cast<int64_t>(timeoutSeconds * 1000.0)));
+  result->timeout = milliseconds(timeoutSeconds);
+  result->joinTimeoutSeconds = rendezvous.joinTimeoutSeconds;
+  result->joinTimeout = milliseconds(rendezvous.joinTimeoutSeconds);
 
-  std::error_code error;
-  std::filesystem::create_directories(rendezvousDir, error);
-  if (error || !std::filesystem::is_directory(rendezvousDir))
-    return Status::error("cannot create the rendezvous folder '" +
-                         rendezvousDir + "': " + error.message());
+  PARC_RETURN_IF_ERROR(openStore(rendezvous, *result));
   try {
-    result->store =
-        std::make_unique<gloo::rendezvous::FileStore>(rendezvousDir);
     gloo::transport::tcp::attr attr;
-    attr.hostname = "127.0.0.1";
+    attr.hostname = rendezvous.nodeAddress;
     attr.ai_family = AF_INET;
     result->device = gloo::transport::tcp::CreateDevice(attr);
   } catch (const std::exception &e) {
-    return Status::error("cannot open the TCP transport on 127.0.0.1: " +
-                         glooMessage(e));
+    return Status::error("cannot open the TCP transport on " + rendezvous.nodeAddress +
+                         ": " + glooMessage(e));
   }
   transport = std::move(result);
   return Status();
 }
+
+Status openStore(const RendezvousOptions &rendezvous, CommContext::Transport &result) {
+  using Kind = RendezvousOptions::Kind;
+  if (rendezvous.kind == Kind::Folder || rendezvous.kind == Kind::File) {
+    std::error_code error;
+    std::filesystem::create_directories(rendezvous.path, error);
+    if (error || !std::filesystem::is_directory(rendezvous.path))
+      return Status::error("cannot create the rendezvous folder '" + rendezvous.path +
+                           "': " + error.message());
+  }
+  try {
+    switch (rendezvous.kind) {
+    case Kind::Folder:
+    case Kind::File:
+      result.store = std::make_unique<gloo::rendezvous::FileStore>(rendezvous.path);
+      break;
+    case Kind::Redis:
+      result.store =
+          std::make_unique<gloo::rendezvous::RedisStore>(rendezvous.host, rendezvous.port);
+      break;
+    case Kind::Tcp: {
+      Status status;
+      result.store = JobStoreClient::connect(rendezvous.host, rendezvous.port,
+                                             rendezvous.joinTimeoutSeconds, status);
+      if (!result.store)
+        return status;
+      break;
+    }
+    }
+  } catch (const std::exception &e) {
+    return Status::error("cannot open the rendezvous " + rendezvous.describe() + ": " +
+                         glooMessage(e));
+  }
+  return Status();
+}
+
+} // namespace parc::rt::comm
+
+namespace parc::rt {
+
+Status exchangeWithRankZero(const RendezvousOptions &rendezvous, int rank,
+                            const std::string &record, std::string &rankZeroRecord) {
+  auto transport = std::make_unique<CommContext::Transport>();
+  PARC_RETURN_IF_ERROR(comm::openStore(rendezvous, *transport));
+  try {
+    transport->store->set("parc-job/" + std::to_string(rank),
+                          std::vector<char>(record.begin(), record.end()));
+    std::string key = "parc-job/0";
+    transport->store->wait({key}, std::chrono::milliseconds(std::max<int64_t>(
+                                      1, static_cast<int64_t>(rendezvous.joinTimeoutSeconds * 1000))));
+    std::vector<char> value = transport->store->get(key);
+    rankZeroRecord.assign(value.begin(), value.end());
+  } catch (const std::exception &e) {
+    return Status::error("checking the job against rank 0's through " + rendezvous.describe() +
+                         ": " + comm::glooMessage(e) + " (rank 0 has not joined within " +
+                         comm::formatSeconds(rendezvous.joinTimeoutSeconds) +
+                         ", --rendezvous-timeout)");
+  }
+  return Status::ok();
+}
+
+} // namespace parc::rt
+
+namespace parc::rt::comm {
 
 std::string groupName(const std::vector<int> &worldRanks) {
   return "group {" + joinRanks(worldRanks) + "}";
@@ -101,7 +166,7 @@ Status connectGroup(CommContext::Transport &transport,
   // Announce this member, then wait for the others with one deadline, so that a
   // member that never comes is named instead of surfacing as Gloo's anonymous
   // key timeout.
-  Clock::time_point deadline = Clock::now() + transport.timeout;
+  Clock::time_point deadline = Clock::now() + transport.joinTimeout;
   try {
     std::string me = std::to_string(transport.worldRank);
     store.set(arrivalKey(groupRank), std::vector<char>(me.begin(), me.end()));
@@ -124,7 +189,7 @@ Status connectGroup(CommContext::Transport &transport,
     return Status::error(
         "creating " + name + " (world rank " +
         std::to_string(transport.worldRank) + "): timed out after " +
-        formatSeconds(transport.timeoutSeconds) + " waiting for world rank" +
+        formatSeconds(transport.joinTimeoutSeconds) + " waiting for world rank" +
         (missing.size() > 1 ? "s " : " ") + ranks + " to join (rendezvous '" +
         transport.rendezvousDir + "')");
   }

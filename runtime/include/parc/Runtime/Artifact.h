@@ -12,6 +12,7 @@
 #include "parc/Runtime/Status.h"
 #include "parc/Runtime/TensorRef.h"
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <vector>
@@ -43,6 +44,9 @@ public:
 
   const parc::artifact::Manifest &manifest() const { return *manifestProto; }
   const std::string &path() const { return filePath; }
+  /// The CRC-32 of the manifest (which holds every weight shard's CRC-32C): two ranks of
+  /// a run across machines check that they hold the same artifact by comparing it.
+  uint32_t manifestChecksum() const { return manifestCrc32; }
   /// The bytes of weight shard `index` in the mapped file (or, for a shard stored without
   /// them, the seeded pseudo-random values made up when the artifact was opened).
   const void *weightData(int index) const;
@@ -58,6 +62,7 @@ private:
   std::string filePath;
   void *mapping = nullptr;
   size_t mappingSize = 0;
+  uint32_t manifestCrc32 = 0;
   const char *data = nullptr;
   std::unique_ptr<parc::artifact::Manifest> manifestProto;
   /// Made-up bytes of shards stored without theirs, by shard index.

@@ -129,6 +129,8 @@ public:
 
 /// The connection of one rank to all others of a run: the transport, the
 /// rendezvous, and the groups created so far.
+struct RendezvousOptions;
+
 class CommContext {
 public:
   /// Connects rank `rank` of `world` ranks through a rendezvous folder shared
@@ -142,6 +144,13 @@ public:
   /// process.
   static std::unique_ptr<CommContext> connect(int rank, int world,
                                               const std::string &rendezvousDir,
+                                              double timeoutSeconds,
+                                              Status &status);
+  /// Connects as above through the rendezvous `rendezvous` names (a shared folder,
+  /// Redis, or the job store of a run across machines), listening on its node
+  /// address; members wait `rendezvous.joinTimeoutSeconds` for each other.
+  static std::unique_ptr<CommContext> connect(int rank, int world,
+                                              const RendezvousOptions &rendezvous,
                                               double timeoutSeconds,
                                               Status &status);
 
