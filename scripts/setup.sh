@@ -11,6 +11,7 @@ system_packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgloo-dev libopenblas-dev libopenblas-openmp-dev
   libgtest-dev libgmock-dev
+  openmpi-bin redis-server
   python3 python3-venv python3-dev
 )
 

@@ -51,6 +51,12 @@ def _loadable(*names):
     return False
 
 
+# Runs across machines through Open MPI's launcher and a Redis store (Debian's openmpi-bin
+# and redis-server; scripts/setup.sh installs both).
+for _tool in ("mpirun", "redis-server"):
+    if shutil.which(_tool):
+        config.available_features.add(_tool)
+
 # Why each CUDA feature is missing, for the summary scripts/test.sh prints
 # (test/cuda_test_summary.py reads it from cuda-features.txt).
 _missing = {}
