@@ -3,7 +3,7 @@
 # Runs across machines, with "nodes" as separate parc-run processes on distinct loopback
 # addresses (127.0.0.2, 127.0.0.3): parc-run's per-node launcher (--nnodes --node-rank
 # --master-addr --master-port --node-addr), and one parc-run per rank placed by torchrun's
-# and SLURM's environment variables set by hand. Inference at tp=2 x pp=2 on 2 nodes x 2
+# and SLURM's environment variables set by hand, and by torchrun itself. Inference at tp=2 x pp=2 on 2 nodes x 2
 # ranks matches the single-node run (1e-5); SGD training at dp=2 x tp=2 on 2 nodes gives
 # PyTorch's losses (1e-4) and --save writes the single-node run's checkpoint. Then the
 # faults: kill -9 of one node's launcher, SIGSTOP of one rank, a node that never starts, a
@@ -118,6 +118,17 @@ for name, variables in launchers.items():
     assert all(code == 0 for code, _, _ in results), (name, results)
     compare(out, single)
     print("%s's variables: the single-node logits" % name)
+
+# torchrun itself (PyTorch's launcher) starting one parc-run per rank: its own store takes
+# --master-port, parc-run's job store another.
+out = os.path.join(work, "torchrun")
+started = subprocess.run([python, "-m", "torch.distributed.run", "--nnodes=1", "--nproc-per-node=4",
+                          "--master-port=%d" % free_port(), "--no-python", run_tool, artifact,
+                          "--master-port=%d" % free_port(), "--output-dir", out] + inputs,
+                         env=clean, capture_output=True, text=True, timeout=300)
+assert started.returncode == 0, started.stderr
+compare(out, single)
+print("torchrun --nproc-per-node=4: the single-node logits")
 
 # --- Training: dp=2 x tp=2 on 2 nodes ---------------------------------------------------------
 check([python, os.path.join(models, "train_reference.py"), "gpt2", os.path.join(work, "sgd"),
