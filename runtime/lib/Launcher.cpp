@@ -350,8 +350,6 @@ int runDistributed(LaunchOptions &options, const JobPlacement &placement,
     }
     ranks = superviseRanks(pids, workDir, options.timeoutSeconds, first, true);
   }
-  if (ranks && !options.tracePath.empty())
-    ranks = Status::error("--trace is not supported across machines yet");
   if (ranks && !options.outputDir.empty())
     for (const std::string &file : outputsOwnedBy(manifest, first, count)) {
       fs::rename(fs::path(workDir) / file, fs::path(options.outputDir) / file, error);
@@ -415,6 +413,9 @@ int parc::rt::runParcRun(int argc, char **argv) {
                        "--nproc-per-node (this node runs " +
                        std::to_string(placement.launchedPerRank ? 1 : placement.nprocPerNode) +
                        " of the " + std::to_string(world) + " ranks)");
+  if (placement.distributed && !options.tracePath.empty())
+    return reportError("--trace is not supported across machines yet (each rank's trace "
+                       "would stay on its node)");
   if (placement.distributed)
     options.nproc = world;
   if (options.nproc == 0)
