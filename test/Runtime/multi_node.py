@@ -59,8 +59,18 @@ def compare(out, reference):
 
 
 def leftover_processes(marker):
-    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
-    return [pid for pid in found if int(pid) != os.getpid()]
+    """The processes (other than this one) whose command line mentions `marker`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as file:
+                if marker.encode() in file.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
 
 
 def visible_files(folder):
