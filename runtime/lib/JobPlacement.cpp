@@ -184,6 +184,7 @@ Status parc::rt::placeJob(const LaunchOptions &options, int artifactWorld,
     rendezvous.port = placement.masterPort;
   }
   rendezvous.joinTimeoutSeconds = options.rendezvousTimeoutSeconds;
+  rendezvous.generation = options.restart;
   if (!options.nodeAddr.empty())
     rendezvous.nodeAddress = options.nodeAddr;
   else

@@ -14,7 +14,7 @@ const char *parc::rt::launchUsage() {
          "[--output-dir DIR] [--nproc N] [--threads T] [--timeout SECONDS] "
          "[--repeat N] [--report] [--profile] [--profile-json FILE] [--trace TRACE.json] "
          "[--cuda-graphs] [--verify] "
-         "[--steps N] [--save DIR] [--resume DIR]\n"
+         "[--steps N] [--save DIR [--save-every K]] [--resume DIR] [--max-restarts N]\n"
          "       [--nnodes K --node-rank R [--nproc-per-node P]] [--master-addr HOST] "
          "[--master-port PORT] [--rendezvous tcp|redis://HOST:PORT|file:///DIR] "
          "[--node-addr ADDR] [--rendezvous-timeout SECONDS] [--print-env]\n"
@@ -136,6 +136,25 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       if (value.empty())
         return Status::error("--trace needs a file name");
       options.tracePath = value;
+    } else if (arg == "--save-every") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.saveEvery))
+        return Status::error("--save-every '" + value + "': expected a positive number of steps");
+    } else if (arg == "--max-restarts") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      char *end = nullptr;
+      long count = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || count < 0 || count > 1000)
+        return Status::error("--max-restarts '" + value + "': expected a number of restarts (0-1000)");
+      options.maxRestarts = static_cast<int>(count);
+    } else if (arg == "--worker-first-step") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.firstStep))
+        return Status::error("--worker-first-step '" + value + "': expected a step number");
+    } else if (arg == "--worker-restart") {
+      PARC_RETURN_IF_ERROR(takeValue());
+      if (!parseCount(value, options.restart))
+        return Status::error("--worker-restart '" + value + "': expected a restart number");
     } else if (arg == "--nnodes") {
       PARC_RETURN_IF_ERROR(takeValue());
       if (!parseCount(value, options.nnodes))
@@ -198,6 +217,8 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
                            "' (one artifact at a time)");
     }
   }
+  if (options.saveEvery > 0 && options.saveDir.empty())
+    return Status::error("--save-every needs --save DIR (where the checkpoints go)");
   if (!options.rendezvous.empty()) {
     RendezvousOptions parsed;
     PARC_RETURN_IF_ERROR(parseRendezvous(options.rendezvous, parsed));

@@ -28,6 +28,10 @@ struct LaunchOptions {
   int steps = 0;             // training steps (0: not given; a training artifact runs 1)
   std::string saveDir;       // write trained weights and optimizer state here at the end
   std::string resumeDir;     // start from the weights and state saved here
+  int saveEvery = 0;         // --save-every K: a checkpoint into --save every K steps
+  int maxRestarts = 0;       // --max-restarts N: restart a failed job from its checkpoint
+  int firstStep = 0;         // (workers of a restarted job) the step to go on from
+  int restart = 0;           // (workers of a restarted job) which restart this is
   bool help = false;         // --help: print the usage and exit
   bool cudaLibraries = false; // --cuda-libraries: say where the NVIDIA libraries are, exit
   // Runs across machines (docs/runtime.md, "Several machines").

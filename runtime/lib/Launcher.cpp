@@ -100,8 +100,9 @@ Status checkInputs(const Artifact &artifact, const LaunchOptions &options) {
 
 /// Starts rank `rank` as `<this binary> <args> --worker-rank R --worker-dir DIR`.
 Status spawnWorker(int rank, const std::string &workDir, int argc, char **argv,
-                   pid_t &pid) {
+                   pid_t &pid, const std::vector<std::string> &extra = {}) {
   std::vector<std::string> args(argv, argv + argc);
+  args.insert(args.end(), extra.begin(), extra.end());
   args.push_back("--worker-rank");
   args.push_back(std::to_string(rank));
   args.push_back("--worker-dir");
@@ -304,6 +305,44 @@ void removeAbandonedWorkDirs(const fs::path &parent) {
   }
 }
 
+/// --max-restarts: what a restarted job's ranks are told: go on from the newest complete
+/// checkpoint in --save (its step count), or from the start (the original --resume, if
+/// any) when none was written yet. Says so on stderr; faults injected on purpose
+/// (PARC_FAULT) happen once, not again in the restarted job.
+std::vector<std::string> prepareRestart(const LaunchOptions &options, int restart,
+                                        const std::string &failure) {
+  std::vector<std::string> extra = {"--worker-restart", std::to_string(restart)};
+  std::string from = "the start";
+  for (const std::string &dir : {options.saveDir, options.saveDir + ".old"}) {
+    std::ifstream steps(checkpointStepsFile(dir));
+    int done = 0;
+    if (options.saveDir.empty() || !(steps >> done) || done <= 0)
+      continue;
+    extra.insert(extra.end(), {"--resume", dir, "--worker-first-step", std::to_string(done)});
+    from = "the checkpoint " + dir + " (after step " + std::to_string(done - 1) + ")";
+    break;
+  }
+  std::fprintf(stderr, "parc-run: %s; restarting the job from %s (restart %d of %d)\n",
+               printableOneLine(failure).c_str(), from.c_str(), restart, options.maxRestarts);
+  unsetenv("PARC_FAULT");
+  if (!options.saveDir.empty()) {
+    std::error_code error;
+    fs::remove_all(checkpointStagingDir(options.saveDir), error);
+  }
+  return extra;
+}
+
+/// Clears what the failed ranks left in the work folder before they are started again.
+void clearRankFiles(const std::string &workDir, int first, int count) {
+  std::error_code error;
+  for (int rank = first; rank < first + count; ++rank) {
+    fs::remove(fs::path(workDir) / ("rank" + std::to_string(rank) + ".error"), error);
+    fs::remove(connectedMarkerFile(workDir, rank), error);
+  }
+  fs::remove_all(fs::path(workDir) / "rendezvous", error);
+  fs::create_directories(fs::path(workDir) / "rendezvous", error);
+}
+
 /// The graph outputs whose owner (the lowest rank holding them) is one of `ranks`.
 std::vector<std::string> outputsOwnedBy(const pa::Manifest &manifest, int first, int count) {
   std::vector<std::string> files;
@@ -339,16 +378,25 @@ int runDistributed(LaunchOptions &options, const JobPlacement &placement,
       return 1; // the rank printed its error
     }
   } else {
-    std::vector<pid_t> pids(count, -1);
-    for (int local = 0; local < count; ++local) {
-      Status spawned = spawnWorker(first + local, workDir, argc, argv, pids[local]);
-      if (!spawned) {
-        stopAll(pids);
-        fs::remove_all(workDir, error);
-        return reportError(spawned.message());
+    // Every node's launcher restarts its ranks after a failure; they meet again through
+    // global rank 0's new job store and go on from the same (shared) checkpoint.
+    std::vector<std::string> extra;
+    for (int restarts = 0;;) {
+      std::vector<pid_t> pids(count, -1);
+      for (int local = 0; local < count; ++local) {
+        Status spawned = spawnWorker(first + local, workDir, argc, argv, pids[local], extra);
+        if (!spawned) {
+          stopAll(pids);
+          fs::remove_all(workDir, error);
+          return reportError(spawned.message());
+        }
       }
+      ranks = superviseRanks(pids, workDir, options.timeoutSeconds, first, true);
+      if (ranks || restarts >= options.maxRestarts || !manifest.training())
+        break;
+      extra = prepareRestart(options, ++restarts, ranks.message());
+      clearRankFiles(workDir, first, count);
     }
-    ranks = superviseRanks(pids, workDir, options.timeoutSeconds, first, true);
   }
   if (ranks && !options.outputDir.empty())
     for (const std::string &file : outputsOwnedBy(manifest, first, count)) {
@@ -413,6 +461,9 @@ int parc::rt::runParcRun(int argc, char **argv) {
                        "--nproc-per-node (this node runs " +
                        std::to_string(placement.launchedPerRank ? 1 : placement.nprocPerNode) +
                        " of the " + std::to_string(world) + " ranks)");
+  if (placement.launchedPerRank && options.maxRestarts > 0)
+    return reportError("--max-restarts restarts the ranks parc-run starts; under " +
+                       placement.launcher + " use its own restarts");
   if (placement.distributed && !options.tracePath.empty())
     return reportError("--trace is not supported across machines yet (each rank's trace "
                        "would stay on its node)");
@@ -480,10 +531,12 @@ int parc::rt::runParcRun(int argc, char **argv) {
   // peer"); when every failing rank failed while connecting, nothing ran, and the ranks
   // are started once more.
   Status ranks;
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  std::vector<std::string> extra;
+  bool retriedConnecting = false;
+  for (int restarts = 0;;) {
     std::vector<pid_t> pids(options.nproc, -1);
     for (int rank = 0; rank < options.nproc; ++rank) {
-      Status spawned = spawnWorker(rank, workDir, argc, argv, pids[rank]);
+      Status spawned = spawnWorker(rank, workDir, argc, argv, pids[rank], extra);
       if (!spawned) {
         stopAll(pids);
         fs::remove_all(workDir, error);
@@ -491,14 +544,18 @@ int parc::rt::runParcRun(int argc, char **argv) {
       }
     }
     ranks = superviseRanks(pids, workDir, options.timeoutSeconds);
-    if (ranks || attempt == 1 || !failedConnecting(workDir, options.nproc))
+    if (ranks)
       break;
-    std::fprintf(stderr, "parc-run: the ranks could not connect (%s); starting them again\n",
-                 ranks.message().c_str());
-    for (int rank = 0; rank < options.nproc; ++rank)
-      fs::remove(fs::path(workDir) / ("rank" + std::to_string(rank) + ".error"), error);
-    fs::remove_all(fs::path(workDir) / "rendezvous", error);
-    fs::create_directories(fs::path(workDir) / "rendezvous", error);
+    if (!retriedConnecting && failedConnecting(workDir, options.nproc)) {
+      retriedConnecting = true;
+      std::fprintf(stderr, "parc-run: the ranks could not connect (%s); starting them again\n",
+                   ranks.message().c_str());
+    } else if (restarts < options.maxRestarts && manifest.training()) {
+      extra = prepareRestart(options, ++restarts, ranks.message());
+    } else {
+      break;
+    }
+    clearRankFiles(workDir, 0, options.nproc);
   }
   if (ranks && !options.tracePath.empty())
     ranks = writeMergedTrace(workDir, options.nproc, options.tracePath);
@@ -514,12 +571,8 @@ int parc::rt::runParcRun(int argc, char **argv) {
       }
     }
   }
-  if (ranks && !options.saveDir.empty()) {
-    fs::remove_all(options.saveDir, error);
-    fs::rename(checkpointDir, options.saveDir, error);
-    if (error)
-      ranks = Status::error("--save " + options.saveDir + ": " + error.message());
-  }
+  if (ranks && !options.saveDir.empty())
+    ranks = replaceCheckpoint(checkpointDir, options.saveDir);
   if (!options.saveDir.empty())
     fs::remove_all(checkpointDir, error);
   fs::remove_all(workDir, error);

@@ -54,6 +54,21 @@ static std::string checkpointFile(const std::string &dir, const std::string &nam
   return dir + "/" + outputFileName(name);
 }
 
+Status parc::rt::replaceCheckpoint(const std::string &staging, const std::string &dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::string old = dir + ".old";
+  fs::remove_all(old, error);
+  if (fs::exists(dir))
+    fs::rename(dir, old, error);
+  if (!error)
+    fs::rename(staging, dir, error);
+  if (error)
+    return Status::error("--save " + dir + ": " + error.message());
+  fs::remove_all(old, error);
+  return Status::ok();
+}
+
 /// The manifest's entry for the weight shard a mutable weight was copied from.
 static const pa::WeightShard *shardNamed(const pa::Manifest &manifest,
                                          const std::string &name) {
@@ -68,10 +83,19 @@ static const pa::WeightShard *shardNamed(const pa::Manifest &manifest,
 /// is first gathered from its group: tensor-parallel shards from the tp group, ZeRO-1's
 /// optimizer state from the dp group. The rank at tp and dp coordinate 0 of each stage
 /// writes. A weight two stages hold (a tied embedding) is written by both, each into a
-/// file of its own renamed into place.
+/// file of its own renamed into place. Rank 0 records how many steps the checkpoint is
+/// after (`parc-steps.txt`), where a restarted job goes on from.
 static Status saveCheckpoint(const std::string &dir, const Executor &executor,
                              const pa::Manifest &manifest, int rank,
-                             const CommunicatorGroups &groups) {
+                             const CommunicatorGroups &groups, int stepsDone) {
+  if (rank == 0) {
+    std::error_code made;
+    std::filesystem::create_directories(dir, made);
+    std::ofstream steps(checkpointStepsFile(dir));
+    steps << stepsDone << "\n";
+    if (!steps)
+      return Status::error("--save " + dir + ": cannot write " + checkpointStepsFile(dir));
+  }
   const pa::Program &program = manifest.programs(rank);
   bool firstReplica = program.dp_index() == 0;
   for (const auto &[name, tensor] : executor.mutableWeights()) {
@@ -180,14 +204,9 @@ static Status publishCheckpoint(const LaunchOptions &options, const JobPlacement
                                 Communicator &world) {
   std::string staging = checkpointStagingDir(options.saveDir);
   auto publish = [&]() -> Status {
-    std::error_code error;
     if (!std::filesystem::exists(staging))
       return Status::ok();
-    std::filesystem::remove_all(options.saveDir, error);
-    std::filesystem::rename(staging, options.saveDir, error);
-    if (error)
-      return Status::error("--save " + options.saveDir + ": " + error.message());
-    return Status::ok();
+    return replaceCheckpoint(staging, options.saveDir);
   };
   if (placement.rank == 0)
     PARC_RETURN_IF_ERROR(publish());
@@ -240,12 +259,14 @@ static Status joinJob(const LaunchOptions &options, const JobPlacement &placemen
     Status status;
     if (placement.rank == 0) {
       session.server =
-          JobStoreServer::start("0.0.0.0", rendezvous.port, placement.world, status);
+          JobStoreServer::start("0.0.0.0", rendezvous.port, placement.world,
+                                rendezvous.generation, status);
       if (!session.server)
         return status;
     }
     session.heartbeat =
-        JobHeartbeat::start(rendezvous.host, rendezvous.port, placement.rank,
+        JobHeartbeat::start(rendezvous.host, rendezvous.port, rendezvous.generation,
+                            placement.rank,
                             placement.where(placement.rank), rendezvous.joinTimeoutSeconds,
                             std::move(onAbort), status);
     if (!session.heartbeat)
@@ -384,7 +405,9 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
     }
     return Status::ok();
   };
-  PARC_RETURN_IF_ERROR(loadStep(0));
+  // A restarted job (--max-restarts) goes on from the step its checkpoint was taken after.
+  int firstStep = manifest.training() ? std::min(options.firstStep, steps) : 0;
+  PARC_RETURN_IF_ERROR(loadStep(firstStep < steps ? firstStep : 0));
   if (!manifest.training())
     inputFiles.clear(); // copied into the input buffers; not needed while running
   if (!options.resumeDir.empty())
@@ -406,9 +429,9 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
     // The loss is the training step's one output; its owner prints it each step.
     bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
                       ownerOf(manifest, 0) == options.rank;
-    for (int step = 0; step < steps; ++step) {
+    for (int step = firstStep; step < steps; ++step) {
       PARC_RETURN_IF_ERROR(injectFault(options.rank, std::to_string(step)));
-      if (step > 0) // step 0's batch is in place already
+      if (step > firstStep) // the first step's batch is in place already
         PARC_RETURN_IF_ERROR(loadStep(step));
       Clock::time_point stepStart = Clock::now();
       PARC_RETURN_IF_ERROR(executor->run(timed));
@@ -422,11 +445,26 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
         std::printf("step=%d loss=%.9g\n", step, *loss.as<float>());
         std::fflush(stdout);
       }
+      // --save-every: a complete checkpoint every K steps (not after the last: the final
+      // save below writes that one), in place once every rank has written its part.
+      if (options.saveEvery > 0 && (step + 1) % options.saveEvery == 0 && step + 1 < steps) {
+        PARC_RETURN_IF_ERROR(saveCheckpoint(checkpointStagingDir(options.saveDir), *executor,
+                                            manifest, options.rank, groups, step + 1));
+        if (world > 1)
+          PARC_RETURN_IF_ERROR(groups["world"]->barrier());
+        if (placement.distributed)
+          PARC_RETURN_IF_ERROR(publishCheckpoint(options, placement, *groups["world"]));
+        else if (options.rank == 0)
+          PARC_RETURN_IF_ERROR(replaceCheckpoint(checkpointStagingDir(options.saveDir),
+                                                 options.saveDir));
+        if (world > 1)
+          PARC_RETURN_IF_ERROR(groups["world"]->barrier());
+      }
     }
     if (!options.saveDir.empty()) {
       PARC_RETURN_IF_ERROR(injectFault(options.rank, "save"));
       PARC_RETURN_IF_ERROR(saveCheckpoint(checkpointStagingDir(options.saveDir), *executor,
-                                          manifest, options.rank, groups));
+                                          manifest, options.rank, groups, steps));
     }
   }
   for (int i = 0; i < (manifest.training() ? 0 : options.repeat); ++i) {

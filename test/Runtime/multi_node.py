@@ -161,12 +161,69 @@ check([python, os.path.join(pylib, "compare_losses.py"), losses,
 import numpy as np  # noqa: E402
 single_files = sorted(os.listdir(os.path.join(work, "ckpt-single")))
 assert sorted(os.listdir(shared)) == single_files and single_files, os.listdir(shared)
-for name in single_files:
+assert open(os.path.join(shared, "parc-steps.txt")).read() == "4\n"
+for name in (f for f in single_files if f.endswith(".npy")):
     a = np.load(os.path.join(work, "ckpt-single", name))
     b = np.load(os.path.join(shared, name))
     assert a.shape == b.shape and np.allclose(a, b, rtol=1e-5, atol=1e-6), name
 assert not os.path.exists(shared + ".partial")
 print("training dp=2 x tp=2 on two nodes: PyTorch's losses, the single-node checkpoint")
+
+# Per-node checkpoint folders (not shared): at tp=2 x pp=2 each node holds one stage and
+# keeps its tensors, and `python -m parc.checkpoint merge` joins them into the single-node
+# checkpoint.
+staged = os.path.join(work, "train-pp.parc")
+check([compile_tool, os.path.join(work, "sgd", "model.onnx"), "--train", "--pp=2", "--tp=2",
+       "--microbatches=2", "--optimizer=sgd", "--lr=0.1", "-o", staged])
+parts = [os.path.join(work, "ckpt-node0"), os.path.join(work, "ckpt-node1")]
+nodes = [subprocess.Popen(node_command(staged, node, port, outs[node],
+                                       train_inputs + ["--save", parts[node]]),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         for port in [free_port()] for node in range(2)]
+for node in nodes:
+    _, err = node.communicate(timeout=120)
+    assert node.returncode == 0, err
+staged_single = os.path.join(work, "ckpt-staged-single")
+check([run_tool, staged, "--save", staged_single] + train_inputs, stdout=subprocess.DEVNULL)
+merged = os.path.join(work, "ckpt-merged")
+frontend = os.path.join(os.path.dirname(os.path.dirname(pylib)), "python-frontend")
+check([python, "-m", "parc.checkpoint", "merge"] + parts + ["-o", merged],
+      env=dict(os.environ, PYTHONPATH=frontend))
+assert sorted(os.listdir(merged)) == sorted(os.listdir(staged_single)), os.listdir(merged)
+for name in os.listdir(staged_single):
+    assert open(os.path.join(merged, name), "rb").read() == open(
+        os.path.join(staged_single, name), "rb").read(), name
+print("per-node checkpoint folders merged: the single-node checkpoint")
+
+# --max-restarts=1 --save-every=2 with one rank killed at step 5 of 10: both nodes restart
+# their ranks from the checkpoint after step 3 and the losses equal the uninterrupted run's.
+check([python, os.path.join(models, "train_reference.py"), "gpt2", os.path.join(work, "sgd10"),
+       "--steps", "10", "--optimizer", "sgd", "--lr", "0.1"], stdout=subprocess.DEVNULL)
+training10 = os.path.join(work, "train10.parc")
+check([compile_tool, os.path.join(work, "sgd10", "model.onnx"), "--train", "--dp=2", "--tp=2",
+       "--optimizer=sgd", "--lr=0.1", "-o", training10])
+inputs10 = ["--steps", "10", "--input", "input_ids=" + os.path.join(work, "sgd10", "input_ids.npy"),
+            "--input", "labels=" + os.path.join(work, "sgd10", "labels.npy")]
+uninterrupted = os.path.join(work, "uninterrupted.txt")
+with open(uninterrupted, "w") as file:
+    check([run_tool, training10] + inputs10, stdout=file)
+port, restart_ckpt = free_port(), os.path.join(work, "ckpt-restart")
+nodes = [subprocess.Popen(node_command(training10, node, port, outs[node],
+                                       inputs10 + ["--save", restart_ckpt, "--save-every=2",
+                                                   "--max-restarts=1"]),
+                          env=dict(os.environ, PARC_FAULT="3:5:kill"), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) for node in range(2)]
+results = finish(nodes, 300)
+assert all(code == 0 for code, _, _ in results), results
+assert all("restarting the job from the checkpoint %s (after step 3) (restart 1 of 1)" % restart_ckpt
+           in err for _, _, err in results), [err for _, _, err in results]
+restarted = os.path.join(work, "restarted.txt")
+with open(restarted, "w") as file:
+    file.write("".join(out for _, out, _ in results))
+compared = subprocess.run([python, os.path.join(pylib, "compare_losses.py"), restarted, uninterrupted,
+                           "--exact"], capture_output=True, text=True)
+assert compared.returncode == 0 and "step 9:" in compared.stdout, compared.stdout
+print("a rank killed at step 5 of 10, --max-restarts=1 --save-every=2: the uninterrupted losses")
 
 
 # --- Faults ---------------------------------------------------------------------------------
@@ -212,7 +269,7 @@ def fault(name, act, expect, long_run=True):
     print("%s: every node ended within %.1f s: %s" % (name, max(s for _, s, _ in codes), messages[0]))
 
 
-fault("kill-launcher", lambda p, m: p[1].kill(), "rank 2 on node 1 (127.0.0.3) ended or lost its connection")
+fault("kill-launcher", lambda p, m: p[1].kill(), "on node 1 (127.0.0.3) ended or lost its connection")
 fault("sigstop-rank", lambda p, m: os.kill(rank_pid(3, m), signal.SIGSTOP), "rank 3")
 
 # A node that never starts: node 0 alone ends after the rendezvous timeout, naming the

@@ -106,6 +106,7 @@ Status openStore(const RendezvousOptions &rendezvous, CommContext::Transport &re
     case Kind::Tcp: {
       Status status;
       result.store = JobStoreClient::connect(rendezvous.host, rendezvous.port,
+                                             rendezvous.generation,
                                              rendezvous.joinTimeoutSeconds, status);
       if (!result.store)
         return status;

@@ -76,11 +76,12 @@ struct JobHeartbeat::State {
 JobHeartbeat::JobHeartbeat(std::unique_ptr<State> state) : state(std::move(state)) {}
 
 std::unique_ptr<JobHeartbeat>
-JobHeartbeat::start(const std::string &host, int port, int rank, const std::string &where,
+JobHeartbeat::start(const std::string &host, int port, int generation, int rank,
+                    const std::string &where,
                     double joinTimeoutSeconds,
                     std::function<void(const std::string &)> onAbort, Status &status) {
   auto state = std::make_unique<State>();
-  state->store = JobStoreClient::connect(host, port, joinTimeoutSeconds, status);
+  state->store = JobStoreClient::connect(host, port, generation, joinTimeoutSeconds, status);
   if (!state->store)
     return nullptr;
   state->rank = std::to_string(rank);

@@ -145,6 +145,7 @@ JobStoreClient::JobStoreClient(int socket, std::string where, double joinTimeout
 JobStoreClient::~JobStoreClient() { ::close(socket); }
 
 std::unique_ptr<JobStoreClient> JobStoreClient::connect(const std::string &host, int port,
+                                                        int generation,
                                                         double joinTimeoutSeconds,
                                                         Status &status) {
   std::string where = host + ":" + std::to_string(port);
@@ -154,14 +155,25 @@ std::unique_ptr<JobStoreClient> JobStoreClient::connect(const std::string &host,
     int fd = connectTo(host, port, error);
     if (fd >= 0) {
       std::vector<std::string> reply;
-      if (sendAll(fd, std::string(1, 'H') + encodeFields({kJobStoreHello}), kReplySeconds) &&
-          receiveFields(fd, reply, kReplySeconds) && reply.size() == 1 &&
-          reply[0] == kJobStoreHello) {
+      std::string hello = jobStoreHello(generation);
+      bool answered = sendAll(fd, std::string(1, 'H') + encodeFields({hello}), kReplySeconds) &&
+                      receiveFields(fd, reply, kReplySeconds) && reply.size() == 1;
+      if (answered && reply[0] == hello) {
         status = Status::ok();
         return std::unique_ptr<JobStoreClient>(
             new JobStoreClient(fd, where, joinTimeoutSeconds));
       }
+      // Closed before answering: a store going away (its process ending) accepted us.
+      char byte;
+      bool closed = !answered && ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
       ::close(fd);
+      // An earlier start's store, not yet gone: wait for this start's.
+      if (((answered && reply[0].rfind(kJobStoreHello, 0) == 0) || closed) &&
+          Clock::now() < deadline) {
+        error = "the job's earlier start still holds the port";
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
       status = Status::error("the master " + where +
                              " does not answer as parc-run's job store (another program "
                              "holds the port? choose another --master-port)");

@@ -23,10 +23,12 @@ namespace parc::rt::comm {
 
 class JobStoreClient : public gloo::rendezvous::Store {
 public:
-  /// Connects to the store at host:port, retrying while nothing listens there yet, until
+  /// Connects to the store of generation `generation` at host:port, retrying while nothing
+  /// listens there yet (or an earlier start's store still does), until
   /// `joinTimeoutSeconds`; checks that what answers is a parc job store.
   static std::unique_ptr<JobStoreClient> connect(const std::string &host, int port,
-                                                 double joinTimeoutSeconds, Status &status);
+                                                 int generation, double joinTimeoutSeconds,
+                                                 Status &status);
   ~JobStoreClient() override;
 
   void set(const std::string &key, const std::vector<char> &data) override;

@@ -48,6 +48,7 @@ struct RankRecord {
 struct JobStoreServer::State {
   int listener = -1;
   int world = 0;
+  int generation = 0;
   std::mutex lock;
   std::condition_variable changed;
   bool stopping = false;
@@ -84,7 +85,7 @@ struct JobStoreServer::State {
         }
         switch (op[0]) {
         case 'H':
-          reply = {kJobStoreHello};
+          reply = {jobStoreHello(generation)};
           break;
         case 'S':
           if (fields.size() == 2)
@@ -168,7 +169,8 @@ struct JobStoreServer::State {
 JobStoreServer::JobStoreServer(std::unique_ptr<State> state) : state(std::move(state)) {}
 
 std::unique_ptr<JobStoreServer> JobStoreServer::start(const std::string &host, int port,
-                                                      int world, Status &status) {
+                                                      int world, int generation,
+                                                      Status &status) {
   std::string where = host + ":" + std::to_string(port);
   addrinfo hints{}, *found = nullptr;
   hints.ai_family = AF_INET;
@@ -196,6 +198,7 @@ std::unique_ptr<JobStoreServer> JobStoreServer::start(const std::string &host, i
   auto state = std::make_unique<State>();
   state->listener = fd;
   state->world = world;
+  state->generation = generation;
   state->ranks.resize(world);
   for (int rank = 0; rank < world; ++rank)
     state->ranks[rank].where = "rank " + std::to_string(rank);

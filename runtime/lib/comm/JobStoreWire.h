@@ -2,7 +2,7 @@
 //
 // A request is one opcode byte, a field count byte and the fields; a reply is a field count
 // byte and the fields; a field is a 32-bit little-endian length and its bytes. Opcodes:
-//   'H' hello(kJobStoreHello)          -> (kJobStoreHello)
+//   'H' hello(jobStoreHello(g))       -> (the store's jobStoreHello)
 //   'S' set(key, value)                -> ()
 //   'G' get(key)                       -> () when unset, (value) when set
 //   'B' beat(rank, where)              -> (abort message, empty when none)
@@ -21,8 +21,14 @@
 
 namespace parc::rt::comm {
 
-/// What a parc job store and its clients say first: anything else on that port is not one.
+/// What a parc job store and its clients say first, followed by " start N" (the job's
+/// generation): anything else on that port is not one.
 constexpr const char *kJobStoreHello = "parc-job-store/1";
+
+/// The hello of generation `generation`.
+inline std::string jobStoreHello(int generation) {
+  return std::string(kJobStoreHello) + " start " + std::to_string(generation);
+}
 
 /// Writes all of `bytes` within `seconds` (MSG_NOSIGNAL); false on error or timeout.
 bool sendAll(int socket, const std::string &bytes, double seconds);

@@ -40,6 +40,9 @@ struct RendezvousOptions {
   std::string nodeAddress = "127.0.0.1";
   /// How long a rank waits for the others to join (--rendezvous-timeout).
   double joinTimeoutSeconds = 300;
+  /// Which start of the job this is (0, then 1, 2, ... after --max-restarts restarts): the
+  /// job store of an earlier start, still going away, is not joined.
+  int generation = 0;
 
   /// `tcp://HOST:PORT`, `redis://HOST:PORT`, `file:///DIR`: for messages.
   std::string describe() const;
@@ -74,7 +77,7 @@ public:
   /// Listens on host:port (SO_REUSEADDR; a port in use is an error naming it) and serves
   /// from a thread of its own.
   static std::unique_ptr<JobStoreServer> start(const std::string &host, int port, int world,
-                                               Status &status);
+                                               int generation, Status &status);
   ~JobStoreServer();
 
   /// Waits until every rank said it is done or the job was aborted, at most `seconds`:
@@ -98,7 +101,7 @@ public:
   /// and starts beating as `rank`, described in messages as `where` ("rank 2 on node 1
   /// (127.0.0.3)").
   static std::unique_ptr<JobHeartbeat>
-  start(const std::string &host, int port, int rank, const std::string &where,
+  start(const std::string &host, int port, int generation, int rank, const std::string &where,
         double joinTimeoutSeconds, std::function<void(const std::string &)> onAbort,
         Status &status);
   ~JobHeartbeat();
