@@ -380,7 +380,9 @@ int runDistributed(LaunchOptions &options, const JobPlacement &placement,
   } else {
     // Every node's launcher restarts its ranks after a failure; they meet again through
     // global rank 0's new job store and go on from the same (shared) checkpoint.
-    std::vector<std::string> extra;
+    // The workers are told the ranks per node, which places them without the artifact.
+    const std::vector<std::string> placing = {"--nproc-per-node", std::to_string(count)};
+    std::vector<std::string> extra = placing;
     for (int restarts = 0;;) {
       std::vector<pid_t> pids(count, -1);
       for (int local = 0; local < count; ++local) {
@@ -395,6 +397,7 @@ int runDistributed(LaunchOptions &options, const JobPlacement &placement,
       if (ranks || restarts >= options.maxRestarts || !manifest.training())
         break;
       extra = prepareRestart(options, ++restarts, ranks.message());
+      extra.insert(extra.end(), placing.begin(), placing.end());
       clearRankFiles(workDir, first, count);
     }
   }

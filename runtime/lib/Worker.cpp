@@ -602,14 +602,9 @@ int parc::rt::runWorker(const LaunchOptions &options) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != launcher)
     return 1;
-  // The world size places the node's ranks (--nproc-per-node defaults to world / nnodes);
-  // a bad artifact is reported when the rank opens it again.
-  int world = 0;
-  Status opened;
-  if (std::unique_ptr<Artifact> artifact = Artifact::open(options.artifact, opened))
-    world = artifact->manifest().world_size();
+  // Across machines the launcher passes --nproc-per-node, which places this rank.
   JobPlacement placement;
-  if (Status placed = placeJob(options, world, placement); !placed) {
+  if (Status placed = placeJob(options, 0, placement); !placed) {
     recordFailure(options, placed.message(), false);
     return 1;
   }
