@@ -76,6 +76,22 @@ static LogicalResult convertNot(NodeImporter &node) {
   return success();
 }
 
+/// IsNaN: x != x, the one value not equal to itself (parc's Equal compares as IEEE 754
+/// does, folded constants too). The dynamo exporter's scaled-dot-product attention uses
+/// it to zero the rows a mask removed entirely.
+static LogicalResult convertIsNaN(NodeImporter &node) {
+  FailureOr<Value> input = node.input(0);
+  if (failed(input))
+    return failure();
+  if (!isa<FloatType>(NodeImporter::typeOf(*input).getElementType()))
+    return node.emitError() << "needs a floating-point input";
+  FailureOr<Value> equal = node.compare<EqualOp>(*input, *input);
+  if (failed(equal))
+    return failure();
+  node.setOutput(0, node.unary<NotOp>(*equal));
+  return success();
+}
+
 static LogicalResult convertPow(NodeImporter &node) {
   FailureOr<Value> base = node.input(0), exponent = node.input(1);
   if (failed(base) || failed(exponent))
@@ -492,6 +508,7 @@ void mlir::parc::registerMathConverters(llvm::StringMap<OpConverter> &converters
   converters["And"] = binary(&NodeImporter::compare<AndOp>);
   converters["Or"] = binary(&NodeImporter::compare<OrOp>);
   converters["Not"] = convertNot;
+  converters["IsNaN"] = convertIsNaN;
   converters["Neg"] = unary<NegOp>(/*floatOnly=*/false);
   converters["Abs"] = unary<AbsOp>(/*floatOnly=*/false);
   converters["Relu"] = unary<ReluOp>(/*floatOnly=*/false);

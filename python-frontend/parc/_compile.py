@@ -39,40 +39,135 @@ def _positional_names(module, count):
     return ["input%d" % i for i in range(count)]
 
 
-def _output_names(outputs):
-    """Names for what forward returned: "output" for one tensor, output<i> for a tuple or
-    list, the keys of a dict (torch.onnx.export flattens them in that order)."""
-    if isinstance(outputs, dict):
-        return [str(key) for key in outputs]
+def _split_inputs(module, example_inputs):
+    """(args, kwargs, graph input names) of `example_inputs`: a mapping (a dict, or a
+    tokenizer's BatchEncoding) is passed by keyword and named by its keys; a tuple is
+    passed by position and named after forward's parameters; one tensor is a 1-tuple."""
+    from collections.abc import Mapping
+
+    if isinstance(example_inputs, Mapping):  # BatchEncoding is a UserDict, a Mapping
+        kwargs = {str(key): value for key, value in example_inputs.items()}
+        return (), kwargs, list(kwargs)
+    args = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
+    return tuple(args), {}, _positional_names(module, len(args))
+
+
+def _named_tensors(outputs):
+    """What forward returned as (name, tensor) pairs: a transformers ModelOutput or a dict
+    by its keys (entries that are not tensors, such as an absent cache, left out), a
+    tuple or list as output<i>, one tensor as "output"."""
+    import torch
+
+    if isinstance(outputs, torch.Tensor):
+        return [("output", outputs)]
+    if hasattr(outputs, "keys") and hasattr(outputs, "__getitem__"):
+        return [(str(key), outputs[key]) for key in outputs.keys()
+                if isinstance(outputs[key], torch.Tensor)]
     if isinstance(outputs, (tuple, list)):
-        return ["output%d" % i for i in range(len(outputs))]
-    return ["output"]
+        return [("output%d" % i, value) for i, value in enumerate(outputs)
+                if isinstance(value, torch.Tensor)]
+    return []
 
 
-def _export(module, example_inputs, path, training=False):
-    """Exports `module` with torch.onnx.export (TorchScript exporter, opset 17).
+class _NoKeyValueCache:
+    """Turns off a transformers model's key/value cache while exporting (its config's
+    use_cache): a cache is state across calls, not part of one graph."""
 
-    `example_inputs` is a dict (its keys become the graph input names and are passed as
-    keyword arguments), a tuple of positional arguments (named after forward's
-    parameters), or one tensor. Outputs are named "output" (or output0, output1, ...).
-    For training, the module is exported in training mode without constant folding, which
-    keeps every parameter distinct and tied weights tied (dropout must be off).
+    def __init__(self, module):
+        self.configs = [m.config for m in module.modules()
+                        if getattr(getattr(m, "config", None), "use_cache", None) is not None]
+        self.saved = []
+
+    def __enter__(self):
+        self.saved = [config.use_cache for config in self.configs]
+        for config in self.configs:
+            config.use_cache = False
+
+    def __exit__(self, *exc):
+        for config, value in zip(self.configs, self.saved):
+            config.use_cache = value
+
+
+# Where in an exporter each of its errors comes from, for the one-line message.
+_EXPORTER_STEPS = {
+    "TorchExportError": "torch.export (capturing the graph)",
+    "UnsupportedOperatorError": "translating an operator to ONNX",
+    "DispatchError": "translating an operator to ONNX",
+    "ConversionError": "translating the captured graph to ONNX",
+    "GraphConstructionError": "building the ONNX graph",
+    "OnnxExporterError": "the ONNX export",
+}
+
+
+def _export_error(error, exporter, module):
+    """A ParcError naming the exporter step that failed and its first message line."""
+    step = "the ONNX export"
+    for cls in type(error).__mro__:
+        if cls.__name__ in _EXPORTER_STEPS:
+            step = _EXPORTER_STEPS[cls.__name__]
+            break
+    # The exporters wrap the error that stopped them (with a banner of advice): the
+    # innermost one says what happened.
+    root = error
+    while root.__cause__ is not None and root.__cause__ is not root:
+        root = root.__cause__
+    import re
+
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(root).splitlines()]
+    lines = [line for line in lines if line]
+    cause = "%s: %s" % (type(root).__name__, lines[0]) if lines else type(root).__name__
+    return ParcError("exporting %s with the %s exporter failed in %s: %s"
+                     % (type(module).__name__, exporter, step, cause[:400]))
+
+
+EXPORTERS = ("dynamo", "torchscript")
+
+
+def _export(module, example_inputs, path, training=False, exporter="dynamo"):
+    """Exports `module` to ONNX at `path`; returns the graph's output names.
+
+    `exporter` is "dynamo" (torch.onnx.export(dynamo=True): torch.export, what works on
+    models as they come) or "torchscript" (the deprecated TorchScript exporter, opset 17).
+    Inputs: see _split_inputs. Outputs are named after what forward returns (a
+    transformers ModelOutput's or a dict's keys: `logits`, `last_hidden_state`, ...;
+    output<i> for a tuple; "output" for one tensor); key/value caches are off. For
+    training the module is exported in training mode without constant folding (TorchScript
+    keeps every parameter distinct and tied weights tied; dropout must be off).
     """
     import torch
 
-    if isinstance(example_inputs, dict):
-        args, kwargs = (), dict(example_inputs)
-        names = list(example_inputs)
-    else:
-        args = example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)
-        kwargs, names = {}, _positional_names(module, len(args))
+    if exporter not in EXPORTERS:
+        raise ParcError("exporter=%r: expected one of %s" % (exporter, ", ".join(EXPORTERS)))
+    args, kwargs, names = _split_inputs(module, example_inputs)
     module.train(training)
-    mode = torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.EVAL
-    with torch.no_grad():
-        outputs = module(*args, **kwargs)
-        torch.onnx.export(module, args, path, kwargs=kwargs or None, input_names=names,
-                          output_names=_output_names(outputs), opset_version=EXPORT_OPSET,
-                          dynamo=False, training=mode, do_constant_folding=not training)
+    with _NoKeyValueCache(module), torch.no_grad():
+        named = _named_tensors(module(*args, **kwargs))
+        if not named:
+            raise ParcError("%s returns no tensor to export" % type(module).__name__)
+        output_names = [name for name, _ in named]
+        # Both exporters flatten a ModelOutput or dict in key order, the order named here.
+        wrapped = module
+        try:
+            if exporter == "dynamo":
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    program = torch.onnx.export(wrapped, args, kwargs=kwargs or None,
+                                                input_names=names, output_names=output_names,
+                                                dynamo=True, verbose=False)
+                program.save(path, external_data=False)
+            else:
+                mode = (torch.onnx.TrainingMode.TRAINING if training
+                        else torch.onnx.TrainingMode.EVAL)
+                torch.onnx.export(wrapped, args, path, kwargs=kwargs or None, input_names=names,
+                                  output_names=output_names, opset_version=EXPORT_OPSET,
+                                  dynamo=False, training=mode, do_constant_folding=not training)
+        except ParcError:
+            raise
+        except Exception as error:  # the exporters raise many kinds
+            raise _export_error(error, exporter, module) from error
+    return output_names
 
 
 def _flag(name, value):
@@ -88,11 +183,15 @@ def _flag(name, value):
 
 def compile(module_or_onnx_path, example_inputs=None, tp=None, pp=None, dp=None,
             microbatches=None, target="cpu", output=None, devices=None, cluster=None,
-            **options):
+            exporter=None, **options):
     """Compiles a torch.nn.Module or an ONNX file into a parc Artifact.
 
-    A module is exported with torch.onnx.export (opset 17) on `example_inputs` (a dict of
-    name -> tensor, whose names become the graph inputs; a tuple; or one tensor). `tp`, `pp`
+    A module is exported with torch.onnx.export on `example_inputs` (a dict of name ->
+    tensor or a tokenizer's BatchEncoding, whose names become the graph inputs; a tuple;
+    or one tensor): by the dynamo exporter (torch.export) unless `exporter="torchscript"`
+    (the default for train=True, whose tied weights the TorchScript exporter keeps tied).
+    Outputs are named after what forward returns (a transformers ModelOutput's keys:
+    logits, last_hidden_state, ...); key/value caches are off while exporting. `tp`, `pp`
     and `microbatches` are parc-compile's --tp, --pp and --microbatches (default 1); other
     keyword options become flags (dp is --dp; schedule="gpipe" -> --schedule=gpipe,
     virtual_stages=2 -> --virtual-stages=2, memory_limit="2GB",
@@ -128,8 +227,9 @@ def compile(module_or_onnx_path, example_inputs=None, tp=None, pp=None, dp=None,
         export_dir = keep_alive.name if keep_alive else os.path.dirname(os.path.abspath(output))
         onnx_path = os.path.join(export_dir, os.path.splitext(os.path.basename(output))[0]
                                  + ".onnx")
-        _export(module_or_onnx_path, example_inputs, onnx_path,
-                training=bool(options.get("train")))
+        training = bool(options.get("train"))
+        _export(module_or_onnx_path, example_inputs, onnx_path, training=training,
+                exporter=exporter or ("torchscript" if training else "dynamo"))
 
     arguments = [onnx_path, "-o", output, "--target=%s" % target, "--report"]
     arguments += ["--%s=%s" % (name, value) for name, value in degrees.items()]
