@@ -20,12 +20,8 @@ import time
 work, compile_tool, run_tool, models, pylib = sys.argv[1:6]
 python = sys.executable
 sys.path.insert(0, pylib)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ports import free_port  # noqa: E402
+from processes import processes_with  # noqa: E402
 
 
 def check(command, **kwargs):
@@ -59,18 +55,8 @@ def compare(out, reference):
 
 
 def leftover_processes(marker):
-    """The processes (other than this one) whose command line mentions `marker`."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as file:
-                if marker.encode() in file.read():
-                    found.append(pid)
-        except OSError:
-            continue
-    return found
+    """The pids of the processes (other than this one) whose command line mentions `marker`."""
+    return [pid for pid, _ in processes_with(marker)]
 
 
 def visible_files(folder):
@@ -228,13 +214,9 @@ print("a rank killed at step 5 of 10, --max-restarts=1 --save-every=2: the unint
 
 # --- Faults ---------------------------------------------------------------------------------
 def rank_pid(rank, marker):
-    for pid in leftover_processes(marker):
-        try:
-            args = open("/proc/%s/cmdline" % pid).read().split("\0")
-        except OSError:
-            continue
-        if "--worker-rank" in args and args[args.index("--worker-rank") + 1] == str(rank):
-            return int(pid)
+    for pid, command in processes_with(marker):
+        if (command + " ").find("--worker-rank %d " % rank) >= 0:
+            return pid
     raise AssertionError("no process of rank %d" % rank)
 
 
@@ -258,7 +240,7 @@ def fault(name, act, expect, long_run=True):
     time.sleep(0.3)
     left = leftover_processes(marker)
     for pid in left:
-        os.kill(int(pid), signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     assert not left, (name, "processes left", left)
     for code, seconds, err in codes:
         assert code != 0 and seconds < 10, (name, codes)

@@ -6,18 +6,13 @@
 # store on MASTER_PORT, and the tp=2 x pp=2 logits match the single-node run (1e-5); the
 # same artifact trains at dp=2 x tp=2 to PyTorch's losses (1e-4).
 import os
-import socket
 import subprocess
 import sys
 
 work, models, pylib = sys.argv[1:4]
+sys.path.insert(0, pylib)
+from ports import free_port  # noqa: E402
 python = sys.executable
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def mpirun(arguments):

@@ -11,13 +11,9 @@ import sys
 import time
 
 work, models, pylib = sys.argv[1:4]
+sys.path.insert(0, pylib)
+from ports import free_port  # noqa: E402
 python = sys.executable
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 subprocess.run([python, os.path.join(models, "make_model.py"), "gpt2", os.path.join(work, "gpt2.onnx"),
