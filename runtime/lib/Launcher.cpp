@@ -11,6 +11,7 @@
 #include "parc/Runtime/Launcher.h"
 
 #include "BackendRegistry.h"
+#include "Checkpoint.h"
 #include "CudaDevice.h"
 #include "JobPlacement.h"
 #include "LaunchOptions.h"

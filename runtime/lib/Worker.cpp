@@ -3,10 +3,10 @@
 #include "Worker.h"
 
 #include "BackendRegistry.h"
+#include "Checkpoint.h"
 #include "Fault.h"
 #include "JobPlacement.h"
 #include "Profile.h"
-#include "SplitBlocks.h"
 #include "Trace.h"
 
 #include "parc/Runtime/Artifact.h"
@@ -49,180 +49,11 @@ static int ownerOf(const pa::Manifest &manifest, int index) {
   return -1;
 }
 
-/// The checkpoint file of weight `name`.
-static std::string checkpointFile(const std::string &dir, const std::string &name) {
-  return dir + "/" + outputFileName(name);
-}
-
-Status parc::rt::replaceCheckpoint(const std::string &staging, const std::string &dir) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  std::string old = dir + ".old";
-  fs::remove_all(old, error);
-  if (fs::exists(dir))
-    fs::rename(dir, old, error);
-  if (!error)
-    fs::rename(staging, dir, error);
-  if (error)
-    return Status::error("--save " + dir + ": " + error.message());
-  fs::remove_all(old, error);
-  return Status::ok();
-}
-
-/// The manifest's entry for the weight shard a mutable weight was copied from.
-static const pa::WeightShard *shardNamed(const pa::Manifest &manifest,
-                                         const std::string &name) {
-  for (const pa::WeightShard &shard : manifest.weights())
-    if (shard.name() == name)
-      return &shard;
-  return nullptr;
-}
-
-/// Writes every trained weight and optimizer state of this rank as a whole tensor into
-/// `dir` (the launcher's DIR.partial, renamed to DIR once every rank succeeded). A shard
-/// is first gathered from its group: tensor-parallel shards from the tp group, ZeRO-1's
-/// optimizer state from the dp group. The rank at tp and dp coordinate 0 of each stage
-/// writes. A weight two stages hold (a tied embedding) is written by both, each into a
-/// file of its own renamed into place. Rank 0 records how many steps the checkpoint is
-/// after (`parc-steps.txt`), where a restarted job goes on from.
-static Status saveCheckpoint(const std::string &dir, const Executor &executor,
-                             const pa::Manifest &manifest, int rank,
-                             const CommunicatorGroups &groups, int stepsDone) {
-  if (rank == 0) {
-    std::error_code made;
-    std::filesystem::create_directories(dir, made);
-    std::ofstream steps(checkpointStepsFile(dir));
-    steps << stepsDone << "\n";
-    if (!steps)
-      return Status::error("--save " + dir + ": cannot write " + checkpointStepsFile(dir));
-  }
-  const pa::Program &program = manifest.programs(rank);
-  bool firstReplica = program.dp_index() == 0;
-  for (const auto &[name, tensor] : executor.mutableWeights()) {
-    const pa::WeightShard *shard = shardNamed(manifest, name);
-    std::string fileName = name;
-    TensorRef whole = tensor;
-    std::vector<char> gathered, buffer;
-    if (shard && shard->has_shard_of()) {
-      const pa::ShardOf &of = shard->shard_of();
-      std::string group = of.group().empty() ? "tp" : of.group();
-      // Another data-parallel replica's tp group gathers and writes the same tensor.
-      if (group == "tp" && !firstReplica)
-        continue;
-      auto member = groups.find(group);
-      if (member == groups.end() || !member->second)
-        return Status::error("--save: '" + name + "' is a shard but there is no " + group +
-                             " group");
-      // All-gather along the split dim gives [part r of every block] per rank; the whole
-      // tensor interleaves them block by block.
-      gathered.resize(tensor.bytes() * of.count());
-      TensorRef all = tensor;
-      all.shape[of.dim()] *= of.count();
-      all.data = gathered.data();
-      PARC_RETURN_IF_ERROR(member->second->allGather(tensor, of.dim(), all));
-      SplitBlocks blocks(of, tensor.shape, static_cast<int64_t>(tensor.bytes()));
-      buffer.resize(gathered.size());
-      for (int64_t o = 0; o < blocks.outer; ++o)
-        for (int64_t r = 0; r < blocks.count; ++r)
-          for (int64_t g = 0; g < blocks.groups; ++g)
-            std::memcpy(buffer.data() + blocks.whole(o, g, r),
-                        gathered.data() + ((o * blocks.count + r) * blocks.groups + g) *
-                                              blocks.partBytes,
-                        blocks.partBytes);
-      whole = all;
-      whole.data = buffer.data();
-      fileName = of.weight();
-      // ZeRO-1's flattened, padded state goes into the checkpoint in its weight's shape:
-      // the leading elements, without the padding.
-      if (of.has_checkpoint())
-        whole.shape = toShape(of.checkpoint());
-    }
-    if (program.tp_index() != 0 || !firstReplica)
-      continue;
-    std::error_code made;
-    std::filesystem::create_directories(dir, made);
-    std::string path = checkpointFile(dir, fileName);
-    std::string mine = path + ".rank" + std::to_string(rank);
-    PARC_RETURN_IF_ERROR(writeNpy(mine, whole));
-    std::error_code error;
-    std::filesystem::rename(mine, path, error);
-    if (error)
-      return Status::error("--save " + path + ": " + error.message());
-  }
-  return Status::ok();
-}
-
-/// Reads every trained weight and optimizer state from `dir` (what --save wrote); a
-/// tensor-parallel shard takes its part of the whole tensor.
-static Status loadCheckpoint(const std::string &dir, Executor &executor,
-                             const pa::Manifest &manifest) {
-  for (const auto &[name, tensor] : executor.mutableWeights()) {
-    const pa::WeightShard *shard = shardNamed(manifest, name);
-    bool split = shard && shard->has_shard_of();
-    std::string path = checkpointFile(dir, split ? shard->shard_of().weight() : name);
-    NpyArray array;
-    PARC_RETURN_IF_ERROR(readNpy(path, array));
-    std::vector<int64_t> shape = tensor.shape;
-    if (split)
-      shape[shard->shard_of().dim()] *= shard->shard_of().count();
-    bool flattened = split && shard->shard_of().has_checkpoint();
-    if (flattened)
-      shape = toShape(shard->shard_of().checkpoint());
-    if (array.dtype != tensor.dtype || array.shape != shape)
-      return Status::error("--resume: " + path + " holds " + dtypeName(array.dtype) + " " +
-                           formatShape(array.shape) + ", but '" +
-                           (split ? shard->shard_of().weight() : name) + "' is " +
-                           dtypeName(tensor.dtype) + " " + formatShape(shape));
-    if (!split) {
-      std::memcpy(tensor.data, array.data.data(), array.data.size());
-      continue;
-    }
-    if (flattened) {
-      // This rank's part of the flattened tensor padded with zeros to dp equal parts.
-      size_t part = tensor.bytes(), begin = part * shard->shard_of().index();
-      size_t kept = begin < array.data.size() ? std::min(part, array.data.size() - begin) : 0;
-      std::memset(tensor.data, 0, part);
-      if (kept)
-        std::memcpy(tensor.data, array.data.data() + begin, kept);
-      continue;
-    }
-    SplitBlocks blocks(shard->shard_of(), tensor.shape, static_cast<int64_t>(tensor.bytes()));
-    int64_t r = shard->shard_of().index();
-    for (int64_t o = 0; o < blocks.outer; ++o)
-      for (int64_t g = 0; g < blocks.groups; ++g)
-        std::memcpy(static_cast<char *>(tensor.data) + blocks.local(o, g),
-                    array.data.data() + blocks.whole(o, g, r), blocks.partBytes);
-  }
-  return Status::ok();
-}
-
-/// --save in a run across machines: the checkpoint is complete once every rank passed the
-/// final barrier. Global rank 0 renames its node's DIR.partial to DIR; then each other
-/// node's first rank renames its own if it is still there (the folder is per node, not
-/// shared): that node's part, to be merged with `python -m parc.checkpoint merge`.
-static Status publishCheckpoint(const LaunchOptions &options, const JobPlacement &placement,
-                                Communicator &world) {
-  std::string staging = checkpointStagingDir(options.saveDir);
-  auto publish = [&]() -> Status {
-    if (!std::filesystem::exists(staging))
-      return Status::ok();
-    return replaceCheckpoint(staging, options.saveDir);
-  };
-  if (placement.rank == 0)
-    PARC_RETURN_IF_ERROR(publish());
-  PARC_RETURN_IF_ERROR(world.barrier());
-  if (placement.rank != 0 && placement.localRank == 0)
-    PARC_RETURN_IF_ERROR(publish());
-  return world.barrier();
-}
-
 /// Where a rank was when it failed. Only a failure while connecting (Gloo's rendezvous
 /// occasionally drops a connection) makes the launcher start the ranks once more; one
 /// while loading (a corrupt artifact, --verify) would fail again the same way.
 enum class RankPhase { Loading, Connecting, Running };
 
-/// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
-/// the connections to the other ranks outlive a failure until it has been recorded.
 /// What a rank of a run across machines holds besides its connections: the job store it
 /// serves (global rank 0 with --rendezvous=tcp) and its heartbeat to it.
 struct JobSession {
@@ -293,6 +124,8 @@ static Status joinJob(const LaunchOptions &options, const JobPlacement &placemen
                        lineAt(theirs) + ")");
 }
 
+/// Runs the rank; any problem comes back as a Status. `comm` is owned by the caller so that
+/// the connections to the other ranks outlive a failure until it has been recorded.
 static Status runRank(const LaunchOptions &options, const JobPlacement &placement,
                       JobSession &session, std::function<void(const std::string &)> onAbort,
                       std::unique_ptr<CommContext> &comm, RankPhase &phase) {

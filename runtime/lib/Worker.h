@@ -36,15 +36,7 @@ inline std::string connectedMarkerFile(const std::string &workDir, int rank) {
   return workDir + "/rank" + std::to_string(rank) + ".connected";
 }
 
-/// Where the ranks write a checkpoint for --save DIR: the launcher renames it to DIR once
-/// every rank succeeded, so a failed run leaves no half checkpoint under that name.
-inline std::string checkpointStagingDir(const std::string &dir) { return dir + ".partial"; }
-/// The file in a checkpoint that says after how many training steps it was taken.
-inline std::string checkpointStepsFile(const std::string &dir) { return dir + "/parc-steps.txt"; }
-/// Puts the complete checkpoint `staging` in place as `dir`: the previous one is moved to
-/// `dir.old` first and removed last, so that a crash in between leaves one complete
-/// checkpoint under one of the two names.
-Status replaceCheckpoint(const std::string &staging, const std::string &dir);
+
 
 } // namespace parc::rt
 
