@@ -42,6 +42,8 @@ def run_tool(name, arguments, timeout=None):
     except subprocess.TimeoutExpired:
         raise ParcError("%s did not finish within %s s" % (name, timeout)) from None
     if result.returncode != 0:
-        message = result.stderr.strip() or result.stdout.strip()
+        # The tools' error lines, without the progress lines before them.
+        errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+        message = "\n".join(errors) or result.stderr.strip() or result.stdout.strip()
         raise ParcError(message or "%s failed with exit code %d" % (name, result.returncode))
     return result.stdout

@@ -17,7 +17,7 @@ const char *parc::rt::launchUsage() {
          "[--steps N] [--save DIR [--save-every K]] [--resume DIR] [--max-restarts N]\n"
          "       [--nnodes K --node-rank R [--nproc-per-node P]] [--master-addr HOST] "
          "[--master-port PORT] [--rendezvous tcp|redis://HOST:PORT|file:///DIR] "
-         "[--node-addr ADDR] [--rendezvous-timeout SECONDS] [--print-env]\n"
+         "[--node-addr ADDR] [--rendezvous-timeout SECONDS] [--print-env] [--quiet]\n"
          "       parc-run --cuda-libraries\n";
 }
 
@@ -193,6 +193,10 @@ Status parc::rt::parseLaunchOptions(int argc, char **argv,
       options.rendezvousTimeoutSeconds = std::strtod(value.c_str(), &end);
       if (value.empty() || *end != '\0' || !(options.rendezvousTimeoutSeconds > 0))
         return Status::error("--rendezvous-timeout '" + value + "': expected seconds > 0");
+    } else if (arg == "--quiet") {
+      if (hasValue)
+        return Status::error("--quiet takes no value");
+      options.quiet = true;
     } else if (arg == "--print-env") {
       if (hasValue)
         return Status::error("--print-env takes no value");

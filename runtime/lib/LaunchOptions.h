@@ -44,6 +44,7 @@ struct LaunchOptions {
   std::string nodeAddr;        // --node-addr: where this node's ranks listen
   double rendezvousTimeoutSeconds = 300; // --rendezvous-timeout
   bool printEnv = false;       // --print-env: say which rank this is, and exit
+  bool quiet = false;          // --quiet: no progress lines (training steps)
   // Set in worker processes only.
   bool worker = false;
   int rank = 0;

@@ -14,6 +14,7 @@
 #include "parc/Runtime/Executor.h"
 #include "parc/Runtime/Npy.h"
 #include "parc/Runtime/ProcessMemory.h"
+#include "parc/Runtime/ProgressLine.h"
 #include "parc/Runtime/Rendezvous.h"
 
 #include "parc/artifact/artifact.pb.h"
@@ -262,6 +263,14 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
     // The loss is the training step's one output; its owner prints it each step.
     bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
                       ownerOf(manifest, 0) == options.rank;
+    // Progress, from the rank that prints the loss: a step's tokens are its global batch's
+    // (batch x sequence of an integer input), else its samples.
+    ProgressLine progress("parc-run", options.quiet || !printsLoss);
+    Shape whole = manifest.inputs_size() ? toShape(manifest.inputs(0).type()) : Shape();
+    bool tokens = manifest.inputs_size() && whole.size() >= 2 &&
+                  !isFloat(toDType(manifest.inputs(0).type().dtype()));
+    double perStep = whole.empty() ? 1 : double(whole[0]) * (tokens ? double(whole[1]) : 1.0);
+    double elapsed = 0;
     for (int step = firstStep; step < steps; ++step) {
       PARC_RETURN_IF_ERROR(injectFault(options.rank, std::to_string(step)));
       if (step > firstStep) // the first step's batch is in place already
@@ -277,6 +286,17 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
         PARC_RETURN_IF_ERROR(executor->outputOnHost(0, storage, loss));
         std::printf("step=%d loss=%.9g\n", step, *loss.as<float>());
         std::fflush(stdout);
+        double seconds = milliseconds(stepStart) / 1e3;
+        elapsed += seconds;
+        int done = step + 1 - firstStep;
+        char text[160];
+        std::snprintf(text, sizeof(text), "step %d/%d loss %.6g, %.0f %s/s, %s left", step + 1,
+                      steps, *loss.as<float>(), perStep / seconds, tokens ? "tokens" : "samples",
+                      formatDuration(elapsed / done * (steps - step - 1)).c_str());
+        if (progress.onTerminal() && step + 1 < steps)
+          progress.status(text);
+        else
+          progress.finished(text);
       }
       // --save-every: a complete checkpoint every K steps (not after the last: the final
       // save below writes that one), in place once every rank has written its part.

@@ -123,6 +123,11 @@ static cl::opt<std::string> memoryBudget(
              "e.g. 64MiB"),
     cl::value_desc("SIZE"), cl::init(""), cl::cat(parcCategory));
 
+static cl::opt<bool> quiet(
+    "quiet",
+    cl::desc("Print no progress (the stages as they finish, on standard error)"),
+    cl::init(false), cl::cat(parcCategory));
+
 static cl::opt<bool> randomWeights(
     "random-weights",
     cl::desc("Store no weight bytes: parc-run fills every weight with seeded pseudo-random "
@@ -240,6 +245,7 @@ llvm::Expected<CompileCommand> mlir::parc::readCompileCommand() {
   command.printReport = printReport;
   command.planOnly = planOnly;
   command.randomWeights = randomWeights;
+  command.quiet = quiet;
   command.cudaArch = cudaArch;
   command.printWeightsUpTo = printWeightsUpTo;
   command.planJson = planJson;

@@ -33,6 +33,7 @@ struct CompileCommand {
   bool printReport = false;
   bool planOnly = false;
   bool randomWeights = false;
+  bool quiet = false; // --quiet: no progress lines
   std::string cudaArch;
   int64_t printWeightsUpTo = 1024;
   /// --devices given: the layout search chooses the degrees left unpinned.

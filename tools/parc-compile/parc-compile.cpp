@@ -24,11 +24,14 @@
 #include "parc/Analysis/ParallelSearch.h"
 #include "parc/Target/Target.h"
 #include "parc/Runtime/ProcessMemory.h"
+#include "parc/Runtime/ProgressLine.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "parc/Dialect/Parc/IR/ParcDialect.h"
 #include "mlir/IR/OperationSupport.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
@@ -37,6 +40,8 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+
+#include <chrono>
 
 using namespace mlir;
 using namespace mlir::parc;
@@ -65,6 +70,28 @@ int main(int argc, char **argv) {
       llvm::outs() << op << "\n";
     return 0;
   }
+  // Progress on standard error: each stage as it finishes (docs/runtime.md, "Progress").
+  // An error first erases a status line left on the terminal.
+  ::parc::rt::ProgressLine progress("parc-compile", command.quiet);
+  ScopedDiagnosticHandler eraseStatus(&context, [&](Diagnostic &) {
+    progress.clear();
+    return failure(); // on to the one-line handler
+  });
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point stageStart = Clock::now();
+  auto finishStage = [&](const std::string &what) {
+    double seconds = std::chrono::duration<double>(Clock::now() - stageStart).count();
+    progress.finished(what + " in " + ::parc::rt::formatDuration(seconds));
+    stageStart = Clock::now();
+  };
+  auto countOps = [](ModuleOp module) {
+    int64_t ops = 0;
+    module->walk([&](Operation *op) {
+      if (op->getDialect() && op->getDialect()->getNamespace() == "parc")
+        ++ops;
+    });
+    return ops;
+  };
   const std::string &inputFile = command.inputFile;
   const std::string &outputFile = command.outputFile;
   const std::string &target = command.compile.target;
@@ -98,10 +125,13 @@ int main(int argc, char **argv) {
     context.appendDialectRegistry(registry);
     module = parseSourceFile<ModuleOp>(inputFile, &context);
   } else {
+    stageStart = Clock::now();
+    progress.status("importing " + inputFile);
     module = importOnnxModel(context, inputFile, options);
   }
   if (!module)
     return 1;
+  finishStage("import: " + std::to_string(countOps(*module)) + " ops from " + inputFile);
 
   // An explicit pipelined layout under --report --cluster is priced as the search prices
   // it (its ranks run different programs, which rank 0's op-by-op price does not cover).
@@ -126,7 +156,11 @@ int main(int argc, char **argv) {
         return 1;
       search.trainingStep = trainingStep->lookupSymbol<func::FuncOp>("main");
     }
+    progress.status("planning: pricing layouts on " + cluster->name);
     llvm::Expected<SearchResult> result = searchParallelLayouts(main, *cluster, search);
+    if (result)
+      finishStage("plan: " + std::to_string(result->evaluated) +
+                  " layouts priced, chose " + result->best().describe());
     if (!result && pricing)
       unpriced = llvm::toString(result.takeError());
     else if (!result)
@@ -160,8 +194,25 @@ int main(int argc, char **argv) {
                            : CompileStage::Planned;
   PassManager pm(&context);
   buildCompilePipeline(pm, compile, stage);
+  // On a terminal the status line names the pass running.
+  struct PassStatus : public PassInstrumentation {
+    ::parc::rt::ProgressLine &progress;
+    explicit PassStatus(::parc::rt::ProgressLine &progress) : progress(progress) {}
+    void runBeforePass(Pass *pass, Operation *) override {
+      progress.status("compiling: " + pass->getName().str());
+    }
+  };
+  if (progress.onTerminal())
+    pm.addInstrumentation(std::make_unique<PassStatus>(progress));
   if (failed(pm.run(*module)))
     return 1;
+  {
+    int64_t fused = 0;
+    module->walk([&](FusedOp) { ++fused; });
+    finishStage("compile: " + std::to_string(pm.size()) + " passes, " +
+                std::to_string(countOps(*module)) + " ops" +
+                (fused ? ", " + std::to_string(fused) + " fused kernels" : std::string()));
+  }
 
   if (emitStage == EmitStage::Cuda) {
     // Every kernel's CUDA C++, as the artifact would hold it.
@@ -213,8 +264,11 @@ int main(int argc, char **argv) {
 
   if (emitStage == EmitStage::Artifact) {
     ArtifactStats stats;
+    progress.status("writing " + outputFile);
     if (failed(writeArtifact(*module, outputFile, target, &stats, cudaArch, command.randomWeights)))
       return 1;
+    finishStage("write: " + outputFile + ", " + std::to_string(stats.fileBytes) + " bytes, " +
+                std::to_string(stats.ranks) + (stats.ranks == 1 ? " rank" : " ranks"));
     if (printReport) {
       llvm::outs() << "parc-compile report for " << inputFile << "\n"
                    << "  target: " << target << ", " << stats.ranks
