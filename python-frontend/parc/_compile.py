@@ -120,6 +120,26 @@ def _export_error(error, exporter, module):
                      % (type(module).__name__, exporter, step, cause[:400]))
 
 
+def _optimize_keeping_parameters(model, module):
+    """Runs the dynamo exporter's optimizer (onnxscript's) on a training export without
+    folding what depends on a parameter: the optimizer folds nodes whose inputs are all
+    initializers (GPT-2's position-embedding lookup would become a constant, its table
+    never trained), but never one that reads a graph input, so the parameters are graph
+    inputs while it runs."""
+    import onnxscript
+
+    parameters = {name for name, _ in module.named_parameters()}
+    graph = model.graph
+    kept = [value for name, value in graph.initializers.items() if name in parameters]
+    for value in kept:
+        graph.inputs.append(value)
+    try:
+        onnxscript.optimizer.optimize(model)
+    finally:
+        for value in kept:
+            graph.inputs.remove(value)
+
+
 EXPORTERS = ("dynamo", "torchscript")
 
 
@@ -155,7 +175,10 @@ def _export(module, example_inputs, path, training=False, exporter="dynamo"):
                     warnings.simplefilter("ignore")
                     program = torch.onnx.export(wrapped, args, kwargs=kwargs or None,
                                                 input_names=names, output_names=output_names,
-                                                dynamo=True, verbose=False)
+                                                dynamo=True, verbose=False,
+                                                optimize=not training)
+                    if training:
+                        _optimize_keeping_parameters(program.model, module)
                 program.save(path, external_data=False)
             else:
                 mode = (torch.onnx.TrainingMode.TRAINING if training

@@ -165,3 +165,26 @@ def test_an_export_failure_is_one_line_naming_the_step():
     assert "\n" not in message
     assert message.startswith("exporting _DataDependentBranch with the dynamo exporter failed "
                               "in torch.export (capturing the graph): "), message
+
+
+def test_a_dynamo_training_export_keeps_every_parameter(tmp_path):
+    # The dynamo exporter's optimizer would fold GPT-2's position-embedding lookup (the
+    # positions are constant) into a constant, and the table would never be trained; in a
+    # training export every parameter stays an initializer that the graph reads.
+    import onnx
+
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+        n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
+        embd_pdrop=0, attn_pdrop=0))  # training needs dropout off
+    ids = torch.randint(0, VOCAB, (2, 8))
+    output = tmp_path / "gpt2-train.parc"
+    parc.compile(model, {"input_ids": ids}, train=True, loss="cross_entropy", optimizer="sgd",
+                 lr=0.1, exporter="dynamo", output=str(output))
+    graph = onnx.load(str(tmp_path / "gpt2-train.onnx"), load_external_data=False).graph
+    read = {name for node in graph.node for name in node.input}
+    initializers = {tensor.name for tensor in graph.initializer}
+    parameters = {name for name, _ in model.named_parameters()}
+    # lm_head.weight is tied to the token embedding: one parameter, one initializer.
+    assert parameters <= initializers | {"transformer.wte.weight"}, parameters - initializers
+    assert "transformer.wpe.weight" in read
