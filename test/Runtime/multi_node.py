@@ -155,6 +155,21 @@ for name in (f for f in single_files if f.endswith(".npy")):
 assert not os.path.exists(shared + ".partial")
 print("training dp=2 x tp=2 on two nodes: PyTorch's losses, the single-node checkpoint")
 
+# The same training with one parc-run per rank, placed by torchrun's and SLURM's variables.
+for name, variables in launchers.items():
+    port = free_port()
+    ranks = [subprocess.Popen([run_tool, training, "--node-addr=127.0.0.%d" % (2 + rank // 2)]
+                              + train_inputs, env=dict(clean, **variables(rank, port)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for rank in range(4)]
+    results = finish(ranks)
+    assert all(code == 0 for code, _, _ in results), (name, results)
+    with open(losses, "w") as file:
+        file.write("".join(out for _, out, _ in results))
+    check([python, os.path.join(pylib, "compare_losses.py"), losses,
+           os.path.join(work, "sgd", "losses.txt"), "--max-rel", "1e-4"], stdout=subprocess.DEVNULL)
+    print("training under %s's variables: PyTorch's losses" % name)
+
 # Per-node checkpoint folders (not shared): at tp=2 x pp=2 each node holds one stage and
 # keeps its tensors, and `python -m parc.checkpoint merge` joins them into the single-node
 # checkpoint.
