@@ -124,20 +124,51 @@ def _optimize_keeping_parameters(model, module):
     """Runs the dynamo exporter's optimizer (onnxscript's) on a training export without
     folding what depends on a parameter: the optimizer folds nodes whose inputs are all
     initializers (GPT-2's position-embedding lookup would become a constant, its table
-    never trained), but never one that reads a graph input, so the parameters are graph
-    inputs while it runs."""
+    never trained) and simplifies by values (GPT-2's biases start at zero: their additions
+    would be dropped), but never touches a graph input without a value, so the parameters
+    are such inputs while it runs."""
     import onnxscript
 
-    parameters = {name for name, _ in module.named_parameters()}
+    # Every name of a tied parameter: the exporter may name its initializer after any.
+    parameters = {name for name, _ in module.named_parameters(remove_duplicate=False)}
     graph = model.graph
     kept = [value for name, value in graph.initializers.items() if name in parameters]
+    # Without their values too: rewrite rules read values (a zero bias would be dropped).
+    values = [value.const_value for value in kept]
     for value in kept:
         graph.inputs.append(value)
+        value.const_value = None
     try:
         onnxscript.optimizer.optimize(model)
     finally:
-        for value in kept:
+        for value, tensor in zip(kept, values):
             graph.inputs.remove(value)
+            value.const_value = tensor
+
+
+def _constants_are_not_parameters(path, module):
+    """parc trains every floating-point initializer of a training graph; the dynamo
+    exporter also stores computed constants as initializers (an attention mask, a position
+    table). Those that are not the module's parameters become Constant nodes."""
+    import onnx
+
+    model = onnx.load(path)
+    parameters = {name for name, _ in module.named_parameters(remove_duplicate=False)}
+    kept, constants = [], []
+    for tensor in model.graph.initializer:
+        if tensor.name in parameters:
+            kept.append(tensor)
+        else:
+            constants.append(onnx.helper.make_node("Constant", [], [tensor.name], value=tensor,
+                                                   name="constant/" + tensor.name))
+    if not constants:
+        return
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(kept)
+    nodes = constants + list(model.graph.node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.save(model, path)
 
 
 EXPORTERS = ("dynamo", "torchscript")
@@ -148,6 +179,8 @@ def _export(module, example_inputs, path, training=False, exporter="dynamo"):
 
     `exporter` is "dynamo" (torch.onnx.export(dynamo=True): torch.export, what works on
     models as they come) or "torchscript" (the deprecated TorchScript exporter, opset 17).
+    A dynamo training export trains exactly the module's parameters (see
+    _optimize_keeping_parameters and _constants_are_not_parameters).
     Inputs: see _split_inputs. Outputs are named after what forward returns (a
     transformers ModelOutput's or a dict's keys: `logits`, `last_hidden_state`, ...;
     output<i> for a tuple; "output" for one tensor); key/value caches are off. For
@@ -180,6 +213,8 @@ def _export(module, example_inputs, path, training=False, exporter="dynamo"):
                     if training:
                         _optimize_keeping_parameters(program.model, module)
                 program.save(path, external_data=False)
+                if training:
+                    _constants_are_not_parameters(path, module)
             else:
                 mode = (torch.onnx.TrainingMode.TRAINING if training
                         else torch.onnx.TrainingMode.EVAL)
@@ -211,8 +246,7 @@ def compile(module_or_onnx_path, example_inputs=None, tp=None, pp=None, dp=None,
 
     A module is exported with torch.onnx.export on `example_inputs` (a dict of name ->
     tensor or a tokenizer's BatchEncoding, whose names become the graph inputs; a tuple;
-    or one tensor): by the dynamo exporter (torch.export) unless `exporter="torchscript"`
-    (the default for train=True, whose tied weights the TorchScript exporter keeps tied).
+    or one tensor): by the dynamo exporter (torch.export) unless `exporter="torchscript"`.
     Outputs are named after what forward returns (a transformers ModelOutput's keys:
     logits, last_hidden_state, ...); key/value caches are off while exporting. `tp`, `pp`
     and `microbatches` are parc-compile's --tp, --pp and --microbatches (default 1); other
@@ -252,7 +286,7 @@ def compile(module_or_onnx_path, example_inputs=None, tp=None, pp=None, dp=None,
                                  + ".onnx")
         training = bool(options.get("train"))
         _export(module_or_onnx_path, example_inputs, onnx_path, training=training,
-                exporter=exporter or ("torchscript" if training else "dynamo"))
+                exporter=exporter or "dynamo")
 
     arguments = [onnx_path, "-o", output, "--target=%s" % target, "--report"]
     arguments += ["--%s=%s" % (name, value) for name, value in degrees.items()]

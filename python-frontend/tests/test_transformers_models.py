@@ -188,3 +188,46 @@ def test_a_dynamo_training_export_keeps_every_parameter(tmp_path):
     # lm_head.weight is tied to the token embedding: one parameter, one initializer.
     assert parameters <= initializers | {"transformer.wte.weight"}, parameters - initializers
     assert "transformer.wpe.weight" in read
+
+
+def torch_adamw_losses(model, ids, labels, steps, batch, lr, weight_decay):
+    """PyTorch's losses for `steps` AdamW steps of cross-entropy over the logits."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    losses = []
+    for step in range(steps):
+        rows = slice(step * batch, (step + 1) * batch)
+        logits = model(input_ids=ids[rows], use_cache=False).logits
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                                 labels[rows].reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+def test_training_as_they_come_matches_torch_optim(name):
+    # The dynamo exporter's training graph: every parameter trained (tied ones once), the
+    # computed constants not; 10 AdamW steps give torch.optim.AdamW's losses.
+    import copy
+
+    torch.manual_seed(0)
+    if name == "gpt2":
+        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
+            embd_pdrop=0, attn_pdrop=0))  # training needs dropout off
+    else:
+        model = transformers.LlamaForCausalLM(
+            _small(transformers.LlamaConfig, num_key_value_heads=2))
+    model.eval()
+    reference = copy.deepcopy(model)
+    steps, batch = 10, 2
+    ids = torch.randint(0, VOCAB, (steps * batch, 8))
+    labels = torch.randint(0, VOCAB, (steps * batch, 8))
+    artifact = parc.compile(model, {"input_ids": ids[:batch]}, train=True,
+                            loss="cross_entropy", optimizer="adamw", lr=0.01, weight_decay=0.01)
+    losses = artifact.train({"input_ids": ids.numpy(), "labels": labels.numpy()}, steps=steps)
+    expected = torch_adamw_losses(reference, ids, labels, steps, batch, 0.01, 0.01)
+    for step, (mine, theirs) in enumerate(zip(losses, expected)):
+        assert abs(mine - theirs) <= 1e-4 * abs(theirs), (step, mine, theirs)
