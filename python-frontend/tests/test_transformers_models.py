@@ -231,3 +231,39 @@ def test_training_as_they_come_matches_torch_optim(name):
     expected = torch_adamw_losses(reference, ids, labels, steps, batch, 0.01, 0.01)
     for step, (mine, theirs) in enumerate(zip(losses, expected)):
         assert abs(mine - theirs) <= 1e-4 * abs(theirs), (step, mine, theirs)
+
+
+@pytest.mark.parametrize("name", ["gpt2", "llama"])
+def test_parc_train(name):
+    # parc.train: step() and fit() give torch.optim.AdamW's losses, and the state dict
+    # loads back into the module, which then gives the trained model's output.
+    import copy
+
+    torch.manual_seed(0)
+    if name == "gpt2":
+        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
+            embd_pdrop=0, attn_pdrop=0))
+    else:
+        model = transformers.LlamaForCausalLM(
+            _small(transformers.LlamaConfig, num_key_value_heads=2))
+    model.eval()
+    reference = copy.deepcopy(model)
+    steps, batch = 10, 2
+    ids = torch.randint(0, VOCAB, (steps * batch, 8))
+    labels = torch.randint(0, VOCAB, (steps * batch, 8))
+    trainer = parc.train(model, {"input_ids": ids[:batch]}, loss="cross_entropy",
+                         optimizer=parc.AdamW(lr=0.01, weight_decay=0.01), dp=2)
+    losses = [trainer.step({"input_ids": ids[:batch], "labels": labels[:batch]})]
+    losses += trainer.fit({"input_ids": ids[batch:], "labels": labels[batch:]}, steps - 1)
+    expected = torch_adamw_losses(reference, ids, labels, steps, batch, 0.01, 0.01)
+    for step, (mine, theirs) in enumerate(zip(losses, expected)):
+        assert abs(mine - theirs) <= 1e-4 * abs(theirs), (step, mine, theirs)
+    state = trainer.state_dict()
+    assert set(state) == set(model.state_dict())
+    model.load_state_dict(state)
+    probe = torch.randint(0, VOCAB, (2, 8))
+    with torch.no_grad():
+        trained = model(input_ids=probe).logits
+        theirs = reference(input_ids=probe).logits
+    assert relative_l2(trained.numpy(), theirs.numpy()) <= 1e-4
