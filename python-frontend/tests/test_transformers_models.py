@@ -173,10 +173,7 @@ def test_a_dynamo_training_export_keeps_every_parameter(tmp_path):
     # training export every parameter stays an initializer that the graph reads.
     import onnx
 
-    torch.manual_seed(0)
-    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
-        n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
-        embd_pdrop=0, attn_pdrop=0))  # training needs dropout off
+    model = trainable_model("gpt2")
     ids = torch.randint(0, VOCAB, (2, 8))
     output = tmp_path / "gpt2-train.parc"
     parc.compile(model, {"input_ids": ids}, train=True, loss="cross_entropy", optimizer="sgd",
@@ -188,6 +185,19 @@ def test_a_dynamo_training_export_keeps_every_parameter(tmp_path):
     # lm_head.weight is tied to the token embedding: one parameter, one initializer.
     assert parameters <= initializers | {"transformer.wte.weight"}, parameters - initializers
     assert "transformer.wpe.weight" in read
+
+
+def trainable_model(name):
+    """GPT-2 (dropout off: training needs it off) or Llama, seeded, in eval mode."""
+    torch.manual_seed(0)
+    if name == "gpt2":
+        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
+            embd_pdrop=0, attn_pdrop=0))
+    else:
+        model = transformers.LlamaForCausalLM(
+            _small(transformers.LlamaConfig, num_key_value_heads=2))
+    return model.eval()
 
 
 def torch_adamw_losses(model, ids, labels, steps, batch, lr, weight_decay):
@@ -212,15 +222,7 @@ def test_training_as_they_come_matches_torch_optim(name):
     # computed constants not; 10 AdamW steps give torch.optim.AdamW's losses.
     import copy
 
-    torch.manual_seed(0)
-    if name == "gpt2":
-        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
-            n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
-            embd_pdrop=0, attn_pdrop=0))  # training needs dropout off
-    else:
-        model = transformers.LlamaForCausalLM(
-            _small(transformers.LlamaConfig, num_key_value_heads=2))
-    model.eval()
+    model = trainable_model(name)
     reference = copy.deepcopy(model)
     steps, batch = 10, 2
     ids = torch.randint(0, VOCAB, (steps * batch, 8))
@@ -239,15 +241,7 @@ def test_parc_train(name):
     # loads back into the module, which then gives the trained model's output.
     import copy
 
-    torch.manual_seed(0)
-    if name == "gpt2":
-        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
-            n_embd=64, n_head=4, n_layer=2, vocab_size=VOCAB, n_positions=64, resid_pdrop=0,
-            embd_pdrop=0, attn_pdrop=0))
-    else:
-        model = transformers.LlamaForCausalLM(
-            _small(transformers.LlamaConfig, num_key_value_heads=2))
-    model.eval()
+    model = trainable_model(name)
     reference = copy.deepcopy(model)
     steps, batch = 10, 2
     ids = torch.randint(0, VOCAB, (steps * batch, 8))

@@ -348,12 +348,8 @@ void clearRankFiles(const std::string &workDir, int first, int count) {
 std::vector<std::string> outputsOwnedBy(const pa::Manifest &manifest, int first, int count) {
   std::vector<std::string> files;
   for (int i = 0; i < manifest.outputs_size(); ++i)
-    for (int r = 0; r < manifest.programs_size(); ++r)
-      if (manifest.programs(r).outputs(i) >= 0) {
-        if (r >= first && r < first + count)
-          files.push_back(outputFileName(manifest.outputs(i).name()));
-        break;
-      }
+    if (int owner = outputOwner(manifest, i); owner >= first && owner < first + count)
+      files.push_back(outputFileName(manifest.outputs(i).name()));
   return files;
 }
 

@@ -42,8 +42,7 @@ std::string parc::rt::outputFileName(const std::string &outputName) {
   return file + ".npy";
 }
 
-/// The lowest rank that holds graph output `index`, or -1.
-static int ownerOf(const pa::Manifest &manifest, int index) {
+int parc::rt::outputOwner(const pa::Manifest &manifest, int index) {
   for (int r = 0; r < manifest.programs_size(); ++r)
     if (manifest.programs(r).outputs(index) >= 0)
       return r;
@@ -262,7 +261,7 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
   if (manifest.training()) {
     // The loss is the training step's one output; its owner prints it each step.
     bool printsLoss = manifest.outputs_size() > 0 && executor->output(0).data &&
-                      ownerOf(manifest, 0) == options.rank;
+                      outputOwner(manifest, 0) == options.rank;
     // Progress, from the rank that prints the loss: a step's tokens are its global batch's
     // (batch x sequence of an integer input), else its samples.
     ProgressLine progress("parc-run", options.quiet || !printsLoss);
@@ -358,7 +357,7 @@ static Status runRank(const LaunchOptions &options, const JobPlacement &placemen
 
   // Each output is written by the lowest rank that holds it.
   for (int i = 0; i < manifest.outputs_size(); ++i) {
-    if (ownerOf(manifest, i) != options.rank)
+    if (outputOwner(manifest, i) != options.rank)
       continue;
     std::string path = options.workDir + "/" + outputFileName(manifest.outputs(i).name());
     std::vector<char> storage;

@@ -7,6 +7,10 @@
 
 #include <string>
 
+namespace parc::artifact {
+class Manifest;
+} // namespace parc::artifact
+
 namespace parc::rt {
 
 /// Runs one rank: loads the artifact, reads the inputs, executes the rank's program and
@@ -20,6 +24,9 @@ struct JobPlacement;
 /// goes to the rank's error file (a worker) or standard error, and in a run across machines
 /// to the job store, which ends the job on every node.
 int runRankProcess(const LaunchOptions &options, const JobPlacement &placement);
+
+/// The lowest rank that holds graph output `index` (the one that writes it), or -1.
+int outputOwner(const parc::artifact::Manifest &manifest, int index);
 
 /// The file an output is written to: its name with '/' replaced, plus ".npy".
 std::string outputFileName(const std::string &outputName);

@@ -20,6 +20,7 @@ import time
 work, compile_tool, run_tool, models, pylib = sys.argv[1:6]
 python = sys.executable
 sys.path.insert(0, pylib)
+from gpt2_layouts import tp2pp2_gpt2  # noqa: E402
 from ports import free_port  # noqa: E402
 from processes import processes_with  # noqa: E402
 
@@ -64,14 +65,7 @@ def visible_files(folder):
 
 
 # --- Inference: tp=2 x pp=2 on 2 nodes x 2 ranks --------------------------------------------
-check([python, os.path.join(models, "make_model.py"), "gpt2", os.path.join(work, "gpt2.onnx"),
-       "--reference", os.path.join(work, "reference")], stdout=subprocess.DEVNULL)
-artifact = os.path.join(work, "tp2pp2.parc")
-check([compile_tool, os.path.join(work, "gpt2.onnx"), "--tp=2", "--pp=2", "--microbatches=2", "-o",
-       artifact])
-inputs = ["--input", "input_ids=" + os.path.join(work, "reference", "input_ids.npy")]
-single = os.path.join(work, "single")
-check([run_tool, artifact, "--output-dir", single] + inputs)
+artifact, inputs, single = tp2pp2_gpt2(work, models, compile_tool, run_tool)
 compare(single, os.path.join(work, "reference"))
 
 outs = [os.path.join(work, "node0"), os.path.join(work, "node1")]

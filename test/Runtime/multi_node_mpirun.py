@@ -11,6 +11,7 @@ import sys
 
 work, models, pylib = sys.argv[1:4]
 sys.path.insert(0, pylib)
+from gpt2_layouts import tp2pp2_gpt2  # noqa: E402
 from ports import free_port  # noqa: E402
 python = sys.executable
 
@@ -23,17 +24,11 @@ def mpirun(arguments):
                           timeout=300)
 
 
-subprocess.run([python, os.path.join(models, "make_model.py"), "gpt2", os.path.join(work, "gpt2.onnx"),
-                "--reference", os.path.join(work, "reference")], check=True, stdout=subprocess.DEVNULL)
-artifact = os.path.join(work, "tp2pp2.parc")
-subprocess.run(["parc-compile", os.path.join(work, "gpt2.onnx"), "--tp=2", "--pp=2",
-                "--microbatches=2", "-o", artifact], check=True)
-inputs = ["--input", "input_ids=" + os.path.join(work, "reference", "input_ids.npy")]
-subprocess.run(["parc-run", artifact, "--output-dir", os.path.join(work, "single")] + inputs, check=True)
+artifact, inputs, single = tp2pp2_gpt2(work, models)
 run = mpirun([artifact, "--output-dir", os.path.join(work, "mpi")] + inputs)
 assert run.returncode == 0, run.stderr
 subprocess.run([python, os.path.join(pylib, "compare_outputs.py"), os.path.join(work, "mpi"),
-                os.path.join(work, "single"), "--names", "logits", "--max-rel-l2", "1e-5"], check=True)
+                single, "--names", "logits", "--max-rel-l2", "1e-5"], check=True)
 
 subprocess.run([python, os.path.join(models, "train_reference.py"), "gpt2", os.path.join(work, "sgd"),
                 "--steps", "4", "--optimizer", "sgd", "--lr", "0.1"], check=True, stdout=subprocess.DEVNULL)

@@ -12,17 +12,12 @@ import time
 
 work, models, pylib = sys.argv[1:4]
 sys.path.insert(0, pylib)
+from gpt2_layouts import tp2pp2_gpt2  # noqa: E402
 from ports import free_port  # noqa: E402
 python = sys.executable
 
 
-subprocess.run([python, os.path.join(models, "make_model.py"), "gpt2", os.path.join(work, "gpt2.onnx"),
-                "--reference", os.path.join(work, "reference")], check=True, stdout=subprocess.DEVNULL)
-artifact = os.path.join(work, "tp2pp2.parc")
-subprocess.run(["parc-compile", os.path.join(work, "gpt2.onnx"), "--tp=2", "--pp=2",
-                "--microbatches=2", "-o", artifact], check=True)
-inputs = ["--input", "input_ids=" + os.path.join(work, "reference", "input_ids.npy")]
-subprocess.run(["parc-run", artifact, "--output-dir", os.path.join(work, "single")] + inputs, check=True)
+artifact, inputs, single = tp2pp2_gpt2(work, models)
 
 
 def two_nodes(rendezvous, out):
@@ -33,7 +28,7 @@ def two_nodes(rendezvous, out):
     for node in nodes:
         _, err = node.communicate(timeout=120)
         assert node.returncode == 0, err
-    subprocess.run([python, os.path.join(pylib, "compare_outputs.py"), out, os.path.join(work, "single"),
+    subprocess.run([python, os.path.join(pylib, "compare_outputs.py"), out, single,
                     "--names", "logits", "--max-rel-l2", "1e-5"], check=True)
 
 

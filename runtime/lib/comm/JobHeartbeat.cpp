@@ -31,18 +31,22 @@ struct JobHeartbeat::State {
   bool stopping = false;
   std::thread beater;
 
+  /// One heartbeat: the job's abort message (empty when none), or why the store did not
+  /// answer.
+  std::string beatOnce() {
+    try {
+      std::vector<std::string> reply = store->request('B', {rank, where}, kBeatReplySeconds);
+      return reply.empty() ? std::string() : reply[0];
+    } catch (const std::exception &e) {
+      return std::string(e.what()) + ": global rank 0 has ended, hung or is cut off";
+    }
+  }
+
   void beat() {
     std::unique_lock<std::mutex> guard(lock);
     while (!stopping) {
       guard.unlock();
-      std::string abort;
-      try {
-        std::vector<std::string> reply = store->request('B', {rank, where}, kBeatReplySeconds);
-        if (!reply.empty())
-          abort = reply[0];
-      } catch (const std::exception &e) {
-        abort = std::string(e.what()) + ": global rank 0 has ended, hung or is cut off";
-      }
+      std::string abort = beatOnce();
       guard.lock();
       if (stopping)
         return;
@@ -112,14 +116,6 @@ void JobHeartbeat::fail(const std::string &message) {
 
 void JobHeartbeat::done() { state->finish('D', {state->rank}); }
 
-std::string JobHeartbeat::abortMessage() {
-  try {
-    std::vector<std::string> reply =
-        state->store->request('B', {state->rank, state->where}, kBeatReplySeconds);
-    return reply.empty() ? std::string() : reply[0];
-  } catch (const std::exception &e) {
-    return std::string(e.what()) + ": global rank 0 has ended, hung or is cut off";
-  }
-}
+std::string JobHeartbeat::abortMessage() { return state->beatOnce(); }
 
 } // namespace parc::rt
